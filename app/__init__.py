@@ -1,0 +1,1 @@
+"""The user-facing front ends: the ``wavefab`` CLI and (later) the Qt desktop GUI."""

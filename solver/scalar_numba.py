@@ -1,0 +1,258 @@
+"""The numba backend of :func:`wavefab.solver.propagate`: fused kernels with checkpointed adjoint.
+
+Each segment of steps is one :class:`torch.autograd.Function`. Its forward runs the fused kernel
+and keeps only its input state (the checkpoint); its backward reruns the segment storing the
+Laplacian of each step, then runs the adjoint kernel backwards over it. With a single segment the
+forward stores directly and nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import kernels_cpu as kc
+from .scalar import _Setup, _segment_length
+
+
+@dataclass
+class _Static:
+    """Non-tensor inputs of the kernels, built once per propagate call."""
+
+    order: int
+    r: int
+    ny: int
+    nx: int
+    lo: np.ndarray
+    hi: np.ndarray
+    has_pml: bool
+    profiles: tuple[np.ndarray, ...]  # ax, bx, dbx, ay, by, dby, padded by r, kernel dtype
+    c1: np.ndarray
+    c2: np.ndarray
+    src_r: np.ndarray
+    src_c: np.ndarray
+    prb_r: np.ndarray
+    prb_c: np.ndarray
+    snap_every: int
+    snaps: np.ndarray  # (B, N, ny, nx) or a (B, 0, 1, 1) placeholder
+
+
+def _plain_runs(setup: _Setup, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the longest run of columns that can take the plain (α=2, β=−1, no PML) path."""
+    ny, nx = setup.grid.shape
+    alpha = setup.alpha.detach().cpu().numpy()
+    beta = setup.beta.detach().cpu().numpy()
+    plain = (alpha == 2.0).all(0) & (beta == -1.0).all(0)
+    if setup.pml is not None:
+        ax, bx, _, ay, by, _ = setup.pml
+        colx = (ax != 0) | (bx != 0)
+        rowy = (ay != 0) | (by != 0)
+        # a cell whose stencil reaches a PML cell must take the general path
+        colx = np.convolve(colx.astype(float), np.ones(2 * r + 1), "same") > 0
+        rowy = np.convolve(rowy.astype(float), np.ones(2 * r + 1), "same") > 0
+        plain &= ~colx[None, :] & ~rowy[:, None]
+    lo = np.zeros(ny, np.int64)
+    hi = np.zeros(ny, np.int64)
+    for i in range(ny):
+        row = np.concatenate(([False], plain[i], [False])).astype(np.int8)
+        edges = np.flatnonzero(np.diff(row))
+        if edges.size:
+            starts, ends = edges[::2], edges[1::2]
+            k = int(np.argmax(ends - starts))
+            lo[i], hi[i] = starts[k], ends[k]
+    return lo, hi
+
+
+def _static(setup: _Setup, dtype: np.dtype, snap_every: int | None) -> _Static:
+    r = setup.order // 2
+    ny, nx = setup.grid.shape
+    lo, hi = _plain_runs(setup, r)
+    if setup.pml is not None:
+        profiles = tuple(np.pad(v, r).astype(dtype) for v in setup.pml)
+    else:
+        profiles = (np.zeros(nx + 2 * r, dtype),) * 3 + (np.zeros(ny + 2 * r, dtype),) * 3
+    c1, c2 = kc.stencils(setup.order, dtype)
+    if snap_every:
+        snaps = np.zeros((setup.batch, setup.steps // snap_every, ny, nx), dtype)
+    else:
+        snaps = np.zeros((setup.batch, 0, 1, 1), dtype)
+    return _Static(
+        order=setup.order, r=r, ny=ny, nx=nx, lo=lo, hi=hi, has_pml=setup.pml is not None,
+        profiles=profiles, c1=c1, c2=c2,
+        src_r=setup.src_rows.astype(np.int64), src_c=setup.src_cols.astype(np.int64),
+        prb_r=setup.prb_rows.astype(np.int64), prb_c=setup.prb_cols.astype(np.int64),
+        snap_every=int(snap_every or 0), snaps=snaps,
+    )
+
+
+def _np(x: Tensor) -> np.ndarray:
+    return x.detach().numpy()
+
+
+def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
+             state: list[Tensor], t0: int, *, store: bool, store_u: bool
+             ) -> tuple[list[Tensor], Tensor, Tensor | None, Tensor | None]:
+    """Run the kernel over ``inj.shape[1]`` steps on a private copy of ``state``.
+
+    Returns the new state (u, p, q1x, q2x, q1y, q2y), the recorded probe cells ``(B, S, Kp)`` and,
+    when asked, the stored ``T`` and ``u`` of every step.
+    """
+    u, p, q1x, q2x, q1y, q2y = (x.detach().clone() for x in state)
+    q1xa, q1ya = torch.zeros_like(q1x), torch.zeros_like(q1y)
+    batch, steps = inj.shape[0], inj.shape[1]
+    dtype = u.dtype
+    rec = torch.empty(batch, steps, st.prb_r.size, dtype=dtype)
+    tstore = (torch.empty(batch, steps, st.ny, st.nx, dtype=dtype) if store
+              else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    ustore = (torch.empty(batch, steps, st.ny, st.nx, dtype=dtype) if store_u
+              else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    alpha, beta, gamma = (_np(c) for c in coeffs)
+    kc.forward_segment(
+        _np(u), _np(p), _np(q1x), _np(q1xa), _np(q2x), _np(q1y), _np(q1ya), _np(q2y),
+        alpha, beta, gamma, st.lo, st.hi, *st.profiles, st.has_pml, st.order, st.c1, st.c2,
+        _np(inj.contiguous()), st.src_r, st.src_c, _np(rec), st.prb_r, st.prb_c,
+        store, _np(tstore), store_u, _np(ustore), st.snap_every, t0, st.snaps,
+    )
+    if steps % 2:
+        u, p = p, u
+        if st.has_pml:
+            q1x, q1y = q1xa, q1ya
+    return ([u, p, q1x, q2x, q1y, q2y], rec, tstore if store else None,
+            ustore if store_u else None)
+
+
+class _Segment(torch.autograd.Function):
+    """A segment of linear leapfrog steps with an exact, hand-written adjoint."""
+
+    @staticmethod
+    def forward(ctx, alpha, beta, gamma, inj, u, p, q1x, q2x, q1y, q2y, st, t0, keep):
+        need_ab = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
+        state, rec, tstore, ustore = _forward(
+            st, (alpha, beta, gamma), inj, [u, p, q1x, q2x, q1y, q2y], t0,
+            store=keep, store_u=keep and need_ab,
+        )
+        ctx.st, ctx.t0, ctx.keep, ctx.need_ab = st, t0, keep, need_ab
+        extra = [tstore] + ([ustore] if ustore is not None else []) if keep else []
+        ctx.save_for_backward(alpha, beta, gamma, inj, u, p, q1x, q2x, q1y, q2y, *extra)
+        return (*state, rec)
+
+    @staticmethod
+    def backward(ctx, gu, gp, gq1x, gq2x, gq1y, gq2y, grec):
+        st: _Static = ctx.st
+        alpha, beta, gamma, inj, u, p, q1x, q2x, q1y, q2y, *extra = ctx.saved_tensors
+        need_ab = ctx.need_ab
+        if ctx.keep:
+            tstore = extra[0]
+            ustore = extra[1] if need_ab else torch.empty(1, 1, 1, 1, dtype=u.dtype)
+        else:
+            # Recompute the segment from its checkpoint; the snapshots were written already.
+            snaps = st.snaps
+            st.snaps = np.zeros((u.shape[0], 0, 1, 1), snaps.dtype)
+            try:
+                _, _, tstore, ustore = _forward(
+                    st, (alpha, beta, gamma), inj, [u, p, q1x, q2x, q1y, q2y], ctx.t0,
+                    store=True, store_u=need_ab,
+                )
+            finally:
+                st.snaps = snaps
+            if ustore is None:
+                ustore = torch.empty(1, 1, 1, 1, dtype=u.dtype)
+        r, ny, nx = st.r, st.ny, st.nx
+        inner = (slice(None), slice(r, r + ny), slice(r, r + nx))
+        batch, steps = inj.shape[0], inj.shape[1]
+
+        def zeros_like_or(g: Tensor | None, like: Tensor) -> Tensor:
+            return torch.zeros_like(like) if g is None else g.detach().clone()
+
+        gam = gamma.expand(batch, ny, nx)
+        v = torch.zeros_like(u)
+        if gu is not None:
+            v[inner] = gam * gu[inner]
+        if grec is not None and st.prb_r.size:
+            rows, cols = torch.as_tensor(st.prb_r), torch.as_tensor(st.prb_c)
+            v.index_put_((torch.arange(batch)[:, None], rows + r, cols + r),
+                         gam[:, rows, cols] * grec[:, -1], accumulate=True)
+        w = torch.zeros_like(u)
+        gp_out = (gam * gp[inner]).contiguous() if gp is not None else torch.zeros_like(gam)
+        g1x, g2x = zeros_like_or(gq1x, q1x), zeros_like_or(gq2x, q2x)
+        g1y, g2y = zeros_like_or(gq1y, q1y), zeros_like_or(gq2y, q2y)
+        g1xa, g2xa, g1ya, g2ya = (torch.zeros_like(x) for x in (g1x, g2x, g1y, g2y))
+        acc_g = torch.zeros(batch, ny, nx, dtype=u.dtype)
+        acc_a = torch.zeros(batch, ny, nx, dtype=u.dtype) if need_ab else torch.zeros(1, 1, 1,
+                                                                                        dtype=u.dtype)
+        acc_b = torch.zeros_like(acc_a)
+        ginj = torch.empty(batch, steps, st.src_r.size, dtype=u.dtype)
+        grec_np = (grec.detach().contiguous() if grec is not None
+                   else torch.zeros(batch, steps, st.prb_r.size, dtype=u.dtype))
+        p0 = p[inner].contiguous() if need_ab else torch.zeros(1, 1, 1, dtype=u.dtype)
+        kc.adjoint_segment(
+            _np(v), _np(w), _np(g1x), _np(g1xa), _np(g2x), _np(g2xa),
+            _np(g1y), _np(g1ya), _np(g2y), _np(g2ya),
+            _np(alpha), _np(beta), _np(gamma), st.lo, st.hi, *st.profiles, st.has_pml,
+            st.order, st.c1, st.c2, _np(grec_np), st.prb_r, st.prb_c, _np(ginj), st.src_r,
+            st.src_c, _np(ustore), _np(tstore), _np(p0), need_ab, _np(acc_a), _np(acc_b),
+            _np(acc_g), _np(gp_out),
+        )
+        if steps % 2:
+            v, w = w, v
+            if st.has_pml:
+                g1x, g2x, g1y, g2y = g1xa, g2xa, g1ya, g2ya
+        # v = ν_0, w = ν_1 (scaled adjoints); divide γ back out.
+        grad_u = torch.zeros_like(u)
+        grad_u[inner] = v[inner] / gam
+        grad_p = torch.zeros_like(p)
+        grad_p[inner] = beta * w[inner] / gam
+
+        def reduce(acc: Tensor, like: Tensor) -> Tensor:
+            g = acc / gam
+            return g.sum(0, keepdim=True) if like.shape[0] == 1 else g
+
+        grad_gamma = reduce(acc_g, gamma) if ctx.needs_input_grad[2] else None
+        grad_alpha = reduce(acc_a, alpha) if ctx.needs_input_grad[0] else None
+        grad_beta = reduce(acc_b, beta) if ctx.needs_input_grad[1] else None
+        grad_inj = None
+        if ctx.needs_input_grad[3]:
+            src_r, src_c = torch.as_tensor(st.src_r), torch.as_tensor(st.src_c)
+            grad_inj = ginj / gam[:, src_r, src_c].unsqueeze(1)
+        return (grad_alpha, grad_beta, grad_gamma, grad_inj, grad_u, grad_p,
+                g1x, g2x, g1y, g2y, None, None, None)
+
+
+def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
+              ) -> tuple[Tensor, Tensor | None, int]:
+    """Run ``setup`` on the numba backend; returns recorded cells, snapshots, segment count."""
+    dtype = setup.alpha.dtype
+    np_dtype = np.float32 if dtype == torch.float32 else np.float64
+    st = _static(setup, np.dtype(np_dtype), snapshot_every)
+    batch, (ny, nx), r = setup.batch, setup.grid.shape, st.r
+    alpha, beta, gamma = (c.contiguous() for c in (setup.alpha, setup.beta, setup.gamma))
+    a_src = alpha[:, setup.src_rows, setup.src_cols]
+    inj = setup.injection * (0.5 * a_src.unsqueeze(1))
+    padded = (batch, ny + 2 * r, nx + 2 * r)
+    state = [torch.zeros(padded, dtype=dtype), torch.zeros(padded, dtype=dtype)]
+    aux = padded if st.has_pml else (batch, 1, 1)
+    state += [torch.zeros(aux, dtype=dtype) for _ in range(4)]
+
+    differentiable = torch.is_grad_enabled() and any(
+        t.requires_grad for t in (alpha, beta, gamma, inj)
+    )
+    if not differentiable:
+        new_state, rec, _, _ = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
+                                        store=False, store_u=False)
+        segments = 1
+    else:
+        seg = _segment_length(setup, checkpoint_every, 2)
+        keep = seg >= setup.steps
+        recs = []
+        segments = 0
+        for t0 in range(0, setup.steps, seg):
+            t1 = min(t0 + seg, setup.steps)
+            *state, rec = _Segment.apply(alpha, beta, gamma, inj[:, t0:t1], *state, st, t0, keep)
+            recs.append(rec)
+            segments += 1
+        rec = torch.cat(recs, 1) if len(recs) > 1 else recs[0]
+    snapshots = torch.from_numpy(st.snaps) if snapshot_every else None
+    return rec, snapshots, segments
