@@ -2,7 +2,8 @@
 
 Knows nothing of fabrication or GUIs. The public API::
 
-    from wavefab.solver import Grid, DampingLayer, PML, PointSource, LineSource, PointProbe, propagate
+    from wavefab.solver import (Grid, DampingLayer, PML, PointSource, LineSource, PointProbe,
+                                propagate)
 """
 
 from .boundaries import PML, DampingLayer

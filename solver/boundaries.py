@@ -16,7 +16,7 @@ from .grid import Grid
 
 
 def _edge_distance(n: int) -> np.ndarray:
-    """Distance in cells from each cell to the nearer end of an axis of ``n`` cells (0 at the ends)."""
+    """Distance in cells from each cell to the nearer end of an axis of ``n`` cells."""
     idx = np.arange(n)
     return np.minimum(idx, n - 1 - idx)
 
@@ -42,7 +42,9 @@ class DampingLayer:
 
     def __post_init__(self) -> None:
         if int(self.width) != self.width or self.width < 1:
-            raise SolverValueError(f"DampingLayer.width must be a positive integer, got {self.width!r}")
+            raise SolverValueError(
+                f"DampingLayer.width must be a positive integer, got {self.width!r}"
+            )
         if not (math.isfinite(self.sigma_max) and self.sigma_max >= 0):
             raise SolverValueError(
                 f"DampingLayer.sigma_max must be a non-negative rate, got {self.sigma_max!r}"
@@ -112,7 +114,7 @@ class PML:
             raise SolverValueError(f"PML.alpha_max must be ≥ 0 or None, got {self.alpha_max!r}")
 
     def profile(self, n: int, grid: Grid, c_ref: float, frequency: float) -> PMLProfile:
-        """Coefficients along an axis of ``n`` cells for speed ``c_ref`` and source ``frequency``."""
+        """Coefficients along an axis of ``n`` cells for speed ``c_ref`` at ``frequency``."""
         w = float(self.width)
         dt = grid.dt
         assert dt is not None

@@ -98,11 +98,11 @@ class Grid:
         return c_max * self.dt / self.h
 
     def max_stable_dt(self, c_max: float, order: int = 2) -> float:
-        """Return the largest stable time step for speeds up to ``c_max`` and Laplacian ``order``."""
+        """Return the largest stable step for speeds up to ``c_max`` and Laplacian ``order``."""
         return courant_limit(order) * self.h / c_max
 
     def check_cfl(self, c_max: float, order: int = 2) -> None:
-        """Raise :class:`StabilityError` if speeds up to ``c_max`` make the leapfrog scheme unstable.
+        """Raise :class:`StabilityError` if speeds up to ``c_max`` make the scheme unstable.
 
         Args:
             c_max: the largest wave speed in the medium (units of h/dt).

@@ -14,12 +14,13 @@ Step ``s`` (per cell, in cell units; see :mod:`wavefab.solver.scalar` for the de
     T_x  = (1 + b_x)·P_x + a_x ψ2x               ψ1x ← a_x ψ1x + b_x D1x u,  ψ2x ← a_x ψ2x + b_x P_x
     u'   = α u + β u_prev + γ (T_x + T_y) + injection
 
-Cells in the ``[lo[i], hi[i])`` run of each row are "plain" (α = 2, β = −1, no PML within the
-stencil radius) and take a lean vectorizable path; all others take the general path.
+Every row is swept whole with ``α u + β u_prev + γ·L u`` (rows without damping use the constants
+α = 2, β = −1 and read no coefficient but γ); cells whose stencil reaches the PML then get the
+correction ``γ·(T − L u)`` in a second pass over the strips.
 
-The adjoint runs in the scaled variable ``ν = γ·μ`` (μ the true adjoint of u). For plain cells the
-adjoint recursion in ν is the forward recursion itself; the PML cells use the transposed
-operators (``D2ᵀ = D2``, ``D1ᵀ = −D1`` with the zero halo).
+The adjoint runs in the scaled variable ``ν = γ·μ`` (μ the true adjoint of u). Outside the PML the
+adjoint recursion in ν is the forward recursion itself; the PML cells are corrected with the
+transposed operators (``D2ᵀ = D2``, ``D1ᵀ = −D1`` with the zero halo).
 """
 
 from __future__ import annotations
@@ -30,100 +31,117 @@ from numba import prange
 
 # No nnan/ninf: non-finite fields must stay visible so instability can be reported.
 _FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
-_jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True)
+_jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
 _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
 
 
 # --------------------------------------------------------------------------------------------
-# plain rows: α = 2, β = −1, no PML in reach
+# Whole-row updates. Every row is swept over all of its columns (a fixed ``range(nx)`` is what
+# LLVM vectorizes well); PML cells are then corrected in a second, short pass over the strips.
 
 
 @_jit
-def _plain_row2(a, pp, gb, i, r, lo, hi, four, trow, store):
+def _row(a, pp, ab, bb, gb, i, r, nx, c2, damped, trow, store):
+    """U' = α u + β u_prev + γ·L u over row ``i`` (α = 2, β = −1 when not ``damped``)."""
     ii = i + r
-    if store:
-        for j in range(lo, hi):
-            jj = j + r
-            c = a[ii, jj]
-            lap = a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1] - four * c
-            pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
-            trow[j] = lap
+    if r == 1:
+        four = c2[1] * 0 + 4
+        if damped:
+            for j in range(nx):
+                jj = j + 1
+                c = a[ii, jj]
+                lap = a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1] - four * c
+                pp[ii, jj] = ab[i, j] * c + bb[i, j] * pp[ii, jj] + gb[i, j] * lap
+                if store:
+                    trow[j] = lap
+        else:
+            for j in range(nx):
+                jj = j + 1
+                c = a[ii, jj]
+                lap = a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1] - four * c
+                pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
+                if store:
+                    trow[j] = lap
     else:
-        for j in range(lo, hi):
-            jj = j + r
-            c = a[ii, jj]
-            lap = a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1] - four * c
-            pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
+        # 4th order per axis: (−u₋₂ + 16u₋₁ − 30u₀ + 16u₁ − u₂)/12
+        k1 = c2[3]
+        k2 = -c2[4]
+        k0 = -(c2[2] + c2[2])
+        if damped:
+            for j in range(nx):
+                jj = j + 2
+                c = a[ii, jj]
+                lap = (k1 * (a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1])
+                       - k2 * (a[ii - 2, jj] + a[ii + 2, jj] + a[ii, jj - 2] + a[ii, jj + 2])
+                       - k0 * c)
+                pp[ii, jj] = ab[i, j] * c + bb[i, j] * pp[ii, jj] + gb[i, j] * lap
+                if store:
+                    trow[j] = lap
+        else:
+            for j in range(nx):
+                jj = j + 2
+                c = a[ii, jj]
+                lap = (k1 * (a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1])
+                       - k2 * (a[ii - 2, jj] + a[ii + 2, jj] + a[ii, jj - 2] + a[ii, jj + 2])
+                       - k0 * c)
+                pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
+                if store:
+                    trow[j] = lap
 
 
 @_jit
-def _plain_row4(a, pp, gb, i, r, lo, hi, k1, k2, k0, trow, store):
-    # 4th-order Laplacian: (−u₋₂ + 16u₋₁ − 30u₀ + 16u₁ − u₂)/12 per axis; k1=16/12, k2=1/12, k0=60/12
+def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, r, c1, c2, i, j0, j1, trow, store):
+    """x-PML over columns ``[j0, j1)`` of row ``i``: advance ψ1x, ψ2x; add γ·(T_x − D2x u)."""
     ii = i + r
-    if store:
-        for j in range(lo, hi):
-            jj = j + r
-            c = a[ii, jj]
-            lap = (k1 * (a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1])
-                   - k2 * (a[ii - 2, jj] + a[ii + 2, jj] + a[ii, jj - 2] + a[ii, jj + 2])
-                   - k0 * c)
-            pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
-            trow[j] = lap
-    else:
-        for j in range(lo, hi):
-            jj = j + r
-            c = a[ii, jj]
-            lap = (k1 * (a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1])
-                   - k2 * (a[ii - 2, jj] + a[ii + 2, jj] + a[ii, jj - 2] + a[ii, jj + 2])
-                   - k0 * c)
-            pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
-
-
-# --------------------------------------------------------------------------------------------
-# general cells (damping and/or PML)
-
-
-@_jit
-def _general_cell(a, pp, q1x, q1xn, q2x, q1y, q1yn, q2y, ab, bb, gb,
-                  ax, bx, dbx, ay, by, dby, has_pml, r, c1, c2, i, j):
-    """Advance one cell; returns T (the γ-multiplied operator value)."""
-    ii = i + r
-    jj = j + r
-    d2x = c2[r] * a[ii, jj]
-    d2y = c2[r] * a[ii, jj]
-    for k in range(1, r + 1):
-        d2x += c2[r + k] * (a[ii, jj - k] + a[ii, jj + k])
-        d2y += c2[r + k] * (a[ii - k, jj] + a[ii + k, jj])
-    if has_pml:
-        d1x = a[ii, jj] * 0
-        d1y = a[ii, jj] * 0
-        qx = a[ii, jj] * 0
-        qy = a[ii, jj] * 0
+    one = c2[r] * 0 + 1
+    for j in range(j0, j1):
+        jj = j + r
+        d2 = c2[r] * a[ii, jj]
+        d1 = c2[r] * 0
+        dq = c2[r] * 0
         for k in range(1, r + 1):
-            d1x += c1[r + k] * (a[ii, jj + k] - a[ii, jj - k])
-            d1y += c1[r + k] * (a[ii + k, jj] - a[ii - k, jj])
-            qx += c1[r + k] * (ax[jj + k] * q1x[ii, jj + k] - ax[jj - k] * q1x[ii, jj - k])
-            qy += c1[r + k] * (ay[ii + k] * q1y[ii + k, jj] - ay[ii - k] * q1y[ii - k, jj])
-        one = c2[r] * 0 + 1
-        px = (one + bx[jj]) * d2x + dbx[jj] * d1x + qx
-        py = (one + by[ii]) * d2y + dby[ii] * d1y + qy
-        tx = (one + bx[jj]) * px + ax[jj] * q2x[ii, jj]
-        ty = (one + by[ii]) * py + ay[ii] * q2y[ii, jj]
-        q1xn[ii, jj] = ax[jj] * q1x[ii, jj] + bx[jj] * d1x
-        q1yn[ii, jj] = ay[ii] * q1y[ii, jj] + by[ii] * d1y
-        q2x[ii, jj] = ax[jj] * q2x[ii, jj] + bx[jj] * px
-        q2y[ii, jj] = ay[ii] * q2y[ii, jj] + by[ii] * py
-        t = tx + ty
-    else:
-        t = d2x + d2y
-    pp[ii, jj] = ab[i, j] * a[ii, jj] + bb[i, j] * pp[ii, jj] + gb[i, j] * t
-    return t
+            d2 += c2[r + k] * (a[ii, jj - k] + a[ii, jj + k])
+            d1 += c1[r + k] * (a[ii, jj + k] - a[ii, jj - k])
+            dq += c1[r + k] * (pa[jj + k] * q1[ii, jj + k] - pa[jj - k] * q1[ii, jj - k])
+        pm = (one + pb[jj]) * d2 + pdb[jj] * d1 + dq
+        d = (one + pb[jj]) * pm + pa[jj] * q2[ii, jj] - d2
+        q1n[ii, jj] = pa[jj] * q1[ii, jj] + pb[jj] * d1
+        q2[ii, jj] = pa[jj] * q2[ii, jj] + pb[jj] * pm
+        pp[ii, jj] += gb[i, j] * d
+        if store:
+            trow[j] += d
+
+
+@_jit
+def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, r, c1, c2, i, nx, trow, store):
+    """y-PML over all of row ``i``: advance ψ1y, ψ2y; add γ·(T_y − D2y u)."""
+    ii = i + r
+    one = c2[r] * 0 + 1
+    b0 = pb[ii]
+    a0 = pa[ii]
+    db0 = pdb[ii]
+    for j in range(nx):
+        jj = j + r
+        d2 = c2[r] * a[ii, jj]
+        d1 = c2[r] * 0
+        dq = c2[r] * 0
+        for k in range(1, r + 1):
+            d2 += c2[r + k] * (a[ii - k, jj] + a[ii + k, jj])
+            d1 += c1[r + k] * (a[ii + k, jj] - a[ii - k, jj])
+            dq += c1[r + k] * (pa[ii + k] * q1[ii + k, jj] - pa[ii - k] * q1[ii - k, jj])
+        pm = (one + b0) * d2 + db0 * d1 + dq
+        d = (one + b0) * pm + a0 * q2[ii, jj] - d2
+        q1n[ii, jj] = a0 * q1[ii, jj] + b0 * d1
+        q2[ii, jj] = a0 * q2[ii, jj] + b0 * pm
+        pp[ii, jj] += gb[i, j] * d
+        if store:
+            trow[j] += d
 
 
 @_pjit
 def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
-                    al, be, ga, lo, hi, ax, bx, dbx, ay, by, dby, has_pml, order, c1, c2,
-                    inj, src_r, src_c, rec, prb_r, prb_c,
+                    al, be, ga, damped, xreach, yreach, ax, bx, dbx, ay, by, dby, has_pml,
+                    order, c1, c2, inj, src_r, src_c, rec, prb_r, prb_c,
                     store, tstore, store_u, ustore, snap_every, snap_offset, snaps):
     """Advance ``inj.shape[1]`` steps in place; the new state ends in the swapped buffers.
 
@@ -133,7 +151,8 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
     Args:
         u, p, q1x, q1xa, q2x, q1y, q1ya, q2y: padded state ``[B, ny+2r, nx+2r]``.
         al, be, ga: update coefficients ``[Bc, ny, nx]``.
-        lo, hi: plain run of each row, ``[ny]`` int64.
+        damped: ``[ny]`` bool, row has cells with α ≠ 2 or β ≠ −1.
+        xreach: columns from each side whose stencil reaches the x-PML; yreach: rows likewise.
         ax, bx, dbx / ay, by, dby: padded PML profiles (zeros when ``has_pml`` is False).
         order: 2 or 4; c1, c2: first/second-difference stencils, length ``order + 1``.
         inj: ``[B, S, Ks]`` values added to u' at ``(src_r, src_c)`` after each step.
@@ -151,10 +170,6 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
     cidx = np.zeros(nbatch, np.int64)
     if al.shape[0] > 1:
         cidx = np.arange(nbatch)
-    four = c2[r] * 0 + 4
-    k1 = c2[r + 1]
-    k2 = -c2[r + 2] if order == 4 else c2[r] * 0
-    k0 = -(c2[r] + c2[r]) if order == 4 else c2[r] * 0
     for bi in prange(nbatch):
         cb = cidx[bi]
         ab = al[cb]
@@ -178,22 +193,14 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
             for i in range(ny):
                 if store:
                     trow = tstore[bi, s, i]
-                lo_i = lo[i]
-                hi_i = hi[i]
-                for j in range(0, lo_i):
-                    t = _general_cell(a, pp, x1, x1n, x2, y1, y1n, y2, ab, bb, gb,
-                                      ax, bx, dbx, ay, by, dby, has_pml, r, c1, c2, i, j)
-                    if store:
-                        trow[j] = t
-                if order == 2:
-                    _plain_row2(a, pp, gb, i, r, lo_i, hi_i, four, trow, store)
-                else:
-                    _plain_row4(a, pp, gb, i, r, lo_i, hi_i, k1, k2, k0, trow, store)
-                for j in range(hi_i, nx):
-                    t = _general_cell(a, pp, x1, x1n, x2, y1, y1n, y2, ab, bb, gb,
-                                      ax, bx, dbx, ay, by, dby, has_pml, r, c1, c2, i, j)
-                    if store:
-                        trow[j] = t
+                _row(a, pp, ab, bb, gb, i, r, nx, c2, damped[i], trow, store)
+                if has_pml:
+                    if i < yreach or i >= ny - yreach:
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, r, c1, c2, i, nx, trow, store)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, r, c1, c2, i, 0, xreach,
+                           trow, store)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, r, c1, c2, i, nx - xreach, nx,
+                           trow, store)
             for k in range(src_r.shape[0]):
                 pp[src_r[k] + r, src_c[k] + r] += inj[bi, s, k]
             for k in range(prb_r.shape[0]):
@@ -215,61 +222,100 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
 
 
 @_jit
-def _pbar(v, q2, b, m_row, m_col, m_b, one):
-    """P̄ at one cell: (1 + b)·ν' + b·ψ̄2'."""
-    return (one + b[m_b]) * v[m_row, m_col] + b[m_b] * q2[m_row, m_col]
+def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, r, c1, c2, i, j0, j1):
+    """Transposed x-PML over columns ``[j0, j1)`` of row ``i``.
+
+    With P̄ = (1+b)·ν' + b·ψ̄2', d̄2 = (1+b)·P̄, d̄1 = db·P̄ + b·ψ̄1', the transposed operator is
+    ``D2(d̄2) − D1(d̄1)`` (``D2ᵀ = D2``, ``D1ᵀ = −D1``); adds γ·(that − D2x ν') to ν_s and writes
+    the new ψ̄1x = a·(ψ̄1x' − D1 P̄), ψ̄2x = a·(ψ̄2x' + ν').
+    """
+    ii = i + r
+    one = c2[r] * 0 + 1
+    for j in range(j0, j1):
+        jj = j + r
+        pc = (one + pb[jj]) * v[ii, jj] + pb[jj] * g2[ii, jj]
+        lt = c2[r] * (one + pb[jj]) * pc
+        lv = c2[r] * v[ii, jj]
+        dp = c2[r] * 0
+        for k in range(1, r + 1):
+            mm = jj - k
+            mp = jj + k
+            lv += c2[r + k] * (v[ii, mm] + v[ii, mp])
+            pmn = (one + pb[mm]) * v[ii, mm] + pb[mm] * g2[ii, mm]
+            ppl = (one + pb[mp]) * v[ii, mp] + pb[mp] * g2[ii, mp]
+            lt += c2[r + k] * ((one + pb[mm]) * pmn + (one + pb[mp]) * ppl)
+            lt -= c1[r + k] * ((pdb[mp] * ppl + pb[mp] * g1[ii, mp])
+                               - (pdb[mm] * pmn + pb[mm] * g1[ii, mm]))
+            dp += c1[r + k] * (ppl - pmn)
+        g1n[ii, jj] = pa[jj] * (g1[ii, jj] - dp)
+        g2n[ii, jj] = pa[jj] * (g2[ii, jj] + v[ii, jj])
+        w[ii, jj] += gb[i, j] * (lt - lv)
 
 
 @_jit
-def _adjoint_general_cell(v, w, g1x, g1xn, g2x, g2xn, g1y, g1yn, g2y, g2yn, ab, bb, gb,
-                          ax, bx, dbx, ay, by, dby, has_pml, r, c1, c2, i, j):
-    """ν_s at one general cell (written into w) and the new ψ̄ (into the *n buffers)."""
+def _adjoint_pml_y(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, r, c1, c2, i, nx):
+    """Transposed y-PML over all of row ``i`` (see :func:`_adjoint_pml_x`)."""
     ii = i + r
-    jj = j + r
     one = c2[r] * 0 + 1
-    if has_pml:
-        # D2ᵀ(d̄2) − D1ᵀ... with d̄2 = (1+b)P̄, d̄1 = db·P̄ + b·ψ̄1', D1ᵀ = −D1.
-        pxc = _pbar(v, g2x, bx, ii, jj, jj, one)
-        pyc = _pbar(v, g2y, by, ii, jj, ii, one)
-        lx = c2[r] * (one + bx[jj]) * pxc
-        ly = c2[r] * (one + by[ii]) * pyc
-        dpx = c2[r] * 0
-        dpy = c2[r] * 0
+    for j in range(nx):
+        jj = j + r
+        pc = (one + pb[ii]) * v[ii, jj] + pb[ii] * g2[ii, jj]
+        lt = c2[r] * (one + pb[ii]) * pc
+        lv = c2[r] * v[ii, jj]
+        dp = c2[r] * 0
         for k in range(1, r + 1):
-            jm = jj - k
-            jp = jj + k
-            im = ii - k
-            ip = ii + k
-            pxm = _pbar(v, g2x, bx, ii, jm, jm, one)
-            pxp = _pbar(v, g2x, bx, ii, jp, jp, one)
-            pym = _pbar(v, g2y, by, im, jj, im, one)
-            pyp = _pbar(v, g2y, by, ip, jj, ip, one)
-            lx += c2[r + k] * ((one + bx[jm]) * pxm + (one + bx[jp]) * pxp)
-            ly += c2[r + k] * ((one + by[im]) * pym + (one + by[ip]) * pyp)
-            d1m = dbx[jm] * pxm + bx[jm] * g1x[ii, jm]
-            d1p = dbx[jp] * pxp + bx[jp] * g1x[ii, jp]
-            lx -= c1[r + k] * (d1p - d1m)
-            e1m = dby[im] * pym + by[im] * g1y[im, jj]
-            e1p = dby[ip] * pyp + by[ip] * g1y[ip, jj]
-            ly -= c1[r + k] * (e1p - e1m)
-            dpx += c1[r + k] * (pxp - pxm)
-            dpy += c1[r + k] * (pyp - pym)
-        g1xn[ii, jj] = ax[jj] * (g1x[ii, jj] - dpx)
-        g1yn[ii, jj] = ay[ii] * (g1y[ii, jj] - dpy)
-        g2xn[ii, jj] = ax[jj] * (g2x[ii, jj] + v[ii, jj])
-        g2yn[ii, jj] = ay[ii] * (g2y[ii, jj] + v[ii, jj])
-        lap = lx + ly
+            mm = ii - k
+            mp = ii + k
+            lv += c2[r + k] * (v[mm, jj] + v[mp, jj])
+            pmn = (one + pb[mm]) * v[mm, jj] + pb[mm] * g2[mm, jj]
+            ppl = (one + pb[mp]) * v[mp, jj] + pb[mp] * g2[mp, jj]
+            lt += c2[r + k] * ((one + pb[mm]) * pmn + (one + pb[mp]) * ppl)
+            lt -= c1[r + k] * ((pdb[mp] * ppl + pb[mp] * g1[mp, jj])
+                               - (pdb[mm] * pmn + pb[mm] * g1[mm, jj]))
+            dp += c1[r + k] * (ppl - pmn)
+        g1n[ii, jj] = pa[ii] * (g1[ii, jj] - dp)
+        g2n[ii, jj] = pa[ii] * (g2[ii, jj] + v[ii, jj])
+        w[ii, jj] += gb[i, j] * (lt - lv)
+
+
+@_jit
+def _adjoint_row(v, w, ab, bb, gb, i, r, nx, c2, damped, ts, acc):
+    """ν_s = α ν' + β ν'' + γ·L ν' over row ``i``, accumulating Σ ν'·T_s into ``acc``."""
+    ii = i + r
+    if r == 1:
+        four = c2[1] * 0 + 4
+        if damped:
+            for j in range(nx):
+                jj = j + 1
+                c = v[ii, jj]
+                lap = v[ii - 1, jj] + v[ii + 1, jj] + v[ii, jj - 1] + v[ii, jj + 1] - four * c
+                w[ii, jj] = ab[i, j] * c + bb[i, j] * w[ii, jj] + gb[i, j] * lap
+                acc[i, j] += c * ts[i, j]
+        else:
+            for j in range(nx):
+                jj = j + 1
+                c = v[ii, jj]
+                lap = v[ii - 1, jj] + v[ii + 1, jj] + v[ii, jj - 1] + v[ii, jj + 1] - four * c
+                w[ii, jj] = c + c - w[ii, jj] + gb[i, j] * lap
+                acc[i, j] += c * ts[i, j]
     else:
-        lap = c2[r] * (v[ii, jj] + v[ii, jj])
-        for k in range(1, r + 1):
-            lap += c2[r + k] * (v[ii, jj - k] + v[ii, jj + k] + v[ii - k, jj] + v[ii + k, jj])
-    w[ii, jj] = ab[i, j] * v[ii, jj] + bb[i, j] * w[ii, jj] + gb[i, j] * lap
+        k1 = c2[3]
+        k2 = -c2[4]
+        k0 = -(c2[2] + c2[2])
+        for j in range(nx):
+            jj = j + 2
+            c = v[ii, jj]
+            lap = (k1 * (v[ii - 1, jj] + v[ii + 1, jj] + v[ii, jj - 1] + v[ii, jj + 1])
+                   - k2 * (v[ii - 2, jj] + v[ii + 2, jj] + v[ii, jj - 2] + v[ii, jj + 2])
+                   - k0 * c)
+            w[ii, jj] = ab[i, j] * c + bb[i, j] * w[ii, jj] + gb[i, j] * lap
+            acc[i, j] += c * ts[i, j]
 
 
 @_pjit
 def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
-                    al, be, ga, lo, hi, ax, bx, dbx, ay, by, dby, has_pml, order, c1, c2,
-                    grec, prb_r, prb_c, ginj, src_r, src_c,
+                    al, be, ga, damped, xreach, yreach, ax, bx, dbx, ay, by, dby, has_pml,
+                    order, c1, c2, grec, prb_r, prb_c, ginj, src_r, src_c,
                     ustore, tstore, p0, need_ab, acc_a, acc_b, acc_g, gp_out):
     """Run the adjoint of :func:`forward_segment` backwards over its ``S`` steps, in place.
 
@@ -279,7 +325,7 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
 
     Args:
         grec: ``[B, S, Kp]`` gradient of the recorded probe values.
-        ginj: ``[B, S, Ks]`` receives the gradient of the injected values (μ at source cells, ×γ).
+        ginj: ``[B, S, Ks]`` receives ν at the source cells (the caller divides by γ).
         ustore: ``[B, S, ny, nx]`` u_s of the forward pass (read only when ``need_ab``).
         tstore: ``[B, S, ny, nx]`` T_s of the forward pass.
         p0: ``[B, ny, nx]`` the segment's initial u_prev (for β̄ of step 0).
@@ -294,11 +340,6 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
     cidx = np.zeros(nbatch, np.int64)
     if al.shape[0] > 1:
         cidx = np.arange(nbatch)
-    four = c2[r] * 0 + 4
-    k1 = c2[r + 1]
-    k2 = -c2[r + 2] if order == 4 else c2[r] * 0
-    k0 = -(c2[r] + c2[r]) if order == 4 else c2[r] * 0
-    dummy = tstore[0, 0, 0]
     for bi in prange(nbatch):
         cb = cidx[bi]
         ab = al[cb]
@@ -318,42 +359,27 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
         ba = acc_b[bi]
         ga_ = acc_g[bi]
         for s in range(nsteps - 1, -1, -1):
-            # vv = ν_{s+1} is complete: gradients of step s.
+            # vv = ν_{s+1} is complete: gradients of step s (Σ ν·T_s is fused into the sweep).
             ts = tstore[bi, s]
-            for i in range(ny):
-                for j in range(nx):
-                    ga_[i, j] += vv[i + r, j + r] * ts[i, j]
             if need_ab:
                 us = ustore[bi, s]
+                um = ustore[bi, s - 1] if s > 0 else p0[bi]
                 for i in range(ny):
                     for j in range(nx):
                         aa[i, j] += vv[i + r, j + r] * us[i, j]
-                if s > 0:
-                    um = ustore[bi, s - 1]
-                    for i in range(ny):
-                        for j in range(nx):
-                            ba[i, j] += vv[i + r, j + r] * um[i, j]
-                else:
-                    pm = p0[bi]
-                    for i in range(ny):
-                        for j in range(nx):
-                            ba[i, j] += vv[i + r, j + r] * pm[i, j]
+                        ba[i, j] += vv[i + r, j + r] * um[i, j]
             for k in range(src_r.shape[0]):
                 ginj[bi, s, k] = vv[src_r[k] + r, src_c[k] + r]
-            # ν_s into ww (which holds ν_{s+2}).
+            # ν_s into ww (which holds ν_{s+2}): the forward recursion, then the PML correction.
             for i in range(ny):
-                lo_i = lo[i]
-                hi_i = hi[i]
-                for j in range(0, lo_i):
-                    _adjoint_general_cell(vv, ww, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ab, bb, gb,
-                                          ax, bx, dbx, ay, by, dby, has_pml, r, c1, c2, i, j)
-                if order == 2:
-                    _plain_row2(vv, ww, gb, i, r, lo_i, hi_i, four, dummy, False)
-                else:
-                    _plain_row4(vv, ww, gb, i, r, lo_i, hi_i, k1, k2, k0, dummy, False)
-                for j in range(hi_i, nx):
-                    _adjoint_general_cell(vv, ww, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ab, bb, gb,
-                                          ax, bx, dbx, ay, by, dby, has_pml, r, c1, c2, i, j)
+                _adjoint_row(vv, ww, ab, bb, gb, i, r, nx, c2, damped[i], ts, ga_)
+                if has_pml:
+                    if i < yreach or i >= ny - yreach:
+                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, r, c1, c2, i, nx)
+                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, r, c1, c2, i,
+                                   0, xreach)
+                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, r, c1, c2, i,
+                                   nx - xreach, nx)
             if s == nsteps - 1:
                 gpo = gp_out[bi]
                 for i in range(ny):

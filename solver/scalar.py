@@ -233,7 +233,9 @@ def _setup(
         )
     batch, steps, nsrc = waveforms.shape
     if steps < 1 or batch < 1:
-        raise SolverValueError(f"waveforms must hold at least one sample, got {tuple(waveforms.shape)}")
+        raise SolverValueError(
+            f"waveforms must hold at least one sample, got {tuple(waveforms.shape)}"
+        )
     if speed.shape[0] not in (1, batch):
         raise SolverValueError(
             f"speed has batch size {speed.shape[0]} but waveforms has {batch}; use one speed "

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from . import kernels_cpu as kc
-from .scalar import _Setup, _segment_length
+from .scalar import _segment_length, _Setup
 
 
 @dataclass
@@ -26,8 +26,9 @@ class _Static:
     r: int
     ny: int
     nx: int
-    lo: np.ndarray
-    hi: np.ndarray
+    damped: np.ndarray
+    xreach: int
+    yreach: int
     has_pml: bool
     profiles: tuple[np.ndarray, ...]  # ax, bx, dbx, ay, by, dby, padded by r, kernel dtype
     c1: np.ndarray
@@ -40,36 +41,24 @@ class _Static:
     snaps: np.ndarray  # (B, N, ny, nx) or a (B, 0, 1, 1) placeholder
 
 
-def _plain_runs(setup: _Setup, r: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the longest run of columns that can take the plain (α=2, β=−1, no PML) path."""
-    ny, nx = setup.grid.shape
+def _row_layout(setup: _Setup, r: int) -> tuple[np.ndarray, int, int]:
+    """Rows that need the damped update, and how far the PML correction reaches from each side."""
     alpha = setup.alpha.detach().cpu().numpy()
     beta = setup.beta.detach().cpu().numpy()
-    plain = (alpha == 2.0).all(0) & (beta == -1.0).all(0)
+    damped = ((alpha != 2.0) | (beta != -1.0)).any(axis=(0, 2))
+    xreach = yreach = 0
     if setup.pml is not None:
         ax, bx, _, ay, by, _ = setup.pml
-        colx = (ax != 0) | (bx != 0)
-        rowy = (ay != 0) | (by != 0)
-        # a cell whose stencil reaches a PML cell must take the general path
-        colx = np.convolve(colx.astype(float), np.ones(2 * r + 1), "same") > 0
-        rowy = np.convolve(rowy.astype(float), np.ones(2 * r + 1), "same") > 0
-        plain &= ~colx[None, :] & ~rowy[:, None]
-    lo = np.zeros(ny, np.int64)
-    hi = np.zeros(ny, np.int64)
-    for i in range(ny):
-        row = np.concatenate(([False], plain[i], [False])).astype(np.int8)
-        edges = np.flatnonzero(np.diff(row))
-        if edges.size:
-            starts, ends = edges[::2], edges[1::2]
-            k = int(np.argmax(ends - starts))
-            lo[i], hi[i] = starts[k], ends[k]
-    return lo, hi
+        # PML cells sit at both ends of each axis; the stencil reaches r cells further in.
+        xreach = int(np.count_nonzero((ax != 0) | (bx != 0))) // 2 + r
+        yreach = int(np.count_nonzero((ay != 0) | (by != 0))) // 2 + r
+    return damped, xreach, yreach
 
 
 def _static(setup: _Setup, dtype: np.dtype, snap_every: int | None) -> _Static:
     r = setup.order // 2
     ny, nx = setup.grid.shape
-    lo, hi = _plain_runs(setup, r)
+    damped, xreach, yreach = _row_layout(setup, r)
     if setup.pml is not None:
         profiles = tuple(np.pad(v, r).astype(dtype) for v in setup.pml)
     else:
@@ -80,7 +69,8 @@ def _static(setup: _Setup, dtype: np.dtype, snap_every: int | None) -> _Static:
     else:
         snaps = np.zeros((setup.batch, 0, 1, 1), dtype)
     return _Static(
-        order=setup.order, r=r, ny=ny, nx=nx, lo=lo, hi=hi, has_pml=setup.pml is not None,
+        order=setup.order, r=r, ny=ny, nx=nx, damped=damped, xreach=xreach,
+        yreach=yreach, has_pml=setup.pml is not None,
         profiles=profiles, c1=c1, c2=c2,
         src_r=setup.src_rows.astype(np.int64), src_c=setup.src_cols.astype(np.int64),
         prb_r=setup.prb_rows.astype(np.int64), prb_c=setup.prb_cols.astype(np.int64),
@@ -112,7 +102,8 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
     alpha, beta, gamma = (_np(c) for c in coeffs)
     kc.forward_segment(
         _np(u), _np(p), _np(q1x), _np(q1xa), _np(q2x), _np(q1y), _np(q1ya), _np(q2y),
-        alpha, beta, gamma, st.lo, st.hi, *st.profiles, st.has_pml, st.order, st.c1, st.c2,
+        alpha, beta, gamma, st.damped, st.xreach, st.yreach, *st.profiles, st.has_pml,
+        st.order, st.c1, st.c2,
         _np(inj.contiguous()), st.src_r, st.src_c, _np(rec), st.prb_r, st.prb_c,
         store, _np(tstore), store_u, _np(ustore), st.snap_every, t0, st.snaps,
     )
@@ -191,9 +182,9 @@ class _Segment(torch.autograd.Function):
         kc.adjoint_segment(
             _np(v), _np(w), _np(g1x), _np(g1xa), _np(g2x), _np(g2xa),
             _np(g1y), _np(g1ya), _np(g2y), _np(g2ya),
-            _np(alpha), _np(beta), _np(gamma), st.lo, st.hi, *st.profiles, st.has_pml,
-            st.order, st.c1, st.c2, _np(grec_np), st.prb_r, st.prb_c, _np(ginj), st.src_r,
-            st.src_c, _np(ustore), _np(tstore), _np(p0), need_ab, _np(acc_a), _np(acc_b),
+            _np(alpha), _np(beta), _np(gamma), st.damped, st.xreach, st.yreach, *st.profiles,
+            st.has_pml, st.order, st.c1, st.c2, _np(grec_np), st.prb_r, st.prb_c, _np(ginj),
+            st.src_r, st.src_c, _np(ustore), _np(tstore), _np(p0), need_ab, _np(acc_a), _np(acc_b),
             _np(acc_g), _np(gp_out),
         )
         if steps % 2:
@@ -240,7 +231,7 @@ def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
         t.requires_grad for t in (alpha, beta, gamma, inj)
     )
     if not differentiable:
-        new_state, rec, _, _ = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
+        _, rec, _, _ = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
                                         store=False, store_u=False)
         segments = 1
     else:

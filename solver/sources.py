@@ -18,7 +18,7 @@ from .grid import Grid
 
 @dataclass(frozen=True)
 class SourceCells:
-    """Cells a source drives: ``rows``, ``cols`` (int64) and ``weights`` (float64, force per unit s)."""
+    """Cells a source drives: ``rows``, ``cols`` (int64), ``weights`` (float64, per unit s)."""
 
     rows: np.ndarray
     cols: np.ndarray
