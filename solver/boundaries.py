@@ -94,12 +94,16 @@ class PML:
         order: polynomial grading exponent of σ.
         alpha_max: frequency shift at the inner edge (rad per unit time); ``None`` uses
             ``π·f`` with ``f`` the dominant source frequency.
+        speed: wave speed the grading is designed for; ``None`` takes the largest speed found
+            inside the layer at each call. The profile is a constant of the scheme: gradients
+            do not flow through it.
     """
 
     width: int = 20
     reflection: float = 1e-4
     order: float = 2.0
     alpha_max: float | None = None
+    speed: float | None = None
 
     def __post_init__(self) -> None:
         if int(self.width) != self.width or self.width < 1:
@@ -112,6 +116,8 @@ class PML:
             math.isfinite(self.alpha_max) and self.alpha_max >= 0
         ):
             raise SolverValueError(f"PML.alpha_max must be ≥ 0 or None, got {self.alpha_max!r}")
+        if self.speed is not None and not (math.isfinite(self.speed) and self.speed > 0):
+            raise SolverValueError(f"PML.speed must be positive or None, got {self.speed!r}")
 
     def profile(self, n: int, grid: Grid, c_ref: float, frequency: float) -> PMLProfile:
         """Coefficients along an axis of ``n`` cells for speed ``c_ref`` at ``frequency``."""

@@ -354,8 +354,13 @@ def _setup(
     pml = None
     if isinstance(boundary, PML):
         frequency = peak if peak > 0 else 1.0 / (20 * dt)
-        px = boundary.profile(grid.nx, grid, c_max, frequency)
-        py = boundary.profile(grid.ny, grid, c_max, frequency)
+        c_ref = boundary.speed
+        if c_ref is None:
+            layer = torch.ones(grid.shape, dtype=torch.bool)
+            layer[width:-width, width:-width] = False
+            c_ref = float(speed.detach()[:, layer].max())
+        px = boundary.profile(grid.nx, grid, c_ref, frequency)
+        py = boundary.profile(grid.ny, grid, c_ref, frequency)
         pml = (px.a, px.b, px.db, py.a, py.b, py.db)
 
     alpha, beta, gamma = _coefficients(speed_b, b_lin, grid)
@@ -369,6 +374,17 @@ def _setup(
     )
 
 
+def _check_checkpoint_every(checkpoint_every: int | None) -> None:
+    if checkpoint_every is None:
+        return
+    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every:
+        raise SolverValueError(
+            f"checkpoint_every must be None, 0 or a positive integer, got {checkpoint_every!r}"
+        )
+    if checkpoint_every < 0:
+        raise SolverValueError(f"checkpoint_every must be ≥ 0, got {checkpoint_every!r}")
+
+
 def _segment_length(setup: _Setup, checkpoint_every: int | None, state_arrays: int) -> int:
     """Steps per checkpoint segment (``steps`` means: keep everything, no recomputation)."""
     steps = setup.steps
@@ -377,12 +393,7 @@ def _segment_length(setup: _Setup, checkpoint_every: int | None, state_arrays: i
         if per_step * steps * state_arrays <= AUTO_STORE_ALL_BYTES:
             return steps
         return max(1, math.ceil(math.sqrt(steps)))
-    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every:
-        raise SolverValueError(
-            f"checkpoint_every must be None, 0 or a positive integer, got {checkpoint_every!r}"
-        )
-    if checkpoint_every < 0:
-        raise SolverValueError(f"checkpoint_every must be ≥ 0, got {checkpoint_every!r}")
+    _check_checkpoint_every(checkpoint_every)
     return steps if checkpoint_every == 0 else min(int(checkpoint_every), steps)
 
 
@@ -448,6 +459,7 @@ def propagate(
         or snapshot_every < 1
     ):
         raise SolverValueError(f"snapshot_every must be a positive integer, got {snapshot_every!r}")
+    _check_checkpoint_every(checkpoint_every)
     if backend not in ("auto", "numba", "torch"):
         raise SolverValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
     setup = _setup(speed, waveforms, grid, sources, probes, boundary, damping, nonlinearity, order)

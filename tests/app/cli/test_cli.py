@@ -1,0 +1,54 @@
+"""The ``wavefab`` command line: version, help, usage errors and the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from wavefab.app.cli import main
+
+
+def test_version_and_help_are_instant():
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "wavefab.app.cli", "--version"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("wavefab ")
+    helped = subprocess.run([sys.executable, "-m", "wavefab.app.cli", "--help"],
+                            capture_output=True, text=True, check=True)
+    assert "demo" in helped.stdout
+    # --help must not import torch or numba
+    assert time.perf_counter() - t0 < 10
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, wavefab.app.cli as c\n"
+         "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
+         "print('torch' in sys.modules, 'numba' in sys.modules)"],
+        capture_output=True, text=True, check=True)
+    assert probe.stdout.strip().endswith("False False")
+
+
+def test_no_command_is_usage_error(capsys):
+    assert main([]) == 2
+
+
+def test_unknown_option_exits_2():
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--bogus"])
+    assert info.value.code == 2
+
+
+def test_demo_writes_field_png(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--size", "120", "--steps", "300"]) == 0
+    png = tmp_path / "field.png"
+    assert png.exists() and png.stat().st_size > 10_000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "focus gain" in capsys.readouterr().out
+
+
+def test_demo_bad_size_is_one_line_error(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--size", "30"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wavefab demo: error:") and "\n" not in err

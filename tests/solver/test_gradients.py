@@ -1,0 +1,181 @@
+"""Gradients of the discrete scheme: finite differences, checkpointing, backends, CUDA."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from wavefab.solver import (
+    PML,
+    DampingLayer,
+    Grid,
+    LineSource,
+    Nonlinearity,
+    PointProbe,
+    PointSource,
+    RegionProbe,
+    propagate,
+)
+
+# Gradient checks use tiny, deliberately coarse grids: dispersion is irrelevant to them.
+pytestmark = pytest.mark.filterwarnings("ignore::wavefab.solver.errors.ResolutionWarning")
+
+F64 = torch.float64
+GRID = Grid(shape=(16, 18), h=1.0, dt=0.5)
+# The PML grading is a constant of the scheme; fix its speed so finite differences see it fixed.
+BOUNDARIES = {"rigid": None, "damping": DampingLayer(width=3, sigma_max=0.8),
+              "pml": PML(width=3, speed=1.2)}
+
+
+def _probes():
+    region = torch.zeros(GRID.shape, dtype=torch.bool)
+    region[7:10, 12:14] = True
+    return [PointProbe(8, 11, measure="intensity"), PointProbe(6, 6),
+            RegionProbe(region.numpy(), measure="intensity")]
+
+
+def _inputs(batch: int = 2, steps: int = 40, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    speed = 0.8 + 0.4 * torch.rand(GRID.shape, generator=g, dtype=F64)
+    damping = 0.05 * torch.rand(GRID.shape, generator=g, dtype=F64)
+    t = torch.arange(steps, dtype=F64)
+    # smooth band-limited input (a few cycles, ≥ 10 points per wavelength)
+    waves = torch.stack([torch.sin(0.12 * t + k) * torch.exp(-((t - 12 - 3 * k) / 6) ** 2)
+                         for k in range(batch)])
+    return speed, damping, waves
+
+
+def _loss(speed, damping, waves, *, boundary, order=2, backend="auto", checkpoint_every=None,
+          nonlinearity=None, sources=None):
+    out = propagate(speed, waves, grid=GRID, sources=sources or [PointSource(8, 5)],
+                    probes=_probes(), boundary=boundary, damping=damping, order=order,
+                    backend=backend, checkpoint_every=checkpoint_every, nonlinearity=nonlinearity)
+    weights = torch.linspace(0.5, 1.5, out.probes.shape[-1], dtype=out.probes.dtype)
+    return (out.probes * weights).pow(2).sum() + out.probes.sum()
+
+
+def _directional_fd(fn, x: torch.Tensor, direction: torch.Tensor, eps: float) -> float:
+    with torch.no_grad():
+        return float((fn(x + eps * direction) - fn(x - eps * direction)) / (2 * eps))
+
+
+def _check_fd(fn, x: torch.Tensor, eps: float = 1e-6, tol: float = 1e-6) -> float:
+    x = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(fn(x), x)
+    direction = torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=x.dtype)
+    analytic = float((grad * direction).sum())
+    numeric = _directional_fd(fn, x.detach(), direction, eps)
+    rel = abs(analytic - numeric) / max(abs(numeric), 1e-30)
+    assert rel <= tol, f"gradient {analytic} vs finite difference {numeric}: rel. error {rel:.2e}"
+    return rel
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES.values(), ids=BOUNDARIES.keys())
+@pytest.mark.parametrize("order", [2, 4])
+def test_speed_gradient_matches_finite_differences(boundary, order):
+    speed, damping, waves = _inputs()
+    _check_fd(lambda s: _loss(s, damping, waves, boundary=boundary, order=order), speed)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES.values(), ids=BOUNDARIES.keys())
+def test_damping_gradient_matches_finite_differences(boundary):
+    speed, damping, waves = _inputs()
+    _check_fd(lambda d: _loss(speed, d, waves, boundary=boundary), damping)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES.values(), ids=BOUNDARIES.keys())
+def test_waveform_gradient_matches_finite_differences(boundary):
+    speed, damping, waves = _inputs()
+    sources = [PointSource(8, 5), LineSource((5, 8), (11, 9))]
+    _check_fd(lambda w: _loss(speed, damping, w, boundary=boundary, sources=sources), waves)
+
+
+@pytest.mark.parametrize("field", ["rho", "b0", "u_th", "c_nl"])
+def test_nonlinear_coefficient_gradients_match_finite_differences(field):
+    speed, damping, waves = _inputs()
+    waves = 3 * waves  # |u| ≈ 0.6 in the material: well into the nonlinear regime, still stable
+    rho = torch.zeros(GRID.shape, dtype=F64)
+    rho[4:12, 7:11] = 1.0
+    values = {"rho": rho, "b0": torch.tensor(0.3, dtype=F64), "u_th": torch.tensor(0.3, dtype=F64),
+              "c_nl": torch.tensor(0.2, dtype=F64)}
+
+    def fn(x):
+        nl = Nonlinearity(**{**values, field: x})
+        return _loss(speed, damping, waves, boundary=PML(width=3, speed=1.2), nonlinearity=nl)
+
+    # the nonlinearity must actually act: compare against the linear run
+    with torch.no_grad():
+        linear = _loss(speed, damping, waves, boundary=PML(width=3, speed=1.2))
+        assert abs(float(fn(values[field]) - linear)) > 1e-3 * abs(float(linear))
+    _check_fd(fn, values[field])
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES.values(), ids=BOUNDARIES.keys())
+@pytest.mark.parametrize("order", [2, 4])
+def test_checkpointed_gradients_equal_full_storage(boundary, order):
+    speed, damping, waves = _inputs(steps=57)
+    grads = {}
+    for every in (0, 1, 5, 16, None):
+        s = speed.clone().requires_grad_(True)
+        d = damping.clone().requires_grad_(True)
+        w = waves.clone().requires_grad_(True)
+        loss = _loss(s, d, w, boundary=boundary, order=order, checkpoint_every=every)
+        grads[every] = torch.autograd.grad(loss, [s, d, w])
+    for every, g in grads.items():
+        for a, b in zip(g, grads[0], strict=True):
+            assert float((a - b).abs().max() / b.abs().max()) <= 1e-12, every
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES.values(), ids=BOUNDARIES.keys())
+@pytest.mark.parametrize("order", [2, 4])
+@pytest.mark.parametrize("batched_speed", [False, True])
+def test_custom_adjoint_equals_plain_autograd(boundary, order, batched_speed):
+    """The numba kernels' hand-written adjoint equals autograd through plain torch steps."""
+    speed, damping, waves = _inputs(batch=3, steps=45)
+    if batched_speed:
+        speed = torch.stack([speed, speed.flip(0), speed.flip(1)])
+    results = {}
+    for backend in ("numba", "torch"):
+        s = speed.clone().requires_grad_(True)
+        d = damping.clone().requires_grad_(True)
+        w = waves.clone().requires_grad_(True)
+        out = propagate(s, w, grid=GRID, sources=[PointSource(8, 5)], probes=_probes(),
+                        boundary=boundary, damping=d, order=order, backend=backend,
+                        checkpoint_every=11)
+        loss = (out.probes**2).sum()
+        results[backend] = (out.probes.detach(), torch.autograd.grad(loss, [s, d, w]))
+    (p_n, g_n), (p_t, g_t) = results["numba"], results["torch"]
+    assert float((p_n - p_t).abs().max() / p_t.abs().max()) <= 1e-12
+    for a, b in zip(g_n, g_t, strict=True):
+        assert float((a - b).abs().max() / b.abs().max()) <= 1e-12
+
+
+def test_float32_gradients_follow_float64():
+    speed, damping, waves = _inputs()
+    grads = []
+    for dtype in (torch.float32, F64):
+        s = speed.to(dtype).requires_grad_(True)
+        loss = _loss(s, damping.to(dtype), waves.to(dtype), boundary=PML(width=3, speed=1.2))
+        assert loss.dtype == dtype
+        grads.append(torch.autograd.grad(loss, s)[0].double())
+    assert float((grads[0] - grads[1]).abs().max() / grads[1].abs().max()) < 1e-3
+
+
+def test_snapshots_match_probes():
+    speed, _, waves = _inputs(steps=30)
+    out = propagate(speed, waves, grid=GRID, sources=[PointSource(8, 5)],
+                    probes=[PointProbe(6, 6)], boundary=None, snapshot_every=3)
+    assert out.snapshots is not None and out.snapshots.shape == (2, 10, *GRID.shape)
+    # snapshot k is the field after step 3(k+1), i.e. probes[:, 3(k+1) - 1]
+    assert torch.allclose(out.snapshots[:, :, 6, 6], out.probes[:, 2::3, 0], rtol=0, atol=1e-15)
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu():
+    speed, damping, waves = _inputs()
+    grads = []
+    for device in ("cpu", "cuda"):
+        s = speed.to(device).requires_grad_(True)
+        loss = _loss(s, damping.to(device), waves.to(device), boundary=PML(width=3, speed=1.2))
+        grads.append(torch.autograd.grad(loss, s)[0].cpu())
+    assert float((grads[0] - grads[1]).abs().max() / grads[1].abs().max()) <= 1e-10
