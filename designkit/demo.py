@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from wavefab.solver import PML, Grid, PointProbe, PointSource, propagate, ricker
 
 log = logging.getLogger(__name__)
