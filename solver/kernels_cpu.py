@@ -3,7 +3,7 @@
 One call advances a whole segment of steps, so Python runs once per segment, not once per step.
 Each batch item is advanced by one thread with no synchronization between steps.
 
-Layout: every state array is ``[B, ny + 2r, nx + 2r]`` with a zero halo of ``r = order // 2``
+Layout: every state array is ``[B, ny + 2H, nx + 2H]`` with a zero halo of ``H = 2``
 cells, so stencils need no bounds checks (the halo is the rigid ``u = 0`` wall outside the grid).
 Coefficient maps are ``[Bc, ny, nx]`` with ``Bc`` 1 (shared) or B. PML profiles are 1D, padded by
 ``r``, zero outside the layer.
@@ -31,7 +31,13 @@ from numba import prange
 
 # No nnan/ninf: non-finite fields must stay visible so instability can be reported.
 _FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
+# Per-row helpers are inlined at numba's IR level: a real call per row passes array structs
+# whose reference counts two threads then fight over.
 _jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
+
+#: Halo width of every padded array, and the stencil radius all loops are written for (the
+#: 2nd-order stencils are zero-padded to it), so loops over the stencil unroll at compile time.
+H = 2
 _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
 
 
@@ -41,68 +47,69 @@ _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
 
 
 @_jit
-def _row(a, pp, ab, bb, gb, i, r, nx, c2, damped, trow, store):
-    """U' = α u + β u_prev + γ·L u over row ``i`` (α = 2, β = −1 when not ``damped``)."""
-    ii = i + r
-    if r == 1:
-        four = c2[1] * 0 + 4
-        if damped:
-            for j in range(nx):
-                jj = j + 1
-                c = a[ii, jj]
-                lap = a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1] - four * c
-                pp[ii, jj] = ab[i, j] * c + bb[i, j] * pp[ii, jj] + gb[i, j] * lap
-                if store:
-                    trow[j] = lap
+def _row(a, pp, ab, bb, gb, i, order, nx, c2, damped, trow, store):
+    """New field over row ``i``: ``α u + β u_prev + γ·L u`` (α = 2, β = −1 unless ``damped``).
+
+    Each variant is its own loop: a store guarded inside the loop stops LLVM vectorizing it.
+    """
+    ii = i + H
+    k1 = c2[H + 1]
+    k2 = -c2[H + 2]
+    k0 = -(c2[H] + c2[H])  # 4 for order 2, 60/12 for order 4; typed like the arrays
+    if order == 2:
+        if damped and store:
+            for jc in range(nx):
+                j = jc + H
+                lap = a[ii - 1, j] + a[ii + 1, j] + a[ii, j - 1] + a[ii, j + 1] - k0 * a[ii, j]
+                pp[ii, j] = ab[i, jc] * a[ii, j] + bb[i, jc] * pp[ii, j] + gb[i, jc] * lap
+                trow[jc] = lap
+        elif damped:
+            for jc in range(nx):
+                j = jc + H
+                lap = a[ii - 1, j] + a[ii + 1, j] + a[ii, j - 1] + a[ii, j + 1] - k0 * a[ii, j]
+                pp[ii, j] = ab[i, jc] * a[ii, j] + bb[i, jc] * pp[ii, j] + gb[i, jc] * lap
+        elif store:
+            for jc in range(nx):
+                j = jc + H
+                c = a[ii, j]
+                lap = a[ii - 1, j] + a[ii + 1, j] + a[ii, j - 1] + a[ii, j + 1] - k0 * c
+                pp[ii, j] = c + c - pp[ii, j] + gb[i, jc] * lap
+                trow[jc] = lap
         else:
-            for j in range(nx):
-                jj = j + 1
-                c = a[ii, jj]
-                lap = a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1] - four * c
-                pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
-                if store:
-                    trow[j] = lap
+            for jc in range(nx):
+                j = jc + H
+                c = a[ii, j]
+                lap = a[ii - 1, j] + a[ii + 1, j] + a[ii, j - 1] + a[ii, j + 1] - k0 * c
+                pp[ii, j] = c + c - pp[ii, j] + gb[i, jc] * lap
     else:
-        # 4th order per axis: (−u₋₂ + 16u₋₁ − 30u₀ + 16u₁ − u₂)/12
-        k1 = c2[3]
-        k2 = -c2[4]
-        k0 = -(c2[2] + c2[2])
-        if damped:
-            for j in range(nx):
-                jj = j + 2
-                c = a[ii, jj]
-                lap = (k1 * (a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1])
-                       - k2 * (a[ii - 2, jj] + a[ii + 2, jj] + a[ii, jj - 2] + a[ii, jj + 2])
-                       - k0 * c)
-                pp[ii, jj] = ab[i, j] * c + bb[i, j] * pp[ii, jj] + gb[i, j] * lap
-                if store:
-                    trow[j] = lap
-        else:
-            for j in range(nx):
-                jj = j + 2
-                c = a[ii, jj]
-                lap = (k1 * (a[ii - 1, jj] + a[ii + 1, jj] + a[ii, jj - 1] + a[ii, jj + 1])
-                       - k2 * (a[ii - 2, jj] + a[ii + 2, jj] + a[ii, jj - 2] + a[ii, jj + 2])
-                       - k0 * c)
-                pp[ii, jj] = c + c - pp[ii, jj] + gb[i, j] * lap
-                if store:
-                    trow[j] = lap
+        for jc in range(nx):
+            j = jc + H
+            c = a[ii, j]
+            lap = (k1 * (a[ii - 1, j] + a[ii + 1, j] + a[ii, j - 1] + a[ii, j + 1])
+                   - k2 * (a[ii - 2, j] + a[ii + 2, j] + a[ii, j - 2] + a[ii, j + 2]) - k0 * c)
+            if damped:
+                pp[ii, j] = ab[i, jc] * c + bb[i, jc] * pp[ii, j] + gb[i, jc] * lap
+            else:
+                pp[ii, j] = c + c - pp[ii, j] + gb[i, jc] * lap
+            if store:
+                trow[jc] = lap
 
 
 @_jit
-def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, r, c1, c2, i, j0, j1, trow, store):
+def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow, store):
     """x-PML over columns ``[j0, j1)`` of row ``i``: advance ψ1x, ψ2x; add γ·(T_x − D2x u)."""
-    ii = i + r
-    one = c2[r] * 0 + 1
+    ii = i + H
+    zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
+    one = zero + np.float32(1.0)
     for j in range(j0, j1):
-        jj = j + r
-        d2 = c2[r] * a[ii, jj]
-        d1 = c2[r] * 0
-        dq = c2[r] * 0
-        for k in range(1, r + 1):
-            d2 += c2[r + k] * (a[ii, jj - k] + a[ii, jj + k])
-            d1 += c1[r + k] * (a[ii, jj + k] - a[ii, jj - k])
-            dq += c1[r + k] * (pa[jj + k] * q1[ii, jj + k] - pa[jj - k] * q1[ii, jj - k])
+        jj = j + H
+        d2 = c2[H] * a[ii, jj]
+        d1 = zero
+        dq = zero
+        for k in range(1, H + 1):
+            d2 += c2[H + k] * (a[ii, jj - k] + a[ii, jj + k])
+            d1 += c1[H + k] * (a[ii, jj + k] - a[ii, jj - k])
+            dq += c1[H + k] * (pa[jj + k] * q1[ii, jj + k] - pa[jj - k] * q1[ii, jj - k])
         pm = (one + pb[jj]) * d2 + pdb[jj] * d1 + dq
         d = (one + pb[jj]) * pm + pa[jj] * q2[ii, jj] - d2
         q1n[ii, jj] = pa[jj] * q1[ii, jj] + pb[jj] * d1
@@ -113,22 +120,23 @@ def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, r, c1, c2, i, j0, j1, trow, stor
 
 
 @_jit
-def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, r, c1, c2, i, nx, trow, store):
+def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow, store):
     """y-PML over all of row ``i``: advance ψ1y, ψ2y; add γ·(T_y − D2y u)."""
-    ii = i + r
-    one = c2[r] * 0 + 1
+    ii = i + H
+    zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
+    one = zero + np.float32(1.0)
     b0 = pb[ii]
     a0 = pa[ii]
     db0 = pdb[ii]
     for j in range(nx):
-        jj = j + r
-        d2 = c2[r] * a[ii, jj]
-        d1 = c2[r] * 0
-        dq = c2[r] * 0
-        for k in range(1, r + 1):
-            d2 += c2[r + k] * (a[ii - k, jj] + a[ii + k, jj])
-            d1 += c1[r + k] * (a[ii + k, jj] - a[ii - k, jj])
-            dq += c1[r + k] * (pa[ii + k] * q1[ii + k, jj] - pa[ii - k] * q1[ii - k, jj])
+        jj = j + H
+        d2 = c2[H] * a[ii, jj]
+        d1 = zero
+        dq = zero
+        for k in range(1, H + 1):
+            d2 += c2[H + k] * (a[ii - k, jj] + a[ii + k, jj])
+            d1 += c1[H + k] * (a[ii + k, jj] - a[ii - k, jj])
+            dq += c1[H + k] * (pa[ii + k] * q1[ii + k, jj] - pa[ii - k] * q1[ii - k, jj])
         pm = (one + b0) * d2 + db0 * d1 + dq
         d = (one + b0) * pm + a0 * q2[ii, jj] - d2
         q1n[ii, jj] = a0 * q1[ii, jj] + b0 * d1
@@ -166,7 +174,7 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
     nsteps = inj.shape[1]
     ny = al.shape[1]
     nx = al.shape[2]
-    r = order // 2
+    r = H
     cidx = np.zeros(nbatch, np.int64)
     if al.shape[0] > 1:
         cidx = np.arange(nbatch)
@@ -193,13 +201,13 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
             for i in range(ny):
                 if store:
                     trow = tstore[bi, s, i]
-                _row(a, pp, ab, bb, gb, i, r, nx, c2, damped[i], trow, store)
+                _row(a, pp, ab, bb, gb, i, order, nx, c2, damped[i], trow, store)
                 if has_pml:
                     if i < yreach or i >= ny - yreach:
-                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, r, c1, c2, i, nx, trow, store)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, r, c1, c2, i, 0, xreach,
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, store)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
                            trow, store)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, r, c1, c2, i, nx - xreach, nx,
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, nx - xreach, nx,
                            trow, store)
             for k in range(src_r.shape[0]):
                 pp[src_r[k] + r, src_c[k] + r] += inj[bi, s, k]
@@ -222,94 +230,97 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
 
 
 @_jit
-def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, r, c1, c2, i, j0, j1):
+def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, j0, j1):
     """Transposed x-PML over columns ``[j0, j1)`` of row ``i``.
 
     With P̄ = (1+b)·ν' + b·ψ̄2', d̄2 = (1+b)·P̄, d̄1 = db·P̄ + b·ψ̄1', the transposed operator is
     ``D2(d̄2) − D1(d̄1)`` (``D2ᵀ = D2``, ``D1ᵀ = −D1``); adds γ·(that − D2x ν') to ν_s and writes
     the new ψ̄1x = a·(ψ̄1x' − D1 P̄), ψ̄2x = a·(ψ̄2x' + ν').
     """
-    ii = i + r
-    one = c2[r] * 0 + 1
+    ii = i + H
+    zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
+    one = zero + np.float32(1.0)
     for j in range(j0, j1):
-        jj = j + r
+        jj = j + H
         pc = (one + pb[jj]) * v[ii, jj] + pb[jj] * g2[ii, jj]
-        lt = c2[r] * (one + pb[jj]) * pc
-        lv = c2[r] * v[ii, jj]
-        dp = c2[r] * 0
-        for k in range(1, r + 1):
+        lt = c2[H] * (one + pb[jj]) * pc
+        lv = c2[H] * v[ii, jj]
+        dp = zero
+        for k in range(1, H + 1):
             mm = jj - k
             mp = jj + k
-            lv += c2[r + k] * (v[ii, mm] + v[ii, mp])
+            lv += c2[H + k] * (v[ii, mm] + v[ii, mp])
             pmn = (one + pb[mm]) * v[ii, mm] + pb[mm] * g2[ii, mm]
             ppl = (one + pb[mp]) * v[ii, mp] + pb[mp] * g2[ii, mp]
-            lt += c2[r + k] * ((one + pb[mm]) * pmn + (one + pb[mp]) * ppl)
-            lt -= c1[r + k] * ((pdb[mp] * ppl + pb[mp] * g1[ii, mp])
+            lt += c2[H + k] * ((one + pb[mm]) * pmn + (one + pb[mp]) * ppl)
+            lt -= c1[H + k] * ((pdb[mp] * ppl + pb[mp] * g1[ii, mp])
                                - (pdb[mm] * pmn + pb[mm] * g1[ii, mm]))
-            dp += c1[r + k] * (ppl - pmn)
+            dp += c1[H + k] * (ppl - pmn)
         g1n[ii, jj] = pa[jj] * (g1[ii, jj] - dp)
         g2n[ii, jj] = pa[jj] * (g2[ii, jj] + v[ii, jj])
         w[ii, jj] += gb[i, j] * (lt - lv)
 
 
 @_jit
-def _adjoint_pml_y(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, r, c1, c2, i, nx):
+def _adjoint_pml_y(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, nx):
     """Transposed y-PML over all of row ``i`` (see :func:`_adjoint_pml_x`)."""
-    ii = i + r
-    one = c2[r] * 0 + 1
+    ii = i + H
+    zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
+    one = zero + np.float32(1.0)
     for j in range(nx):
-        jj = j + r
+        jj = j + H
         pc = (one + pb[ii]) * v[ii, jj] + pb[ii] * g2[ii, jj]
-        lt = c2[r] * (one + pb[ii]) * pc
-        lv = c2[r] * v[ii, jj]
-        dp = c2[r] * 0
-        for k in range(1, r + 1):
+        lt = c2[H] * (one + pb[ii]) * pc
+        lv = c2[H] * v[ii, jj]
+        dp = zero
+        for k in range(1, H + 1):
             mm = ii - k
             mp = ii + k
-            lv += c2[r + k] * (v[mm, jj] + v[mp, jj])
+            lv += c2[H + k] * (v[mm, jj] + v[mp, jj])
             pmn = (one + pb[mm]) * v[mm, jj] + pb[mm] * g2[mm, jj]
             ppl = (one + pb[mp]) * v[mp, jj] + pb[mp] * g2[mp, jj]
-            lt += c2[r + k] * ((one + pb[mm]) * pmn + (one + pb[mp]) * ppl)
-            lt -= c1[r + k] * ((pdb[mp] * ppl + pb[mp] * g1[mp, jj])
+            lt += c2[H + k] * ((one + pb[mm]) * pmn + (one + pb[mp]) * ppl)
+            lt -= c1[H + k] * ((pdb[mp] * ppl + pb[mp] * g1[mp, jj])
                                - (pdb[mm] * pmn + pb[mm] * g1[mm, jj]))
-            dp += c1[r + k] * (ppl - pmn)
+            dp += c1[H + k] * (ppl - pmn)
         g1n[ii, jj] = pa[ii] * (g1[ii, jj] - dp)
         g2n[ii, jj] = pa[ii] * (g2[ii, jj] + v[ii, jj])
         w[ii, jj] += gb[i, j] * (lt - lv)
 
 
 @_jit
-def _adjoint_row(v, w, ab, bb, gb, i, r, nx, c2, damped, ts, acc):
+def _adjoint_row(v, w, ab, bb, gb, i, order, nx, c2, damped, ts, acc):
     """ν_s = α ν' + β ν'' + γ·L ν' over row ``i``, accumulating Σ ν'·T_s into ``acc``."""
-    ii = i + r
-    if r == 1:
-        four = c2[1] * 0 + 4
+    ii = i + H
+    k1 = c2[H + 1]
+    k2 = -c2[H + 2]
+    k0 = -(c2[H] + c2[H])
+    if order == 2:
         if damped:
-            for j in range(nx):
-                jj = j + 1
-                c = v[ii, jj]
-                lap = v[ii - 1, jj] + v[ii + 1, jj] + v[ii, jj - 1] + v[ii, jj + 1] - four * c
-                w[ii, jj] = ab[i, j] * c + bb[i, j] * w[ii, jj] + gb[i, j] * lap
-                acc[i, j] += c * ts[i, j]
+            for jc in range(nx):
+                j = jc + H
+                c = v[ii, j]
+                lap = v[ii - 1, j] + v[ii + 1, j] + v[ii, j - 1] + v[ii, j + 1] - k0 * c
+                w[ii, j] = ab[i, jc] * c + bb[i, jc] * w[ii, j] + gb[i, jc] * lap
+                acc[i, jc] += c * ts[i, jc]
         else:
-            for j in range(nx):
-                jj = j + 1
-                c = v[ii, jj]
-                lap = v[ii - 1, jj] + v[ii + 1, jj] + v[ii, jj - 1] + v[ii, jj + 1] - four * c
-                w[ii, jj] = c + c - w[ii, jj] + gb[i, j] * lap
-                acc[i, j] += c * ts[i, j]
+            for jc in range(nx):
+                j = jc + H
+                c = v[ii, j]
+                lap = v[ii - 1, j] + v[ii + 1, j] + v[ii, j - 1] + v[ii, j + 1] - k0 * c
+                w[ii, j] = c + c - w[ii, j] + gb[i, jc] * lap
+                acc[i, jc] += c * ts[i, jc]
     else:
-        k1 = c2[3]
-        k2 = -c2[4]
-        k0 = -(c2[2] + c2[2])
-        for j in range(nx):
-            jj = j + 2
-            c = v[ii, jj]
-            lap = (k1 * (v[ii - 1, jj] + v[ii + 1, jj] + v[ii, jj - 1] + v[ii, jj + 1])
-                   - k2 * (v[ii - 2, jj] + v[ii + 2, jj] + v[ii, jj - 2] + v[ii, jj + 2])
-                   - k0 * c)
-            w[ii, jj] = ab[i, j] * c + bb[i, j] * w[ii, jj] + gb[i, j] * lap
-            acc[i, j] += c * ts[i, j]
+        for jc in range(nx):
+            j = jc + H
+            c = v[ii, j]
+            lap = (k1 * (v[ii - 1, j] + v[ii + 1, j] + v[ii, j - 1] + v[ii, j + 1])
+                   - k2 * (v[ii - 2, j] + v[ii + 2, j] + v[ii, j - 2] + v[ii, j + 2]) - k0 * c)
+            if damped:
+                w[ii, j] = ab[i, jc] * c + bb[i, jc] * w[ii, j] + gb[i, jc] * lap
+            else:
+                w[ii, j] = c + c - w[ii, j] + gb[i, jc] * lap
+            acc[i, jc] += c * ts[i, jc]
 
 
 @_pjit
@@ -336,7 +347,7 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
     nsteps = grec.shape[1]
     ny = al.shape[1]
     nx = al.shape[2]
-    r = order // 2
+    r = H
     cidx = np.zeros(nbatch, np.int64)
     if al.shape[0] > 1:
         cidx = np.arange(nbatch)
@@ -372,13 +383,13 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
                 ginj[bi, s, k] = vv[src_r[k] + r, src_c[k] + r]
             # ν_s into ww (which holds ν_{s+2}): the forward recursion, then the PML correction.
             for i in range(ny):
-                _adjoint_row(vv, ww, ab, bb, gb, i, r, nx, c2, damped[i], ts, ga_)
+                _adjoint_row(vv, ww, ab, bb, gb, i, order, nx, c2, damped[i], ts, ga_)
                 if has_pml:
                     if i < yreach or i >= ny - yreach:
-                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, r, c1, c2, i, nx)
-                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, r, c1, c2, i,
+                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx)
+                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
                                    0, xreach)
-                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, r, c1, c2, i,
+                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
                                    nx - xreach, nx)
             if s == nsteps - 1:
                 gpo = gp_out[bi]
@@ -397,10 +408,10 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
 
 
 def stencils(order: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """First- and second-difference stencils (unscaled by h) of ``order``, length ``order + 1``."""
+    """First- and second-difference stencils (unscaled by h), zero-padded to length ``2H + 1``."""
     if order == 2:
-        c1 = [-0.5, 0.0, 0.5]
-        c2 = [1.0, -2.0, 1.0]
+        c1 = [0.0, -0.5, 0.0, 0.5, 0.0]
+        c2 = [0.0, 1.0, -2.0, 1.0, 0.0]
     else:
         c1 = [1 / 12, -8 / 12, 0.0, 8 / 12, -1 / 12]
         c2 = [-1 / 12, 16 / 12, -30 / 12, 16 / 12, -1 / 12]

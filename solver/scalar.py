@@ -519,9 +519,10 @@ class _TorchStepper:
 
         self.setup = setup
         c1, c2 = stencils(setup.order, np.dtype(np.float64))
-        self.c1 = [float(v) for v in c1]
-        self.c2 = [float(v) for v in c2]
         self.r = setup.order // 2
+        middle = slice(len(c1) // 2 - self.r, len(c1) // 2 + self.r + 1)
+        self.c1 = [float(v) for v in c1[middle]]
+        self.c2 = [float(v) for v in c2[middle]]
         dev, dtype = setup.alpha.device, setup.alpha.dtype
         self.src = (torch.as_tensor(setup.src_rows, device=dev),
                     torch.as_tensor(setup.src_cols, device=dev))
