@@ -96,7 +96,7 @@ def _row(a, pp, ab, bb, gb, i, order, nx, c2, damped, trow, store):
 
 
 @_jit
-def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow, store):
+def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow):
     """x-PML over columns ``[j0, j1)`` of row ``i``: advance ψ1x, ψ2x; add γ·(T_x − D2x u)."""
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
@@ -115,12 +115,11 @@ def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow, store):
         q1n[ii, jj] = pa[jj] * q1[ii, jj] + pb[jj] * d1
         q2[ii, jj] = pa[jj] * q2[ii, jj] + pb[jj] * pm
         pp[ii, jj] += gb[i, j] * d
-        if store:
-            trow[j] += d
+        trow[j] += d  # unconditional: a guarded store stops vectorization (scratch if unused)
 
 
 @_jit
-def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow, store):
+def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow):
     """y-PML over all of row ``i``: advance ψ1y, ψ2y; add γ·(T_y − D2y u)."""
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
@@ -142,8 +141,7 @@ def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow, store):
         q1n[ii, jj] = a0 * q1[ii, jj] + b0 * d1
         q2[ii, jj] = a0 * q2[ii, jj] + b0 * pm
         pp[ii, jj] += gb[i, j] * d
-        if store:
-            trow[j] += d
+        trow[j] += d  # unconditional: a guarded store stops vectorization (scratch if unused)
 
 
 @_pjit
@@ -191,7 +189,8 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
         y1n = q1ya[bi]
         x2 = q2x[bi]
         y2 = q2y[bi]
-        trow = tstore[bi, 0, 0]
+        scratch = np.zeros(nx, u.dtype)
+        trow = scratch
         for s in range(nsteps):
             if store_u:
                 us = ustore[bi, s]
@@ -204,11 +203,11 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
                 _row(a, pp, ab, bb, gb, i, order, nx, c2, damped[i], trow, store)
                 if has_pml:
                     if i < yreach or i >= ny - yreach:
-                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, store)
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow)
                     _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
-                           trow, store)
+                           trow)
                     _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, nx - xreach, nx,
-                           trow, store)
+                           trow)
             for k in range(src_r.shape[0]):
                 pp[src_r[k] + r, src_c[k] + r] += inj[bi, s, k]
             for k in range(prb_r.shape[0]):

@@ -85,7 +85,8 @@ class PropagationResult:
     Attributes:
         probes: ``(B, T, P)`` probe readings; ``probes[:, n]`` is at time ``(n+1)·dt``.
         snapshots: ``(B, N, ny, nx)`` field every ``snapshot_every`` steps (``N = T // k``), or
-            None. Snapshots carry gradients on the ``"torch"`` backend only.
+            None. Snapshots are for inspection: they carry gradients only on the ``"torch"``
+            backend when it stores every step.
         backend: the backend that ran (``"numba"`` or ``"torch"``).
         segments: number of checkpoint segments used for the backward pass.
     """
@@ -534,15 +535,31 @@ class _TorchStepper:
             self.px = (ax.view(1, 1, -1), bx.view(1, 1, -1), dbx.view(1, 1, -1))
             self.py = (ay.view(1, -1, 1), by.view(1, -1, 1), dby.view(1, -1, 1))
 
+        self.params = self.parameters_of(setup)
+
+    @staticmethod
+    def parameters_of(setup: _Setup) -> dict[str, Tensor]:
+        """The tensors the steps read (and may differentiate): coefficients, material law."""
+        params = {"alpha": setup.alpha, "beta": setup.beta, "gamma": setup.gamma}
+        nl = setup.nonlinearity
+        if nl is not None:
+            params.update(speed=setup.speed, b_lin=setup.b_lin)
+            for name in ("rho", "b0", "u_th", "c_nl"):
+                value = getattr(nl, name)
+                params[name] = torch.as_tensor(value, dtype=setup.alpha.dtype,
+                                               device=setup.alpha.device)
+            if params["rho"].ndim == 2:
+                params["rho"] = params["rho"].unsqueeze(0)
+        return params
+
     def coefficients(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        s = self.setup
-        nl = s.nonlinearity
-        if nl is None:
-            return s.alpha, s.beta, s.gamma
-        rho = nl.rho if nl.rho.ndim == 3 else nl.rho.unsqueeze(0)
-        b = s.b_lin + rho * nl.b0 / (1.0 + (u / nl.u_th) ** 2)
-        c = s.speed + rho * nl.c_nl * u * u
-        return _coefficients(c, b, s.grid)
+        q = self.params
+        if self.setup.nonlinearity is None:
+            return q["alpha"], q["beta"], q["gamma"]
+        rho = q["rho"]
+        b = q["b_lin"] + rho * q["b0"] / (1.0 + (u / q["u_th"]) ** 2)
+        c = q["speed"] + rho * q["c_nl"] * u * u
+        return _coefficients(c, b, self.setup.grid)
 
     def __call__(self, u: Tensor, p: Tensor, psi: tuple[Tensor, ...], inj: Tensor
                  ) -> tuple[Tensor, Tensor, tuple[Tensor, ...], Tensor]:
@@ -579,38 +596,78 @@ class _TorchStepper:
         return u_new, u, new_psi, recorded
 
 
+class _TorchSegment(torch.autograd.Function):
+    """A segment of torch steps that keeps only its inputs and recomputes itself for backward.
+
+    (``torch.utils.checkpoint`` in its non-reentrant form still held most activations here, and
+    its reentrant form neither supports ``torch.autograd.grad`` nor sees closed-over tensors, so
+    every tensor the steps read is an explicit input.)
+    """
+
+    @staticmethod
+    def forward(ctx, step, t0, snapshot_every, names, inj, *tensors):
+        ctx.step, ctx.t0, ctx.snap, ctx.names = step, t0, snapshot_every, names
+        ctx.save_for_backward(inj, *tensors)
+        with torch.no_grad():
+            return _torch_segment(step, t0, snapshot_every, names, inj, tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        inj, *tensors = ctx.saved_tensors
+        inputs = [t.detach().requires_grad_(need)
+                  for t, need in zip([inj, *tensors], ctx.needs_input_grad[4:], strict=True)]
+        with torch.enable_grad():
+            outs = _torch_segment(ctx.step, ctx.t0, ctx.snap, ctx.names, inputs[0], inputs[1:])
+        pairs = [(o, g) for o, g in zip(outs, grads, strict=True)
+                 if g is not None and o.requires_grad]
+        wanted = [x for x in inputs if x.requires_grad]
+        result = iter(torch.autograd.grad([o for o, _ in pairs], wanted,
+                                          [g for _, g in pairs], allow_unused=True)
+                      if pairs and wanted else [None] * len(wanted))
+        return (None, None, None, None,
+                *(next(result) if x.requires_grad else None for x in inputs))
+
+
+def _torch_segment(step: _TorchStepper, t0: int, snapshot_every: int | None,
+                   names: tuple[str, ...], inj: Tensor, tensors: Sequence[Tensor]
+                   ) -> tuple[Tensor, ...]:
+    """Run ``inj.shape[1]`` steps from the state in ``tensors`` (after the named parameters)."""
+    step.params = dict(zip(names, tensors[:len(names)], strict=True))
+    u, p, *psi = tensors[len(names):]
+    psi_t = tuple(psi)
+    rec, snaps = [], []
+    for k in range(inj.shape[1]):
+        u, p, psi_t, r = step(u, p, psi_t, inj[:, k])
+        rec.append(r)
+        if snapshot_every and (t0 + k + 1) % snapshot_every == 0:
+            snaps.append(u)
+    stacked = (torch.stack(snaps, 1) if snaps
+               else u.new_zeros(u.shape[0], 0, *u.shape[1:]))
+    return (u, p, *psi_t, torch.stack(rec, 1), stacked)
+
+
 def _run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
                ) -> tuple[Tensor, Tensor | None, int]:
-    from torch.utils.checkpoint import checkpoint
-
     step = _TorchStepper(setup)
+    params = _TorchStepper.parameters_of(setup)
+    names = tuple(params)
     ny, nx = setup.grid.shape
     opts = {"dtype": setup.alpha.dtype, "device": setup.alpha.device}
     u = torch.zeros(setup.batch, ny, nx, **opts)
     p = torch.zeros_like(u)
-    psi = tuple(torch.zeros_like(u) for _ in range(4)) if setup.pml is not None else ()
+    psi = [torch.zeros_like(u) for _ in range(4)] if setup.pml is not None else []
     seg = _segment_length(setup, checkpoint_every, 6 if setup.pml is not None else 2)
-    grad = torch.is_grad_enabled()
-
-    def run_segment(t0: int, t1: int, u: Tensor, p: Tensor, *psi: Tensor):
-        rec, snaps = [], []
-        for n in range(t0, t1):
-            u, p, psi, r = step(u, p, psi, setup.injection[:, n])
-            rec.append(r)
-            if snapshot_every and (n + 1) % snapshot_every == 0:
-                snaps.append(u)
-        stacked = torch.stack(snaps, 1) if snaps else u.new_zeros(setup.batch, 0, ny, nx)
-        return (u, p, *psi, torch.stack(rec, 1), stacked)
-
+    checkpointed = torch.is_grad_enabled() and seg < setup.steps
     recs, snaps, segments = [], [], 0
     for t0 in range(0, setup.steps, seg):
-        t1 = min(t0 + seg, setup.steps)
-        if grad and seg < setup.steps:
-            out = checkpoint(run_segment, t0, t1, u, p, *psi, use_reentrant=False)
+        inj = setup.injection[:, t0:t0 + seg]
+        tensors = (*params.values(), u, p, *psi)
+        if checkpointed:
+            out = _TorchSegment.apply(step, t0, snapshot_every, names, inj, *tensors)
         else:
-            out = run_segment(t0, t1, u, p, *psi)
+            out = _torch_segment(step, t0, snapshot_every, names, inj, tensors)
         u, p, *rest = out
-        psi = tuple(rest[:-2])
+        psi = list(rest[:-2])
         recs.append(rest[-2])
         snaps.append(rest[-1])
         segments += 1

@@ -186,6 +186,30 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
             ustore if store_u else None)
 
 
+def _strip_width(axis: int, st: _Static) -> int:
+    """Padded cells from each end along ``axis`` that can hold nonzero PML memory."""
+    return kc.H + (st.xreach if axis == -1 else st.yreach)
+
+
+def _pack_strips(q: Tensor, axis: int, st: _Static) -> Tensor:
+    """The two end strips of a PML memory field along ``axis``, concatenated (or ``q``)."""
+    keep = _strip_width(axis, st)
+    if not st.has_pml or 2 * keep >= q.shape[axis]:
+        return q
+    return torch.cat([q.narrow(axis, 0, keep), q.narrow(axis, q.shape[axis] - keep, keep)], axis)
+
+
+def _unpack_strips(packed: Tensor, axis: int, st: _Static, shape: tuple[int, ...]) -> Tensor:
+    """Inverse of :func:`_pack_strips`: the full field, zero between the strips."""
+    if tuple(packed.shape) == shape:
+        return packed
+    keep = _strip_width(axis, st)
+    full = packed.new_zeros(shape)
+    full.narrow(axis, 0, keep).copy_(packed.narrow(axis, 0, keep))
+    full.narrow(axis, shape[axis] - keep, keep).copy_(packed.narrow(axis, keep, keep))
+    return full
+
+
 class _Segment(torch.autograd.Function):
     """A segment of linear leapfrog steps with an exact, hand-written adjoint."""
 
@@ -198,13 +222,22 @@ class _Segment(torch.autograd.Function):
         )
         ctx.st, ctx.t0, ctx.keep, ctx.need_ab = st, t0, keep, need_ab
         extra = [tstore] + ([ustore] if ustore is not None else []) if keep else []
-        ctx.save_for_backward(alpha, beta, gamma, inj, u, p, q1x, q2x, q1y, q2y, *extra)
+        # The PML memory fields are zero outside the strips: keep only the strips.
+        packed = [_pack_strips(q, axis, st) for q, axis in ((q1x, -1), (q2x, -1), (q1y, -2),
+                                                           (q2y, -2))]
+        ctx.shapes = [tuple(q.shape) for q in (q1x, q2x, q1y, q2y)]
+        ctx.save_for_backward(alpha, beta, gamma, inj, u, p, *packed, *extra)
         return (*state, rec)
 
     @staticmethod
     def backward(ctx, gu, gp, gq1x, gq2x, gq1y, gq2y, grec):
         st: _Static = ctx.st
-        alpha, beta, gamma, inj, u, p, q1x, q2x, q1y, q2y, *extra = ctx.saved_tensors
+        alpha, beta, gamma, inj, u, p, *packed_and_extra = ctx.saved_tensors
+        packed, extra = packed_and_extra[:4], packed_and_extra[4:]
+        q1x, q2x, q1y, q2y = (
+            _unpack_strips(q, axis, st, shape)
+            for q, axis, shape in zip(packed, (-1, -1, -2, -2), ctx.shapes, strict=True)
+        )
         need_ab = ctx.need_ab
         if ctx.keep:
             tstore = extra[0]
