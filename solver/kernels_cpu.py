@@ -101,15 +101,20 @@ def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow):
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
     one = zero + np.float32(1.0)
-    for j in range(j0, j1):
-        jj = j + H
+    # Unsigned indices: numba wraps negative signed indices, and that check (the start j0 is
+    # not provably ≥ 0) stops LLVM vectorizing the loop.
+    uh = np.uint64(H)
+    for jc in range(j1 - j0):
+        j = np.uint64(j0) + np.uint64(jc)
+        jj = j + uh
         d2 = c2[H] * a[ii, jj]
         d1 = zero
         dq = zero
         for k in range(1, H + 1):
-            d2 += c2[H + k] * (a[ii, jj - k] + a[ii, jj + k])
-            d1 += c1[H + k] * (a[ii, jj + k] - a[ii, jj - k])
-            dq += c1[H + k] * (pa[jj + k] * q1[ii, jj + k] - pa[jj - k] * q1[ii, jj - k])
+            uk = np.uint64(k)
+            d2 += c2[H + k] * (a[ii, jj - uk] + a[ii, jj + uk])
+            d1 += c1[H + k] * (a[ii, jj + uk] - a[ii, jj - uk])
+            dq += c1[H + k] * (pa[jj + uk] * q1[ii, jj + uk] - pa[jj - uk] * q1[ii, jj - uk])
         pm = (one + pb[jj]) * d2 + pdb[jj] * d1 + dq
         d = (one + pb[jj]) * pm + pa[jj] * q2[ii, jj] - d2
         q1n[ii, jj] = pa[jj] * q1[ii, jj] + pb[jj] * d1
@@ -239,15 +244,20 @@ def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, j0, j1):
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
     one = zero + np.float32(1.0)
-    for j in range(j0, j1):
-        jj = j + H
+    # Unsigned indices: numba wraps negative signed indices, and that check (the start j0 is
+    # not provably ≥ 0) stops LLVM vectorizing the loop.
+    uh = np.uint64(H)
+    for jc in range(j1 - j0):
+        j = np.uint64(j0) + np.uint64(jc)
+        jj = j + uh
         pc = (one + pb[jj]) * v[ii, jj] + pb[jj] * g2[ii, jj]
         lt = c2[H] * (one + pb[jj]) * pc
         lv = c2[H] * v[ii, jj]
         dp = zero
         for k in range(1, H + 1):
-            mm = jj - k
-            mp = jj + k
+            uk = np.uint64(k)
+            mm = jj - uk
+            mp = jj + uk
             lv += c2[H + k] * (v[ii, mm] + v[ii, mp])
             pmn = (one + pb[mm]) * v[ii, mm] + pb[mm] * g2[ii, mm]
             ppl = (one + pb[mp]) * v[ii, mp] + pb[mp] * g2[ii, mp]
