@@ -19,6 +19,7 @@ from .grid import Grid, courant_limit
 from .probes import PointProbe, RegionProbe
 from .scalar import Nonlinearity, PropagationResult, propagate, source_band
 from .sources import LineSource, MaskSource, PointSource
+from .threads import set_num_threads
 from .waveforms import ricker
 
 __all__ = [
@@ -41,5 +42,6 @@ __all__ = [
     "courant_limit",
     "propagate",
     "ricker",
+    "set_num_threads",
     "source_band",
 ]

@@ -8,9 +8,6 @@ forward stores directly and nothing is recomputed.
 
 from __future__ import annotations
 
-import logging
-import os
-import time
 from dataclasses import dataclass
 
 import numba
@@ -20,72 +17,7 @@ from torch import Tensor
 
 from . import kernels_cpu as kc
 from .scalar import _segment_length, _Setup
-
-log = logging.getLogger(__name__)
-
-_THREADS: int | None = None
-
-
-def set_num_threads(threads: int | None) -> None:
-    """Set the number of threads the CPU kernels use (``None``: measure and pick, the default).
-
-    The kernels give identical numbers for any thread count. The environment variable
-    ``WAVEFAB_THREADS`` sets the same at start-up.
-    """
-    global _THREADS
-    if threads is not None and (int(threads) != threads or threads < 1):
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
-    _THREADS = None if threads is None else min(int(threads), numba.config.NUMBA_NUM_THREADS)
-
-
-def kernel_threads() -> int:
-    """Threads the CPU kernels run with; measured once per process unless set.
-
-    Batch items run on separate threads, but on machines whose cores share one physical core
-    (or are time-sliced by a hypervisor) more threads run slower. A 50 ms trial on a small
-    problem with one thread and with all of them decides, and the choice is kept.
-    """
-    global _THREADS
-    if _THREADS is None:
-        env = os.environ.get("WAVEFAB_THREADS")
-        if env:
-            set_num_threads(int(env))
-        else:
-            _THREADS = _calibrate_threads()
-    assert _THREADS is not None
-    return _THREADS
-
-
-def _calibrate_threads() -> int:
-    most = numba.config.NUMBA_NUM_THREADS
-    if most <= 1:
-        return 1
-    batch, n, steps = most * 2, 96, 40
-    dt = np.dtype(np.float32)
-    u = np.zeros((batch, n + 2 * kc.H, n + 2 * kc.H), dt)
-    u[:, n // 2, n // 2] = 1
-    p = np.zeros_like(u)
-    coef = np.full((1, n, n), 0.2, dt)
-    none_f = np.zeros((batch, 1, 1), dt)
-    prof = np.zeros(n + 2 * kc.H, dt)
-    c1, c2 = kc.stencils(2, dt)
-    args = (u, p, none_f, none_f, none_f, none_f, none_f, none_f, coef + 1.8, coef - 1.2, coef,
-            np.zeros(n, bool), 0, 0, prof, prof, prof, prof, prof, prof, False, 2, c1, c2,
-            np.zeros((batch, steps, 0), dt), np.zeros(0, np.int64), np.zeros(0, np.int64),
-            np.zeros((batch, steps, 0), dt), np.zeros(0, np.int64), np.zeros(0, np.int64),
-            False, np.zeros((batch, 1, 1, 1), dt), False, np.zeros((batch, 1, 1, 1), dt), 0, 0,
-            np.zeros((batch, 0, 1, 1), dt))
-    timings = {}
-    for threads in (1, most, 1, most):
-        numba.set_num_threads(threads)
-        t0 = time.perf_counter()
-        kc.forward_segment(*args)
-        elapsed = time.perf_counter() - t0
-        timings[threads] = min(timings.get(threads, elapsed), elapsed)
-    numba.set_num_threads(most)
-    best = min(timings, key=timings.__getitem__)
-    log.info("CPU kernel threads: %d (trial seconds %s)", best, timings)
-    return best
+from .threads import kernel_threads
 
 
 @dataclass

@@ -179,3 +179,24 @@ def test_cuda_matches_cpu():
         loss = _loss(s, damping.to(device), waves.to(device), boundary=PML(width=3, speed=1.2))
         grads.append(torch.autograd.grad(loss, s)[0].cpu())
     assert float((grads[0] - grads[1]).abs().max() / grads[1].abs().max()) <= 1e-10
+
+
+def test_thread_count_does_not_change_numbers():
+    from wavefab.solver import set_num_threads
+    from wavefab.solver.threads import kernel_threads
+
+    speed, damping, waves = _inputs(batch=5)
+    before = kernel_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            set_num_threads(threads)
+            s = speed.clone().requires_grad_(True)
+            loss = _loss(s, damping, waves, boundary=PML(width=3, speed=1.2))
+            results.append((loss.detach(), torch.autograd.grad(loss, s)[0]))
+    finally:
+        set_num_threads(before)
+    assert torch.equal(results[0][0], results[1][0])
+    assert torch.equal(results[0][1], results[1][1])
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        set_num_threads(0)
