@@ -95,6 +95,10 @@ def _row(a, pp, ab, bb, gb, i, order, nx, c2, damped, trow, store):
                 trow[jc] = lap
 
 
+# The x and y strips are written out separately (and so are their adjoints): a
+# direction-generic version with indices i ± k·di, j ± k·dj did not vectorize.
+
+
 @_jit
 def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow):
     """x-PML over columns ``[j0, j1)`` of row ``i``: advance ψ1x, ψ2x; add γ·(T_x − D2x u)."""
