@@ -175,13 +175,15 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
         store: keep T of each step in ``tstore[B, S, ny, nx]`` (for the adjoint).
         store_u: keep u before each step in ``ustore[B, S, ny, nx]`` (for damping gradients).
         snap_every, snap_offset, snaps: copy u' into ``snaps[B, n]`` when the global step
-            ``snap_offset + s + 1`` is a multiple of ``snap_every`` (0 = never).
+            ``snap_offset + s + 1`` is a multiple of ``snap_every`` (0 = never); ``snaps`` holds
+            this call's snapshots only (``n`` counts from the first one after ``snap_offset``).
     """
     nbatch = u.shape[0]
     nsteps = inj.shape[1]
     ny = al.shape[1]
     nx = al.shape[2]
     r = H
+    xright = max(xreach, nx - xreach)  # on narrow grids the two x strips meet: no cell twice
     cidx = np.zeros(nbatch, np.int64)
     if al.shape[0] > 1:
         cidx = np.arange(nbatch)
@@ -215,15 +217,14 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
                         _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow)
                     _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
                            trow)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, nx - xreach, nx,
-                           trow)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow)
             for k in range(src_r.shape[0]):
                 pp[src_r[k] + r, src_c[k] + r] += inj[bi, s, k]
             for k in range(prb_r.shape[0]):
                 rec[bi, s, k] = pp[prb_r[k] + r, prb_c[k] + r]
             if snap_every > 0 and (snap_offset + s + 1) % snap_every == 0:
-                n = (snap_offset + s + 1) // snap_every - 1
-                if n < snaps.shape[1]:
+                n = (snap_offset + s + 1) // snap_every - 1 - snap_offset // snap_every
+                if 0 <= n < snaps.shape[1]:
                     for i in range(ny):
                         for j in range(nx):
                             snaps[bi, n, i, j] = pp[i + r, j + r]
@@ -340,7 +341,8 @@ def _adjoint_row(v, w, ab, bb, gb, i, order, nx, c2, damped, ts, acc):
 def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
                     al, be, ga, damped, xreach, yreach, ax, bx, dbx, ay, by, dby, has_pml,
                     order, c1, c2, grec, prb_r, prb_c, ginj, src_r, src_c,
-                    ustore, tstore, p0, need_ab, acc_a, acc_b, acc_g, gp_out):
+                    ustore, tstore, p0, need_ab, acc_a, acc_b, acc_g, gp_out,
+                    snap_every, snap_offset, gsnap):
     """Run the adjoint of :func:`forward_segment` backwards over its ``S`` steps, in place.
 
     On entry ``v`` holds ν_S = γ·(∂L/∂u_S + probe gradient of the last step), ``w`` zeros and the
@@ -355,12 +357,15 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
         p0: ``[B, ny, nx]`` the segment's initial u_prev (for β̄ of step 0).
         acc_a, acc_b, acc_g: ``[B, ny, nx]`` accumulate Σ ν·u_s, Σ ν·u_{s−1}, Σ ν·T_s.
         gp_out: ``[B, ny, nx]`` γ·∂L/∂(output u_prev), added to ν_{S−1}.
+        snap_every, snap_offset, gsnap: gradient of this segment's snapshots (numbered as in
+            :func:`forward_segment`), added (×γ) to ν at the snapshot steps.
     """
     nbatch = v.shape[0]
     nsteps = grec.shape[1]
     ny = al.shape[1]
     nx = al.shape[2]
     r = H
+    xright = max(xreach, nx - xreach)  # on narrow grids the two x strips meet: no cell twice
     cidx = np.zeros(nbatch, np.int64)
     if al.shape[0] > 1:
         cidx = np.arange(nbatch)
@@ -403,12 +408,19 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
                     _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
                                    0, xreach)
                     _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   nx - xreach, nx)
+                                   xright, nx)
             if s == nsteps - 1:
                 gpo = gp_out[bi]
                 for i in range(ny):
                     for j in range(nx):
                         ww[i + r, j + r] += gpo[i, j]
+            if s > 0 and snap_every > 0 and (snap_offset + s) % snap_every == 0:
+                n = (snap_offset + s) // snap_every - 1 - snap_offset // snap_every
+                if 0 <= n < gsnap.shape[1]:
+                    gs = gsnap[bi, n]
+                    for i in range(ny):
+                        for j in range(nx):
+                            ww[i + r, j + r] += gb[i, j] * gs[i, j]
             if s > 0:
                 for k in range(prb_r.shape[0]):
                     ww[prb_r[k] + r, prb_c[k] + r] += gb[prb_r[k], prb_c[k]] * grec[bi, s - 1, k]

@@ -85,8 +85,7 @@ class PropagationResult:
     Attributes:
         probes: ``(B, T, P)`` probe readings; ``probes[:, n]`` is at time ``(n+1)·dt``.
         snapshots: ``(B, N, ny, nx)`` field every ``snapshot_every`` steps (``N = T // k``), or
-            None. Snapshots are for inspection: they carry gradients only on the ``"torch"``
-            backend when it stores every step.
+            None. Snapshots carry gradients on both backends.
         backend: the backend that ran (``"numba"`` or ``"torch"``).
         segments: number of checkpoint segments used for the backward pass.
     """

@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from . import kernels_cpu as kc
+from .errors import SolverValueError
 from .scalar import _segment_length, _Setup
 from .threads import kernel_threads
 
@@ -40,7 +41,6 @@ class _Static:
     prb_r: np.ndarray
     prb_c: np.ndarray
     snap_every: int
-    snaps: np.ndarray  # (B, N, ny, nx) or a (B, 0, 1, 1) placeholder
 
 
 def _row_layout(setup: _Setup, reach: int) -> tuple[np.ndarray, int, int]:
@@ -66,17 +66,13 @@ def _static(setup: _Setup, dtype: np.dtype, snap_every: int | None) -> _Static:
     else:
         profiles = (np.zeros(nx + 2 * r, dtype),) * 3 + (np.zeros(ny + 2 * r, dtype),) * 3
     c1, c2 = kc.stencils(setup.order, dtype)
-    if snap_every:
-        snaps = np.zeros((setup.batch, setup.steps // snap_every, ny, nx), dtype)
-    else:
-        snaps = np.zeros((setup.batch, 0, 1, 1), dtype)
     return _Static(
         order=setup.order, r=r, ny=ny, nx=nx, damped=damped, xreach=xreach,
         yreach=yreach, has_pml=setup.pml is not None,
         profiles=profiles, c1=c1, c2=c2,
         src_r=setup.src_rows.astype(np.int64), src_c=setup.src_cols.astype(np.int64),
         prb_r=setup.prb_rows.astype(np.int64), prb_c=setup.prb_cols.astype(np.int64),
-        snap_every=int(snap_every or 0), snaps=snaps,
+        snap_every=int(snap_every or 0),
     )
 
 
@@ -84,9 +80,15 @@ def _np(x: Tensor) -> np.ndarray:
     return x.detach().numpy()
 
 
+def _snapshot_count(st: _Static, t0: int, steps: int) -> int:
+    """Snapshots taken by steps ``t0 .. t0 + steps − 1``."""
+    k = st.snap_every
+    return (t0 + steps) // k - t0 // k if k else 0
+
+
 def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
-             state: list[Tensor], t0: int, *, store: bool, store_u: bool
-             ) -> tuple[list[Tensor], Tensor, Tensor | None, Tensor | None]:
+             state: list[Tensor], t0: int, *, store: bool, store_u: bool, snapshots: bool = True
+             ) -> tuple[list[Tensor], Tensor, Tensor | None, Tensor | None, Tensor]:
     """Run the kernel over ``inj.shape[1]`` steps on a private copy of ``state``.
 
     Returns the new state (u, p, q1x, q2x, q1y, q2y), the recorded probe cells ``(B, S, Kp)`` and,
@@ -101,6 +103,8 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
               else torch.empty(batch, 1, 1, 1, dtype=dtype))
     ustore = (torch.empty(batch, steps, st.ny, st.nx, dtype=dtype) if store_u
               else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    nsnap = _snapshot_count(st, t0, steps) if snapshots else 0
+    snaps = torch.empty(batch, nsnap, st.ny, st.nx, dtype=dtype)
     alpha, beta, gamma = (_np(c) for c in coeffs)
     numba.set_num_threads(kernel_threads())
     kc.forward_segment(
@@ -108,14 +112,14 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
         alpha, beta, gamma, st.damped, st.xreach, st.yreach, *st.profiles, st.has_pml,
         st.order, st.c1, st.c2,
         _np(inj.contiguous()), st.src_r, st.src_c, _np(rec), st.prb_r, st.prb_c,
-        store, _np(tstore), store_u, _np(ustore), st.snap_every, t0, st.snaps,
+        store, _np(tstore), store_u, _np(ustore), st.snap_every, t0, _np(snaps),
     )
     if steps % 2:
         u, p = p, u
         if st.has_pml:
             q1x, q1y = q1xa, q1ya
     return ([u, p, q1x, q2x, q1y, q2y], rec, tstore if store else None,
-            ustore if store_u else None)
+            ustore if store_u else None, snaps)
 
 
 def _strip_width(axis: int, st: _Static) -> int:
@@ -148,7 +152,7 @@ class _Segment(torch.autograd.Function):
     @staticmethod
     def forward(ctx, alpha, beta, gamma, inj, u, p, q1x, q2x, q1y, q2y, st, t0, keep):
         need_ab = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
-        state, rec, tstore, ustore = _forward(
+        state, rec, tstore, ustore, snaps = _forward(
             st, (alpha, beta, gamma), inj, [u, p, q1x, q2x, q1y, q2y], t0,
             store=keep, store_u=keep and need_ab,
         )
@@ -159,10 +163,15 @@ class _Segment(torch.autograd.Function):
                                                            (q2y, -2))]
         ctx.shapes = [tuple(q.shape) for q in (q1x, q2x, q1y, q2y)]
         ctx.save_for_backward(alpha, beta, gamma, inj, u, p, *packed, *extra)
-        return (*state, rec)
+        return (*state, rec, snaps)
 
     @staticmethod
-    def backward(ctx, gu, gp, gq1x, gq2x, gq1y, gq2y, grec):
+    def backward(ctx, gu, gp, gq1x, gq2x, gq1y, gq2y, grec, gsnap):
+        if torch.is_grad_enabled():  # autograd enables grad mode here only for create_graph=True
+            raise SolverValueError(
+                "second derivatives (create_graph=True) are not available on the numba "
+                "backend, whose adjoint is hand-written; use propagate(..., backend='torch')"
+            )
         st: _Static = ctx.st
         alpha, beta, gamma, inj, u, p, *packed_and_extra = ctx.saved_tensors
         packed, extra = packed_and_extra[:4], packed_and_extra[4:]
@@ -175,16 +184,11 @@ class _Segment(torch.autograd.Function):
             tstore = extra[0]
             ustore = extra[1] if need_ab else torch.empty(1, 1, 1, 1, dtype=u.dtype)
         else:
-            # Recompute the segment from its checkpoint; the snapshots were written already.
-            snaps = st.snaps
-            st.snaps = np.zeros((u.shape[0], 0, 1, 1), snaps.dtype)
-            try:
-                _, _, tstore, ustore = _forward(
-                    st, (alpha, beta, gamma), inj, [u, p, q1x, q2x, q1y, q2y], ctx.t0,
-                    store=True, store_u=need_ab,
-                )
-            finally:
-                st.snaps = snaps
+            # Recompute the segment from its checkpoint (its snapshots were taken already).
+            _, _, tstore, ustore, _ = _forward(
+                st, (alpha, beta, gamma), inj, [u, p, q1x, q2x, q1y, q2y], ctx.t0,
+                store=True, store_u=need_ab, snapshots=False,
+            )
             if ustore is None:
                 ustore = torch.empty(1, 1, 1, 1, dtype=u.dtype)
         r, ny, nx = st.r, st.ny, st.nx
@@ -198,6 +202,11 @@ class _Segment(torch.autograd.Function):
         v = torch.zeros_like(u)
         if gu is not None:
             v[inner] = gam * gu[inner]
+        nsnap = _snapshot_count(st, ctx.t0, steps)
+        if gsnap is not None and nsnap and (ctx.t0 + steps) % st.snap_every == 0:
+            v[inner] += gam * gsnap[:, -1]  # the segment's last field is a snapshot
+        gsnap = (gsnap.detach().contiguous() if gsnap is not None and nsnap
+                 else torch.zeros(batch, 0, ny, nx, dtype=u.dtype))
         if grec is not None and st.prb_r.size:
             rows, cols = torch.as_tensor(st.prb_r), torch.as_tensor(st.prb_c)
             v.index_put_((torch.arange(batch)[:, None], rows + r, cols + r),
@@ -222,7 +231,7 @@ class _Segment(torch.autograd.Function):
             _np(alpha), _np(beta), _np(gamma), st.damped, st.xreach, st.yreach, *st.profiles,
             st.has_pml, st.order, st.c1, st.c2, _np(grec_np), st.prb_r, st.prb_c, _np(ginj),
             st.src_r, st.src_c, _np(ustore), _np(tstore), _np(p0), need_ab, _np(acc_a), _np(acc_b),
-            _np(acc_g), _np(gp_out),
+            _np(acc_g), _np(gp_out), st.snap_every, ctx.t0, _np(gsnap),
         )
         if steps % 2:
             v, w = w, v
@@ -268,19 +277,22 @@ def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
         t.requires_grad for t in (alpha, beta, gamma, inj)
     )
     if not differentiable:
-        _, rec, _, _ = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
-                                        store=False, store_u=False)
+        _, rec, _, _, snaps = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
+                                       store=False, store_u=False)
+        snap_parts = [snaps]
         segments = 1
     else:
         seg = _segment_length(setup, checkpoint_every, 2)
         keep = seg >= setup.steps
-        recs = []
+        recs, snap_parts = [], []
         segments = 0
         for t0 in range(0, setup.steps, seg):
             t1 = min(t0 + seg, setup.steps)
-            *state, rec = _Segment.apply(alpha, beta, gamma, inj[:, t0:t1], *state, st, t0, keep)
+            *state, rec, snaps = _Segment.apply(alpha, beta, gamma, inj[:, t0:t1], *state, st,
+                                                t0, keep)
             recs.append(rec)
+            snap_parts.append(snaps)
             segments += 1
         rec = torch.cat(recs, 1) if len(recs) > 1 else recs[0]
-    snapshots = torch.from_numpy(st.snaps) if snapshot_every else None
+    snapshots = torch.cat(snap_parts, 1) if snapshot_every else None
     return rec, snapshots, segments
