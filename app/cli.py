@@ -58,10 +58,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wavefab: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, OSError) as exc:
-        # The solver's and designkit's errors subclass ValueError/TypeError and name the field.
-        print(f"wavefab {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:
+        # Imported here, not at the top, so that --help never loads torch.
+        from wavefab.designkit.errors import DesignError
+        from wavefab.solver.errors import SolverError, StabilityError
+
+        if isinstance(exc, StabilityError):  # the input was fine; the run failed
+            print(f"wavefab {args.command}: run failed: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, (SolverError, DesignError, OSError)):
+            print(f"wavefab {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        raise  # a bug: keep the traceback
 
 
 if __name__ == "__main__":  # pragma: no cover

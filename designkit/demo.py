@@ -11,7 +11,13 @@ import torch
 
 from wavefab.solver import PML, Grid, PointProbe, PointSource, propagate, ricker
 
+from .errors import DesignValueError
+
 log = logging.getLogger(__name__)
+
+
+#: Smallest grid (cells per side) the demo's geometry fits in.
+MIN_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,18 @@ def lens_demo(out_dir: str | Path, *, size: int = 200, steps: int = 540) -> Demo
     Returns:
         A :class:`DemoResult`; ``focus_gain`` is the peak intensity behind the lens relative to
         the same point without the lens.
+
+    Raises:
+        DesignValueError: for a grid under 100 cells (the PML and the focus need room) or
+            fewer than 3 steps.
     """
+    if int(size) != size or size < MIN_SIZE:
+        raise DesignValueError(
+            f"size must be an integer ≥ {MIN_SIZE} cells (the 20-cell PML and the focus behind "
+            f"the lens need room), got {size!r}"
+        )
+    if int(steps) != steps or steps < 3:
+        raise DesignValueError(f"steps must be an integer ≥ 3, got {steps!r}")
     import time
 
     import matplotlib

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SolverValueError
+from .errors import SolverValueError, as_int, as_number
 from .grid import Grid
 
 
@@ -41,7 +41,10 @@ class DampingLayer:
     order: float = 4.0
 
     def __post_init__(self) -> None:
-        if int(self.width) != self.width or self.width < 1:
+        object.__setattr__(self, "width", as_int("DampingLayer.width", self.width))
+        object.__setattr__(self, "sigma_max", as_number("DampingLayer.sigma_max", self.sigma_max))
+        object.__setattr__(self, "order", as_number("DampingLayer.order", self.order))
+        if self.width < 1:
             raise SolverValueError(
                 f"DampingLayer.width must be a positive integer, got {self.width!r}"
             )
@@ -96,7 +99,9 @@ class PML:
             ``π·f`` with ``f`` the dominant source frequency.
         speed: wave speed the grading is designed for; ``None`` takes the largest speed found
             inside the layer at each call. The profile is a constant of the scheme: gradients
-            do not flow through it.
+            do not flow through it. With the ``None`` defaults the layer depends on the batch
+            (its speeds and spectrum); set ``speed`` and ``alpha_max`` when training on
+            mini-batches so every batch sees the same layer.
     """
 
     width: int = 20
@@ -106,7 +111,13 @@ class PML:
     speed: float | None = None
 
     def __post_init__(self) -> None:
-        if int(self.width) != self.width or self.width < 1:
+        object.__setattr__(self, "width", as_int("PML.width", self.width))
+        for name in ("reflection", "order"):
+            object.__setattr__(self, name, as_number(f"PML.{name}", getattr(self, name)))
+        for name in ("alpha_max", "speed"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, as_number(f"PML.{name}", getattr(self, name)))
+        if self.width < 1:
             raise SolverValueError(f"PML.width must be a positive integer, got {self.width!r}")
         if not (0 < self.reflection < 1):
             raise SolverValueError(f"PML.reflection must lie in (0, 1), got {self.reflection!r}")

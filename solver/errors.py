@@ -30,3 +30,21 @@ class SolverTypeError(SolverError, TypeError):
 
 class StabilityError(SolverValueError):
     """The time step violates the CFL condition, or the field became non-finite."""
+
+
+def as_number(name: str, value: object) -> float:
+    """``float(value)``, or a :class:`SolverTypeError` naming ``name`` when it is not a number."""
+    if isinstance(value, bool):
+        raise SolverTypeError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SolverTypeError(f"{name} must be a number, got {value!r}") from None
+
+
+def as_int(name: str, value: object) -> int:
+    """``int(value)`` for an integral number, else a :class:`SolverTypeError` naming ``name``."""
+    number = as_number(name, value)
+    if not number.is_integer():
+        raise SolverTypeError(f"{name} must be an integer, got {value!r}")
+    return int(number)

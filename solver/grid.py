@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import SolverValueError, StabilityError
+from .errors import SolverValueError, StabilityError, as_number
 
 #: Largest Courant number c·dt/h of the 2D leapfrog scheme for each spatial order.
 #: Order 2: the 5-point Laplacian's symbol reaches -8/h², so c²dt²·8/h² ≤ 4 → 1/√2.
@@ -61,6 +61,10 @@ class Grid:
         if ny < 3 or nx < 3 or (ny, nx) != tuple(self.shape):
             raise SolverValueError(f"Grid.shape must be two integers ≥ 3, got {self.shape!r}")
         object.__setattr__(self, "shape", (ny, nx))
+        object.__setattr__(self, "h", as_number("Grid.h", self.h))
+        object.__setattr__(self, "c_max", as_number("Grid.c_max", self.c_max))
+        if self.dt is not None:
+            object.__setattr__(self, "dt", as_number("Grid.dt", self.dt))
         if not (math.isfinite(self.h) and self.h > 0):
             raise SolverValueError(f"Grid.h must be a positive cell size, got {self.h!r}")
         if not (math.isfinite(self.c_max) and self.c_max > 0):

@@ -131,6 +131,19 @@ def _as_batched_map(name: str, x: Tensor, grid: Grid) -> Tensor:
     return x
 
 
+def _as_list(name: str, items: object, example: str) -> list:
+    if hasattr(items, "cells") or isinstance(items, (str, bytes)) or items is None:
+        raise SolverTypeError(
+            f"{name} must be a list, e.g. {example}, got {type(items).__name__}"
+        )
+    try:
+        return list(items)  # type: ignore[call-overload]
+    except TypeError:
+        raise SolverTypeError(
+            f"{name} must be a list, e.g. {example}, got {type(items).__name__}"
+        ) from None
+
+
 def _check_cells(kind: str, rows: np.ndarray, cols: np.ndarray, grid: Grid, width: int) -> None:
     ny, nx = grid.shape
     bad = (rows < 0) | (rows >= ny) | (cols < 0) | (cols >= nx)
@@ -213,8 +226,8 @@ def _setup(
 ) -> _Setup:
     if not isinstance(grid, Grid):
         raise SolverTypeError(f"grid must be a wavefab.solver.Grid, got {type(grid).__name__}")
-    if order not in (2, 4):
-        raise SolverValueError(f"order must be 2 or 4, got {order!r}")
+    if isinstance(order, bool) or not isinstance(order, int) or order not in (2, 4):
+        raise SolverValueError(f"order must be the integer 2 or 4, got {order!r}")
     if boundary is not None and not isinstance(boundary, (PML, DampingLayer)):
         raise SolverTypeError(
             f"boundary must be PML(...), DampingLayer(...) or None, got {type(boundary).__name__}"
@@ -241,7 +254,8 @@ def _setup(
             f"speed has batch size {speed.shape[0]} but waveforms has {batch}; use one speed "
             f"map (ny, nx) for all or one per waveform"
         )
-    sources = list(sources)
+    sources = _as_list("sources", sources, "[PointSource(70, 40)]")
+    probes = [] if probes is None else _as_list("probes", probes, "[PointProbe(50, 100)]")
     if not sources:
         raise SolverValueError("sources is empty: give at least one source")
     if nsrc not in (1, len(sources)):
@@ -439,7 +453,8 @@ def propagate(
         nonlinearity: optional material-confined :class:`Nonlinearity`.
         snapshot_every: keep the whole field every ``k`` steps in ``result.snapshots``.
         checkpoint_every: steps between stored states for the backward pass. ``None`` chooses:
-            store every step when that takes ≤ 256 MiB, else segments of ≈ √T steps. ``0``
+            store every step when that is estimated to take ≤ 256 MiB, else segments of ≈ √T
+            steps. ``0``
             stores every step (fastest backward, most memory); ``k`` keeps one state per ``k``
             steps and recomputes each segment once in the backward pass.
         order: spatial order of the Laplacian, 2 or 4.
@@ -474,11 +489,14 @@ def propagate(
     if backend == "numba":
         from .scalar_numba import run_numba
 
-        recorded, snapshots, segments = run_numba(setup, snapshot_every, checkpoint_every)
+        recorded, snapshots, segments, final = run_numba(setup, snapshot_every,
+                                                         checkpoint_every)
     else:
-        recorded, snapshots, segments = _run_torch(setup, snapshot_every, checkpoint_every)
+        recorded, snapshots, segments, final = _run_torch(setup, snapshot_every,
+                                                          checkpoint_every)
     probes_out = _measure(setup, recorded)
-    if not bool(torch.isfinite(recorded.detach()).all()):
+    if not (bool(torch.isfinite(recorded.detach()).all())
+            and bool(torch.isfinite(final.detach()).all())):
         raise StabilityError(
             "the field became non-finite during propagation: the medium is unstable (check the "
             "nonlinearity strength and the CFL number of the largest speed it produces)"
@@ -646,7 +664,7 @@ def _torch_segment(step: _TorchStepper, t0: int, snapshot_every: int | None,
 
 
 def _run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
-               ) -> tuple[Tensor, Tensor | None, int]:
+               ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     step = _TorchStepper(setup)
     params = _TorchStepper.parameters_of(setup)
     names = tuple(params)
@@ -655,7 +673,8 @@ def _run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int 
     u = torch.zeros(setup.batch, ny, nx, **opts)
     p = torch.zeros_like(u)
     psi = [torch.zeros_like(u) for _ in range(4)] if setup.pml is not None else []
-    seg = _segment_length(setup, checkpoint_every, 6 if setup.pml is not None else 2)
+    # autograd keeps about this many field-sized tensors per step (measured at P1)
+    seg = _segment_length(setup, checkpoint_every, 20 if setup.pml is not None else 12)
     checkpointed = torch.is_grad_enabled() and seg < setup.steps
     recs, snaps, segments = [], [], 0
     for t0 in range(0, setup.steps, seg):
@@ -671,4 +690,4 @@ def _run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int 
         snaps.append(rest[-1])
         segments += 1
     snapshots = torch.cat(snaps, 1) if snapshot_every else None
-    return torch.cat(recs, 1), snapshots, segments
+    return torch.cat(recs, 1), snapshots, segments, u

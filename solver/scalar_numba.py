@@ -259,8 +259,8 @@ class _Segment(torch.autograd.Function):
 
 
 def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
-              ) -> tuple[Tensor, Tensor | None, int]:
-    """Run ``setup`` on the numba backend; returns recorded cells, snapshots, segment count."""
+              ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """Run ``setup``: recorded cells, snapshots, segment count and the final (padded) field."""
     dtype = setup.alpha.dtype
     np_dtype = np.float32 if dtype == torch.float32 else np.float64
     st = _static(setup, np.dtype(np_dtype), snapshot_every)
@@ -277,8 +277,8 @@ def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
         t.requires_grad for t in (alpha, beta, gamma, inj)
     )
     if not differentiable:
-        _, rec, _, _, snaps = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
-                                       store=False, store_u=False)
+        state, rec, _, _, snaps = _forward(st, (alpha, beta, gamma), inj.detach(), state, 0,
+                                           store=False, store_u=False)
         snap_parts = [snaps]
         segments = 1
     else:
@@ -295,4 +295,4 @@ def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
             segments += 1
         rec = torch.cat(recs, 1) if len(recs) > 1 else recs[0]
     snapshots = torch.cat(snap_parts, 1) if snapshot_every else None
-    return rec, snapshots, segments
+    return rec, snapshots, segments, state[0]

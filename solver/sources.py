@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SolverValueError
+from .errors import SolverTypeError, SolverValueError, as_int
 from .grid import Grid
 
 
@@ -25,14 +25,29 @@ class SourceCells:
     weights: np.ndarray
 
 
-def _check_cell(kind: str, row: int, col: int) -> tuple[int, int]:
-    if int(row) != row or int(col) != col:
-        raise SolverValueError(f"{kind} cell indices must be integers, got ({row!r}, {col!r})")
-    return int(row), int(col)
+def _check_cell(kind: str, row: object, col: object) -> tuple[int, int]:
+    try:
+        return as_int(f"{kind} row", row), as_int(f"{kind} col", col)
+    except SolverTypeError:
+        raise SolverValueError(
+            f"{kind} cell indices must be integers, got ({row!r}, {col!r})"
+        ) from None
+
+
+def _check_pair(kind: str, pair: object) -> tuple[int, int]:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise SolverValueError(f"{kind} must be a (row, col) pair, got {pair!r}")
+    return _check_cell(kind, *pair)
 
 
 def _mask_cells(kind: str, mask: np.ndarray, grid: Grid) -> tuple[np.ndarray, ...]:
-    m = np.asarray(mask, dtype=np.float64)
+    if hasattr(mask, "detach"):  # a torch tensor
+        mask = mask.detach().cpu().numpy()
+    try:
+        m = np.asarray(mask, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SolverTypeError(f"{kind}.mask must be a numeric array, got {type(mask).__name__}"
+                              ) from None
     if m.shape != grid.shape:
         raise SolverValueError(
             f"{kind}.mask must have the grid's shape {grid.shape}, got {m.shape}"
@@ -75,8 +90,8 @@ class LineSource:
     end: tuple[int, int]
 
     def __post_init__(self) -> None:
-        _check_cell("LineSource.start", *self.start)
-        _check_cell("LineSource.end", *self.end)
+        object.__setattr__(self, "start", _check_pair("LineSource.start", self.start))
+        object.__setattr__(self, "end", _check_pair("LineSource.end", self.end))
 
     def cells(self, grid: Grid) -> SourceCells:
         """Cells and weights on ``grid``."""

@@ -80,7 +80,12 @@ def test_default_dt_is_stable_for_both_orders():
         ({"sources": []}, SolverValueError, "sources is empty"),
         ({"sources": ["here"]}, SolverTypeError, r"sources\[0\] is a str"),
         ({"boundary": "pml"}, SolverTypeError, "boundary must be PML"),
-        ({"order": 3}, SolverValueError, "order must be 2 or 4"),
+        ({"order": 3}, SolverValueError, "order must be the integer 2 or 4"),
+        ({"order": 2.0}, SolverValueError, "order must be the integer 2 or 4"),
+        ({"sources": PointSource(30, 25)}, SolverTypeError,
+         r"sources must be a list, e\.g\. \[PointSource"),
+        ({"sources": None}, SolverTypeError, "sources must be a list"),
+        ({"probes": PointProbe(30, 35)}, SolverTypeError, "probes must be a list"),
         ({"damping": -torch.ones(60, 60)}, SolverValueError, "damping must be non-negative"),
         ({"snapshot_every": 0}, SolverValueError, "snapshot_every must be a positive integer"),
         ({"checkpoint_every": -1}, SolverValueError, "checkpoint_every must be ≥ 0"),
@@ -105,11 +110,38 @@ def test_bad_input_is_a_clear_error(kwargs, error, pattern):
         (lambda: DampingLayer(sigma_max=-1.0), "DampingLayer.sigma_max"),
         (lambda: PointProbe(3, 4, measure="power"), "PointProbe.measure must be 'field'"),
         (lambda: PointSource(3.5, 4), "PointSource cell indices must be integers"),
+        (lambda: PointSource("a", 4), "PointSource cell indices must be integers"),
+        (lambda: LineSource((1, 2, 3), (4, 5)), r"LineSource.start must be a \(row, col\) pair"),
     ],
 )
 def test_bad_parameters_are_clear_errors(make, pattern):
     with pytest.raises(SolverValueError, match=pattern):
         make()
+
+
+@pytest.mark.parametrize(
+    ("make", "pattern"),
+    [
+        (lambda: Grid(shape=(60, 60), h=None), "Grid.h must be a number, got None"),
+        (lambda: Grid(shape=(60, 60), h=1.0, dt="fast"), "Grid.dt must be a number"),
+        (lambda: PML(width=None), "PML.width must be a number"),
+        (lambda: PML(width=2.5), "PML.width must be an integer"),
+        (lambda: PML(reflection="low"), "PML.reflection must be a number"),
+        (lambda: DampingLayer(sigma_max=None), "DampingLayer.sigma_max must be a number"),
+        (lambda: MaskSource(object()).cells(GRID), "MaskSource.mask must"),
+    ],
+)
+def test_wrong_types_name_the_field(make, pattern):
+    with pytest.raises(SolverError, match=pattern):
+        make()
+
+
+def test_tensor_masks_are_accepted():
+    mask = torch.zeros(GRID.shape, requires_grad=True)
+    with torch.no_grad():
+        mask[30, 25] = 1.0
+    out = _run(sources=[MaskSource(mask)], probes=None)
+    assert out.probes.shape == (1, 120, 0)
 
 
 def test_mask_shape_mismatch_is_named():
@@ -128,9 +160,10 @@ def test_unstable_nonlinear_field_is_reported():
     from wavefab.solver import Nonlinearity
 
     rho = torch.ones(GRID.shape)
-    with pytest.raises(StabilityError, match="non-finite"):
-        _run(waves=1e4 * ricker(0.04, 200, GRID.dt).unsqueeze(0),
-             nonlinearity=Nonlinearity(rho=rho, c_nl=10.0))
+    for probes in ([PointProbe(30, 35)], []):  # also when nothing is probed
+        with pytest.raises(StabilityError, match="non-finite"):
+            _run(waves=1e4 * ricker(0.04, 200, GRID.dt).unsqueeze(0), probes=probes,
+                 nonlinearity=Nonlinearity(rho=rho, c_nl=10.0))
 
 
 def test_line_and_mask_sources_and_region_probes_run():

@@ -48,7 +48,17 @@ def test_demo_writes_field_png(tmp_path, capsys):
     assert "focus gain" in capsys.readouterr().out
 
 
-def test_demo_bad_size_is_one_line_error(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--size", "30"]) == 2
+@pytest.mark.parametrize(("flag", "value", "names"), [("--size", "60", "size must be"),
+                                                     ("--steps", "-5", "steps must be"),
+                                                     ("--steps", "2", "steps must be")])
+def test_demo_bad_input_is_one_line_error(tmp_path, capsys, flag, value, names):
+    assert main(["demo", "--out", str(tmp_path), flag, value]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("wavefab demo: error:") and "\n" not in err
+    assert err.startswith("wavefab demo: error:") and names in err and "\n" not in err
+
+
+def test_unwritable_output_is_one_line_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["demo", "--out", str(blocker / "sub")]) == 2
+    assert capsys.readouterr().err.startswith("wavefab demo: error:")
