@@ -370,7 +370,7 @@ def _setup(
         frequency = peak if peak > 0 else 1.0 / (20 * dt)
         c_ref = boundary.speed
         if c_ref is None:
-            layer = torch.ones(grid.shape, dtype=torch.bool)
+            layer = torch.ones(grid.shape, dtype=torch.bool, device=speed.device)
             layer[width:-width, width:-width] = False
             c_ref = float(speed.detach()[:, layer].max())
         px = boundary.profile(grid.nx, grid, c_ref, frequency)
