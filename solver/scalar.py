@@ -13,11 +13,11 @@ so gradients with respect to any of it come from autograd through the coefficien
 
 Two backends compute the same discrete scheme:
 
-* ``"numba"`` (CPU, linear media): fused multi-step kernels and a hand-written adjoint, wrapped in
-  one autograd function per segment of steps. Only the state at segment starts is kept in the
-  forward pass; the backward recomputes one segment at a time (checkpointing).
-* ``"torch"`` (any device, and nonlinear media): plain tensor operations differentiated by
-  autograd, with :func:`torch.utils.checkpoint.checkpoint` over the same segments.
+* ``"numba"`` (CPU, linear media; :mod:`.scalar_numba`): fused multi-step kernels and a
+  hand-written adjoint, wrapped in one autograd function per segment of steps. Only the state at
+  segment starts is kept in the forward pass; the backward recomputes one segment at a time.
+* ``"torch"`` (any device, and nonlinear media; :mod:`.scalar_torch`): plain tensor operations
+  differentiated by autograd, recomputed per segment the same way.
 
 The time convention: step ``n`` (0-based) applies ``f(n·dt)`` and produces ``u((n+1)·dt)``;
 probes record that new field, so ``probes[:, n]`` is the probe reading at ``t = (n+1)·dt``.
