@@ -1,0 +1,1 @@
+"""Design problems: geometry, sources, probes, loss and metrics behind one interface."""
