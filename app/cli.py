@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wavefab.designkit.errors import DesignError
         from wavefab.solver.errors import SolverError, StabilityError
 
-        if isinstance(exc, StabilityError):  # the input was fine; the run failed
+        if isinstance(exc, StabilityError):  # the run failed (or cannot run stably)
             print(f"wavefab {args.command}: run failed: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, (SolverError, DesignError, OSError)):

@@ -34,7 +34,7 @@ class StabilityError(SolverValueError):
 
 def as_number(name: str, value: object) -> float:
     """``float(value)``, or a :class:`SolverTypeError` naming ``name`` when it is not a number."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, str, bytes)):
         raise SolverTypeError(f"{name} must be a number, got {value!r}")
     try:
         return float(value)  # type: ignore[arg-type]

@@ -200,8 +200,7 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
         y1n = q1ya[bi]
         x2 = q2x[bi]
         y2 = q2y[bi]
-        scratch = np.zeros(nx, u.dtype)
-        trow = scratch
+        trow = np.zeros(nx, u.dtype)  # scratch row unless storing
         for s in range(nsteps):
             if store_u:
                 us = ustore[bi, s]

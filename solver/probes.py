@@ -43,7 +43,9 @@ class PointProbe:
     measure: Measure = "field"
 
     def __post_init__(self) -> None:
-        _check_cell("PointProbe", self.row, self.col)
+        row, col = _check_cell("PointProbe", self.row, self.col)
+        object.__setattr__(self, "row", row)
+        object.__setattr__(self, "col", col)
         _check_measure("PointProbe", self.measure)
 
     def cells(self, grid: Grid) -> ProbeCells:

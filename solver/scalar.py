@@ -8,7 +8,7 @@ Discretization (explicit leapfrog, 2nd order in time; 2nd- or 4th-order Laplacia
 
 where ``T`` is the Laplacian in cell units (``h²∇²``), stretched by the convolutional PML inside
 the absorbing layer. All of the physics is in these few coefficient maps; everything upstream of
-them (speed, damping, the nonlinear material law, source weights) is plain differentiable torch,
+them (speed, damping, the nonlinear material law, the waveforms) is plain differentiable torch,
 so gradients with respect to any of it come from autograd through the coefficients.
 
 Two backends compute the same discrete scheme:
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +38,14 @@ import torch
 from torch import Tensor
 
 from .boundaries import PML, Boundary, DampingLayer, boundary_width
-from .errors import ResolutionWarning, SolverTypeError, SolverValueError, StabilityError
+from .errors import (
+    ResolutionWarning,
+    SolverTypeError,
+    SolverValueError,
+    StabilityError,
+    as_int,
+    as_number,
+)
 from .grid import Grid
 from .probes import Probe
 from .sources import Source
@@ -226,7 +234,7 @@ def _setup(
 ) -> _Setup:
     if not isinstance(grid, Grid):
         raise SolverTypeError(f"grid must be a wavefab.solver.Grid, got {type(grid).__name__}")
-    if isinstance(order, bool) or not isinstance(order, int) or order not in (2, 4):
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order not in (2, 4):
         raise SolverValueError(f"order must be the integer 2 or 4, got {order!r}")
     if boundary is not None and not isinstance(boundary, (PML, DampingLayer)):
         raise SolverTypeError(
@@ -391,7 +399,9 @@ def _setup(
 def _check_checkpoint_every(checkpoint_every: int | None) -> None:
     if checkpoint_every is None:
         return
-    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every:
+    if isinstance(checkpoint_every, (bool, str)) or not float(
+        as_number("checkpoint_every", checkpoint_every)
+    ).is_integer():
         raise SolverValueError(
             f"checkpoint_every must be None, 0 or a positive integer, got {checkpoint_every!r}"
         )
@@ -454,8 +464,8 @@ def propagate(
         snapshot_every: keep the whole field every ``k`` steps in ``result.snapshots``.
         checkpoint_every: steps between stored states for the backward pass. ``None`` chooses:
             store every step when that is estimated to take ≤ 256 MiB, else segments of ≈ √T
-            steps. ``0``
-            stores every step (fastest backward, most memory); ``k`` keeps one state per ``k``
+            steps. ``0`` stores every step (fastest backward, most memory; needed for second
+            derivatives, which only the torch backend gives); ``k`` keeps one state per ``k``
             steps and recomputes each segment once in the backward pass.
         order: spatial order of the Laplacian, 2 or 4.
         backend: ``"numba"`` (CPU, linear media), ``"torch"`` (any device), or ``"auto"``.
@@ -470,8 +480,7 @@ def propagate(
         StabilityError: the time step violates the CFL condition, or the field blew up.
     """
     if snapshot_every is not None and (
-        isinstance(snapshot_every, bool) or int(snapshot_every) != snapshot_every
-        or snapshot_every < 1
+        isinstance(snapshot_every, (bool, str)) or as_int("snapshot_every", snapshot_every) < 1
     ):
         raise SolverValueError(f"snapshot_every must be a positive integer, got {snapshot_every!r}")
     _check_checkpoint_every(checkpoint_every)

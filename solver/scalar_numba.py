@@ -91,8 +91,9 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
              ) -> tuple[list[Tensor], Tensor, Tensor | None, Tensor | None, Tensor]:
     """Run the kernel over ``inj.shape[1]`` steps on a private copy of ``state``.
 
-    Returns the new state (u, p, q1x, q2x, q1y, q2y), the recorded probe cells ``(B, S, Kp)`` and,
-    when asked, the stored ``T`` and ``u`` of every step.
+    Returns the new state (u, p, q1x, q2x, q1y, q2y), the recorded probe cells ``(B, S, Kp)``,
+    when asked the stored ``T`` and ``u`` of every step (else None), and this call's snapshots
+    ``(B, N, ny, nx)`` (``N = 0`` when ``snapshots`` is False or none falls in the steps).
     """
     u, p, q1x, q2x, q1y, q2y = (x.detach().clone() for x in state)
     q1xa, q1ya = torch.zeros_like(q1x), torch.zeros_like(q1y)
@@ -170,7 +171,8 @@ class _Segment(torch.autograd.Function):
         if torch.is_grad_enabled():  # autograd enables grad mode here only for create_graph=True
             raise SolverValueError(
                 "second derivatives (create_graph=True) are not available on the numba "
-                "backend, whose adjoint is hand-written; use propagate(..., backend='torch')"
+                "backend, whose adjoint is hand-written; use propagate(..., backend='torch', "
+                "checkpoint_every=0)"
             )
         st: _Static = ctx.st
         alpha, beta, gamma, inj, u, p, *packed_and_extra = ctx.saved_tensors

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .errors import SolverValueError
 from .operators import pad, shift_sum
 from .scalar import _coefficients, _segment_length, _Setup
 
@@ -40,8 +41,6 @@ class _TorchStepper:
             self.px = (ax.view(1, 1, -1), bx.view(1, 1, -1), dbx.view(1, 1, -1))
             self.py = (ay.view(1, -1, 1), by.view(1, -1, 1), dby.view(1, -1, 1))
 
-        self.params = self.parameters_of(setup)
-
     @staticmethod
     def parameters_of(setup: _Setup) -> dict[str, Tensor]:
         """The tensors the steps read (and may differentiate): coefficients, material law."""
@@ -57,8 +56,8 @@ class _TorchStepper:
                 params["rho"] = params["rho"].unsqueeze(0)
         return params
 
-    def coefficients(self, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        q = self.params
+    def coefficients(self, u: Tensor, q: dict[str, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """α, β, γ for this step (they depend on ``u`` in a nonlinear medium)."""
         if self.setup.nonlinearity is None:
             return q["alpha"], q["beta"], q["gamma"]
         rho = q["rho"]
@@ -66,7 +65,8 @@ class _TorchStepper:
         c = q["speed"] + rho * q["c_nl"] * u * u
         return _coefficients(c, b, self.setup.grid)
 
-    def __call__(self, u: Tensor, p: Tensor, psi: tuple[Tensor, ...], inj: Tensor
+    def __call__(self, u: Tensor, p: Tensor, psi: tuple[Tensor, ...], inj: Tensor,
+                 params: dict[str, Tensor]
                  ) -> tuple[Tensor, Tensor, tuple[Tensor, ...], Tensor]:
         s = self.setup
         r, (ny, nx) = self.r, s.grid.shape
@@ -87,7 +87,7 @@ class _TorchStepper:
             t = (1 + bx) * px + ax * q2x + (1 + by) * py + ay * q2y
             new_psi = (ax * q1x + bx * d1x, ax * q2x + bx * px,
                        ay * q1y + by * d1y, ay * q2y + by * py)
-        alpha, beta, gamma = self.coefficients(u)
+        alpha, beta, gamma = self.coefficients(u, params)
         u_new = alpha * u + beta * p + gamma * t
         if alpha.shape[0] == 1:
             a_src = alpha[0, self.src[0], self.src[1]]
@@ -118,6 +118,11 @@ class _TorchSegment(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if torch.is_grad_enabled():  # autograd enables grad mode here only for create_graph=True
+            raise SolverValueError(
+                "second derivatives (create_graph=True) through checkpointed segments are not "
+                "supported; use propagate(..., backend='torch', checkpoint_every=0)"
+            )
         inj, *tensors = ctx.saved_tensors
         inputs = [t.detach().requires_grad_(need)
                   for t, need in zip([inj, *tensors], ctx.needs_input_grad[4:], strict=True)]
@@ -137,12 +142,12 @@ def _torch_segment(step: _TorchStepper, t0: int, snapshot_every: int | None,
                    names: tuple[str, ...], inj: Tensor, tensors: Sequence[Tensor]
                    ) -> tuple[Tensor, ...]:
     """Run ``inj.shape[1]`` steps from the state in ``tensors`` (after the named parameters)."""
-    step.params = dict(zip(names, tensors[:len(names)], strict=True))
+    params = dict(zip(names, tensors[:len(names)], strict=True))
     u, p, *psi = tensors[len(names):]
     psi_t = tuple(psi)
     rec, snaps = [], []
     for k in range(inj.shape[1]):
-        u, p, psi_t, r = step(u, p, psi_t, inj[:, k])
+        u, p, psi_t, r = step(u, p, psi_t, inj[:, k], params)
         rec.append(r)
         if snapshot_every and (t0 + k + 1) % snapshot_every == 0:
             snaps.append(u)
@@ -152,7 +157,7 @@ def _torch_segment(step: _TorchStepper, t0: int, snapshot_every: int | None,
 
 
 def run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
-               ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+              ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run ``setup``: recorded cells, snapshots, segment count and the final field."""
     step = _TorchStepper(setup)
     params = _TorchStepper.parameters_of(setup)
@@ -162,7 +167,7 @@ def run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
     u = torch.zeros(setup.batch, ny, nx, **opts)
     p = torch.zeros_like(u)
     psi = [torch.zeros_like(u) for _ in range(4)] if setup.pml is not None else []
-    # autograd keeps about this many field-sized tensors per step (measured at P1)
+    # autograd keeps about this many field-sized tensors per step (measured on 140², batch 9)
     seg = _segment_length(setup, checkpoint_every, 20 if setup.pml is not None else 12)
     checkpointed = torch.is_grad_enabled() and seg < setup.steps
     recs, snaps, segments = [], [], 0
@@ -179,4 +184,4 @@ def run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
         snaps.append(rest[-1])
         segments += 1
     snapshots = torch.cat(snaps, 1) if snapshot_every else None
-    return torch.cat(recs, 1), snapshots, segments, u
+    return torch.cat(recs, 1), snapshots, segments if checkpointed else 1, u

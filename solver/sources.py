@@ -42,6 +42,11 @@ def _check_pair(kind: str, pair: object) -> tuple[int, int]:
 
 def _mask_cells(kind: str, mask: np.ndarray, grid: Grid) -> tuple[np.ndarray, ...]:
     if hasattr(mask, "detach"):  # a torch tensor
+        if getattr(mask, "requires_grad", False):
+            raise SolverValueError(
+                f"{kind}.mask requires grad, but masks are constants of the scheme; pass "
+                f"mask.detach(), and put trainable amplitudes in the waveforms instead"
+            )
         mask = mask.detach().cpu().numpy()
     try:
         m = np.asarray(mask, dtype=np.float64)
@@ -68,7 +73,9 @@ class PointSource:
     col: int
 
     def __post_init__(self) -> None:
-        _check_cell("PointSource", self.row, self.col)
+        row, col = _check_cell("PointSource", self.row, self.col)
+        object.__setattr__(self, "row", row)
+        object.__setattr__(self, "col", col)
 
     def cells(self, grid: Grid) -> SourceCells:
         """Cells and weights on ``grid``."""
@@ -105,7 +112,11 @@ class LineSource:
 
 @dataclass(frozen=True, eq=False)
 class MaskSource:
-    """A distributed source: force density ``s(t)·mask`` (``mask`` of the grid's shape)."""
+    """A distributed source: force density ``s(t)·mask`` (``mask`` of the grid's shape).
+
+    The mask is a constant (numpy array or a tensor without gradient); gradients flow to the
+    waveform ``s(t)``.
+    """
 
     mask: np.ndarray
 

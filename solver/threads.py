@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .errors import SolverValueError
+from .errors import SolverTypeError, SolverValueError, as_int
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,15 @@ def set_num_threads(threads: int | None) -> None:
     import numba
 
     global _THREADS
-    if threads is not None and (int(threads) != threads or threads < 1):
-        raise SolverValueError(f"threads must be a positive integer or None, got {threads!r}")
-    _THREADS = None if threads is None else min(int(threads), numba.config.NUMBA_NUM_THREADS)
+    if threads is not None:
+        try:
+            count = as_int("threads", threads)
+        except SolverTypeError:
+            count = 0
+        if count < 1:
+            raise SolverValueError(f"threads must be a positive integer or None, got {threads!r}")
+        threads = count
+    _THREADS = None if threads is None else min(threads, numba.config.NUMBA_NUM_THREADS)
 
 
 def kernel_threads() -> int:
@@ -78,6 +84,8 @@ def _calibrate_threads() -> int:
             np.zeros((batch, steps, 0), dt), np.zeros(0, np.int64), np.zeros(0, np.int64),
             False, np.zeros((batch, 1, 1, 1), dt), False, np.zeros((batch, 1, 1, 1), dt), 0, 0,
             np.zeros((batch, 0, 1, 1), dt))
+    # the kernel's positional arguments, in its order: state, coefficients, layout, PML profiles,
+    # stencils, sources/probes (none), stores (none), snapshots (none)
     timings = {}
     for threads in (1, most, 1, most):
         numba.set_num_threads(threads)

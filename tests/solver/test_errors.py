@@ -136,12 +136,36 @@ def test_wrong_types_name_the_field(make, pattern):
         make()
 
 
-def test_tensor_masks_are_accepted():
-    mask = torch.zeros(GRID.shape, requires_grad=True)
-    with torch.no_grad():
-        mask[30, 25] = 1.0
+def test_tensor_masks_are_accepted_as_constants():
+    mask = torch.zeros(GRID.shape)
+    mask[30, 25] = 1.0
     out = _run(sources=[MaskSource(mask)], probes=None)
     assert out.probes.shape == (1, 120, 0)
+    with pytest.raises(SolverValueError, match=r"MaskSource\.mask requires grad"):
+        _run(sources=[MaskSource(mask.clone().requires_grad_(True))])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [({"snapshot_every": "a"}, "snapshot_every must be a positive integer"),
+     ({"checkpoint_every": "a"}, "checkpoint_every must be None, 0 or a positive integer"),
+     ({"grid": Grid(shape=(60, 60), h=1.0, dt=0.5), "order": np.int64(3)},
+      "order must be the integer 2 or 4")],
+)
+def test_option_types_are_solver_errors(kwargs, pattern):
+    with pytest.raises(SolverError, match=pattern):
+        _run(**kwargs)
+
+
+def test_numeric_strings_are_not_numbers():
+    with pytest.raises(SolverTypeError, match=r"Grid\.h must be a number"):
+        Grid(shape=(5, 5), h="1.0")
+    assert PointSource(10.0, 8.0).row == 10 and isinstance(PointSource(10.0, 8.0).row, int)
+    from wavefab.solver import set_num_threads
+
+    for bad in ("a", True, 0):
+        with pytest.raises(SolverValueError, match="threads must be a positive integer"):
+            set_num_threads(bad)
 
 
 def test_mask_shape_mismatch_is_named():

@@ -178,11 +178,27 @@ def test_second_derivatives_are_refused_on_numba_not_wrong():
     loss = _loss(s, damping, waves, boundary=None, backend="numba")
     with pytest.raises(SolverValueError, match=r"second derivatives .* backend='torch'"):
         torch.autograd.grad(loss, s, create_graph=True)
-    # the torch backend gives them
+    # the torch backend refuses them through checkpointed segments too...
     s = speed.clone().requires_grad_(True)
-    loss = _loss(s, damping, waves, boundary=None, backend="torch", checkpoint_every=0)
-    (g,) = torch.autograd.grad(loss, s, create_graph=True)
-    assert torch.autograd.grad((g * g).sum(), s)[0].abs().sum() > 0
+    loss = _loss(s, damping, waves, boundary=None, backend="torch", checkpoint_every=7)
+    with pytest.raises(SolverValueError, match="checkpoint_every=0"):
+        torch.autograd.grad(loss, s, create_graph=True)
+    # ...and gives them when every step is stored: a Hessian-vector product checked against
+    # finite differences of the gradient
+    direction = torch.randn(speed.shape, generator=torch.Generator().manual_seed(5), dtype=F64)
+
+    def gradient(x, create_graph=False):
+        x = x.detach().requires_grad_(True)
+        loss = _loss(x, damping, waves, boundary=None, backend="torch", checkpoint_every=0)
+        return x, torch.autograd.grad(loss, x, create_graph=create_graph)[0]
+
+    x, g = gradient(speed, create_graph=True)
+    (hv,) = torch.autograd.grad((g * direction).sum(), x)
+    eps = 1e-5
+    numeric = (gradient(speed + eps * direction)[1] - gradient(speed - eps * direction)[1]) / (
+        2 * eps)
+    assert float(((hv * direction).sum() - (numeric * direction).sum()).abs()
+                 / (numeric * direction).sum().abs()) < 1e-5
 
 
 def test_float32_gradients_follow_float64():
