@@ -1,0 +1,152 @@
+"""Vowel classification by a trained wave medium: the reference geometry, batches and the loss.
+
+The reference model (Hughes, Williamson, Minkov & Fan, "Wave physics as an analog recurrent
+neural network", Science Advances 5, eaay6946, 2019): a 140×140 grid in normalized units
+(h = 1.4283556979968262, dt = 0.707, background speed 1), a 20-cell damping layer, the audio
+waveform injected at one point 20 cells inside the left absorber, one intensity probe per class
+20 cells inside the right absorber, and the trainable material in between. A recording is
+classified by which probe collects the most energy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource
+
+from ..errors import DesignValueError
+from .vowel_data import VowelSet, centre_window
+
+
+@dataclass(frozen=True)
+class VowelGeometry:
+    """Where the source, the probes and the design region sit (all in cells).
+
+    Args:
+        shape: ``(ny, nx)``.
+        h: cell size; dt: time step (normalized units of the reference model by default).
+        absorber: damping-layer width; sigma_max, order: its profile.
+        source_inset: source distance inside the left absorber's inner edge.
+        probe_inset: probe distance inside the right absorber's inner edge.
+        probe_spacing: rows between neighbouring probes (centred on the middle row).
+        classes: number of probes.
+        region_gap: cells between the design region and the source/probe columns.
+    """
+
+    shape: tuple[int, int] = (140, 140)
+    h: float = 1.4283556979968262
+    dt: float = 0.707
+    absorber: int = 20
+    sigma_max: float = 3.0
+    order: float = 4.0
+    source_inset: int = 20
+    probe_inset: int = 20
+    probe_spacing: int = 20
+    classes: int = 3
+    region_gap: int = 5
+
+    def __post_init__(self) -> None:
+        ny = self.shape[0]
+        if self.region_columns[0] > self.region_columns[1]:
+            raise DesignValueError(
+                f"no room for a design region between source column {self.source.col} and "
+                f"probe column {self.probe_column} with region_gap={self.region_gap}"
+            )
+        rows = [p.row for p in self.probes]
+        if min(rows) < self.absorber or max(rows) >= ny - self.absorber:
+            raise DesignValueError(
+                f"{self.classes} probes {self.probe_spacing} rows apart do not fit between the "
+                f"absorbers of a grid {ny} rows high"
+            )
+
+    @property
+    def grid(self) -> Grid:
+        """The simulation grid."""
+        return Grid(shape=self.shape, h=self.h, dt=self.dt)
+
+    @property
+    def boundary(self) -> DampingLayer:
+        """The absorbing layer."""
+        return DampingLayer(width=self.absorber, sigma_max=self.sigma_max, order=self.order)
+
+    @property
+    def source(self) -> PointSource:
+        """The audio input point."""
+        return PointSource(self.shape[0] // 2, self.absorber + self.source_inset)
+
+    @property
+    def probe_column(self) -> int:
+        """Column of every probe."""
+        return self.shape[1] - self.absorber - self.probe_inset
+
+    @property
+    def probes(self) -> list[PointProbe]:
+        """One intensity probe per class, top to bottom."""
+        middle = self.shape[0] // 2
+        first = middle - self.probe_spacing * (self.classes - 1) // 2
+        return [PointProbe(first + k * self.probe_spacing, self.probe_column, measure="intensity")
+                for k in range(self.classes)]
+
+    @property
+    def region_columns(self) -> tuple[int, int]:
+        """First and last column of the design region."""
+        return (self.absorber + self.source_inset + self.region_gap,
+                self.probe_column - self.region_gap)
+
+    def region(self) -> Tensor:
+        """Bool mask ``(ny, nx)`` of the design region (between the absorbers' rows)."""
+        ny, nx = self.shape
+        mask = torch.zeros(ny, nx, dtype=torch.bool)
+        c0, c1 = self.region_columns
+        mask[self.absorber:ny - self.absorber, c0:c1 + 1] = True
+        return mask
+
+
+def training_batch(data: VowelSet, index: np.ndarray, window: int) -> tuple[Tensor, Tensor]:
+    """Centred ``window``-sample clips ``(B, window)`` and their labels ``(B,)``."""
+    clips = np.stack([centre_window(data.waveforms[i], window) for i in index])
+    return torch.from_numpy(clips), torch.from_numpy(data.labels[index])
+
+
+def length_groups(data: VowelSet, index: np.ndarray, *, tolerance: float = 0.1
+                  ) -> list[np.ndarray]:
+    """Split ``index`` into groups of similar length (each padded to its longest member).
+
+    Evaluating full recordings in one batch pads every clip to the longest (the reference code
+    spends most of each epoch there); groups whose lengths differ by at most ``tolerance``
+    (relative) waste little.
+    """
+    order = sorted(index, key=lambda i: data.waveforms[i].size)
+    groups: list[list[int]] = []
+    for i in order:
+        shortest = data.waveforms[groups[-1][0]].size if groups else 0
+        if groups and data.waveforms[i].size <= (1 + tolerance) * shortest:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    return [np.asarray(g) for g in groups]
+
+
+def padded_batch(data: VowelSet, index: np.ndarray) -> Tensor:
+    """Full recordings ``(B, T)``, zero-padded at the end to the longest of them."""
+    longest = max(data.waveforms[i].size for i in index)
+    out = np.zeros((len(index), longest), np.float32)
+    for row, i in enumerate(index):
+        out[row, :data.waveforms[i].size] = data.waveforms[i]
+    return torch.from_numpy(out)
+
+
+def class_probabilities(probes: Tensor) -> Tensor:
+    """Normalized integrated probe powers ``(B, P)``: each row sums to 1."""
+    energy = probes.sum(dim=1)
+    return energy / energy.sum(dim=1, keepdim=True).clamp_min(torch.finfo(energy.dtype).tiny)
+
+
+def vowel_loss(probes: Tensor, labels: Tensor) -> Tensor:
+    """Cross-entropy of the normalized integrated probe powers, read as class probabilities."""
+    probs = class_probabilities(probes)
+    return torch.nn.functional.nll_loss(torch.log(probs.clamp_min(1e-12)), labels)
