@@ -1,0 +1,95 @@
+"""The training loop: events, metrics, atomic checkpoints, and resume == uninterrupted."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.optimize import (
+    BatchEnd,
+    EpochEnd,
+    FoldEnd,
+    RunEnd,
+    TrainingSettings,
+    train_vowels,
+)
+from wavefab.designkit.parametrization import LinearSpeed, Parametrization
+from wavefab.designkit.problems.synthetic_vowels import synthetic_vowels
+from wavefab.designkit.problems.vowels import VowelGeometry
+
+pytestmark = pytest.mark.filterwarnings("ignore::wavefab.solver.errors.ResolutionWarning")
+
+GEOMETRY = VowelGeometry(shape=(50, 60), absorber=8, source_inset=5, probe_inset=5,
+                         probe_spacing=7, region_gap=3)
+SETTINGS = TrainingSettings(epochs=2, batch_size=4, learning_rate=0.02, window=200, folds=2,
+                            seed=5)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_vowels(speakers={"m": 2, "w": 2}, duration=(0.04, 0.06), seed=2)
+
+
+def _run(data, **kwargs):
+    par = Parametrization(region=GEOMETRY.region(), material=LinearSpeed(1.0, 0.5))
+    return list(train_vowels(data, GEOMETRY, par, SETTINGS, **kwargs))
+
+
+def test_events_and_metrics(data):
+    events = _run(data)
+    kinds = [type(e) for e in events]
+    assert kinds.count(EpochEnd) == 4 and kinds.count(FoldEnd) == 2 and kinds[-1] is RunEnd
+    assert isinstance(events[0], BatchEnd) and events[0].batches == 2
+    end = events[-1]
+    assert set(end.metrics) >= {"train_accuracy", "test_accuracy", "loss", "per_fold"}
+    assert 0 <= end.metrics["test_accuracy"] <= 1 and len(end.metrics["per_fold"]) == 2
+    for fold in end.metrics["per_fold"]:
+        assert np.asarray(fold["confusion"]).sum() == 6  # 12 tokens, 6 per test fold
+    assert len(end.latents) == 2 and end.latents[0].shape == GEOMETRY.shape
+    assert float(end.latents[0][~GEOMETRY.region().numpy()].std()) == 0.0
+
+
+def test_resume_after_a_kill_equals_an_uninterrupted_run(data, tmp_path):
+    reference = _run(data)[-1]
+    run = train_vowels(data, GEOMETRY,
+                       Parametrization(region=GEOMETRY.region(), material=LinearSpeed(1.0, 0.5)),
+                       SETTINGS, checkpoint_dir=tmp_path)
+    for event in run:  # "kill" the run after fold 1's first epoch
+        if isinstance(event, EpochEnd) and (event.fold, event.epoch) == (1, 0):
+            break
+    run.close()
+    state = json.loads((tmp_path / "checkpoint.json").read_text())
+    assert (state["fold"], state["epoch"]) == (1, 0)
+    resumed = _run(data, checkpoint_dir=tmp_path, resume=True)
+    assert [type(e) for e in resumed].count(EpochEnd) == 1
+    end = resumed[-1]
+    for a, b in zip(end.latents, reference.latents, strict=True):
+        np.testing.assert_array_equal(a, b)
+    strip = [{k: v for k, v in h.items() if k != "seconds"} for h in reference.history]
+    assert [{k: v for k, v in h.items() if k != "seconds"} for h in end.history] == strip
+    assert end.metrics == reference.metrics
+
+
+def test_damaged_or_foreign_checkpoints_are_clear_errors(data, tmp_path):
+    run = train_vowels(data, GEOMETRY,
+                       Parametrization(region=GEOMETRY.region(), material=LinearSpeed(1.0, 0.5)),
+                       SETTINGS, checkpoint_dir=tmp_path)
+    next(e for e in run if isinstance(e, EpochEnd))
+    run.close()
+    other = TrainingSettings(epochs=3, batch_size=4, learning_rate=0.02, window=200, folds=2)
+    par = Parametrization(region=GEOMETRY.region())
+    with pytest.raises(DesignValueError, match="other training settings"):
+        list(train_vowels(data, GEOMETRY, par, other, checkpoint_dir=tmp_path, resume=True))
+    (tmp_path / "checkpoint.npz").write_bytes(b"truncated")
+    with pytest.raises(DesignValueError, match="incomplete"):
+        list(train_vowels(data, GEOMETRY, par, SETTINGS, checkpoint_dir=tmp_path, resume=True))
+
+
+def test_bad_settings_name_the_field():
+    with pytest.raises(DesignValueError, match=r"training\.epochs must be a positive integer"):
+        TrainingSettings(epochs=0)
+    with pytest.raises(DesignValueError, match=r"training\.learning_rate must be positive"):
+        TrainingSettings(learning_rate=-1)
