@@ -1,0 +1,254 @@
+"""Run configurations: YAML files mapped onto frozen, typed, validated dataclasses.
+
+Unknown keys and bad values are collected, not raised one at a time: a :class:`ConfigError`
+lists every problem by dotted path (``training.epochs: must be a positive integer, got 0``).
+Files carry a ``schema_version``; ``--set training.seed=3`` style overrides go through the same
+validation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import DesignError, DesignValueError
+
+SCHEMA_VERSION = 1
+
+
+class ConfigError(DesignError, ValueError):
+    """A configuration has problems; ``problems`` lists them as ``"dotted.path: message"``."""
+
+    def __init__(self, problems: list[str], source: str = "configuration") -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """Recordings: a folder of ``[m|w]NN<vowel>.wav`` files, or None for synthetic vowels."""
+
+    folder: str | None = None
+    vowels: tuple[str, ...] = ("ae", "ei", "iy")
+    genders: tuple[str, ...] = ("m", "w")
+    rate: int = 10_000
+    synthetic_seed: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class GeometryConfig:
+    """Grid, absorber, source, probes and design region (cells; normalized units)."""
+
+    shape: tuple[int, int] = (140, 140)
+    h: float = 1.4283556979968262
+    dt: float = 0.707
+    absorber: int = 20
+    sigma_max: float = 3.0
+    order: float = 4.0
+    source_inset: int = 20
+    probe_inset: int = 20
+    probe_spacing: int = 20
+    region_gap: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaterialConfig:
+    """Density → speed (``c = c0 + (c1 − c0)·ρ``) and the projection of the latent design."""
+
+    c0: float = 1.0
+    c1: float = 0.5
+    beta: float = 100.0
+    eta: float = 0.5
+    blur_radius: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingConfig:
+    """Optimizer and cross-validation settings."""
+
+    epochs: int = 30
+    batch_size: int = 9
+    learning_rate: float = 4e-4
+    window: int = 1000
+    folds: int = 5
+    seed: int = 0
+    initial_density: float = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """A whole run: what ``wavefab run CONFIG`` executes."""
+
+    schema_version: int = SCHEMA_VERSION
+    problem: Literal["vowels"] = "vowels"
+    data: DataConfig = field(default_factory=DataConfig)
+    geometry: GeometryConfig = field(default_factory=GeometryConfig)
+    material: MaterialConfig = field(default_factory=MaterialConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+
+def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
+    """``value`` converted to the annotation ``hint``; appends to ``problems`` when it can't be."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path, problems)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        inner = [o for o in options if o is not type(None)]
+        return _coerce(value, inner[0], path, problems)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            problems.append(f"{path}: must be one of {list(allowed)}, got {value!r}")
+        return value
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            problems.append(f"{path}: must be a list, got {value!r}")
+            return value
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], f"{path}[{i}]", problems) for i, v in enumerate(value))
+        if len(value) != len(args):
+            problems.append(f"{path}: must have {len(args)} entries, got {list(value)!r}")
+            return value
+        return tuple(_coerce(v, a, f"{path}[{i}]", problems)
+                     for i, (v, a) in enumerate(zip(value, args, strict=True)))
+    if hint is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{path}: must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+            problems.append(f"{path}: must be an integer, got {value!r}")
+            return value
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            problems.append(f"{path}: must be a number, got {value!r}")
+            return value
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            problems.append(f"{path}: must be text, got {value!r}")
+        return value
+    return value
+
+
+def _build(cls: type, values: Any, path: str, problems: list[str]) -> Any:
+    prefix = f"{path}." if path else ""
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        problems.append(f"{path or 'configuration'}: must be a mapping of keys, got {values!r}")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in names:
+            problems.append(f"{prefix}{key}: unknown key (known: {', '.join(sorted(names))})")
+    kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}", problems)
+              for k, v in values.items() if k in names}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{path or 'configuration'}: {exc}")
+        return cls()
+
+
+def config_from_dict(values: dict, *, source: str = "configuration") -> RunConfig:
+    """Build and validate a :class:`RunConfig`; raises :class:`ConfigError` listing problems."""
+    problems: list[str] = []
+    config = _build(RunConfig, values, "", problems)
+    if not problems:
+        problems = _check_values(config)
+    if problems:
+        raise ConfigError(problems, source)
+    return config
+
+
+def _check_values(config: RunConfig) -> list[str]:
+    """Range checks, reusing the design objects' own validation for their messages."""
+    from .optimize import TrainingSettings
+    from .parametrization import LinearSpeed, tanh_projection
+    from .problems.vowels import VowelGeometry
+
+    problems = []
+    if config.schema_version != SCHEMA_VERSION:
+        problems.append(f"schema_version: this wavefab reads version {SCHEMA_VERSION}, "
+                        f"got {config.schema_version}")
+    checks = [
+        ("training", lambda: TrainingSettings(**dataclasses.asdict(config.training))),
+        ("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
+                                           **dataclasses.asdict(config.geometry))),
+        ("material", lambda: LinearSpeed(config.material.c0, config.material.c1)),
+        ("material", lambda: tanh_projection(__import__("torch").zeros(1),
+                                             config.material.beta, config.material.eta)),
+    ]
+    for section, check in checks:
+        try:
+            check()
+        except (DesignValueError, ValueError) as exc:
+            message = str(exc)  # TrainingSettings already names its fields by dotted path
+            problems.append(message if message.startswith(f"{section}.") else
+                            f"{section}: {message}")
+    if config.data.rate < 1000:
+        problems.append(f"data.rate: must be ≥ 1000 Hz, got {config.data.rate}")
+    return problems
+
+
+def apply_overrides(values: dict, overrides: list[str]) -> dict:
+    """Apply ``KEY=VALUE`` overrides (dotted keys, YAML values) to a raw config mapping."""
+    import copy
+
+    import yaml
+
+    out = copy.deepcopy(values)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError([f"--set {item}: expected KEY=VALUE, e.g. training.seed=3"])
+        key, raw = item.split("=", 1)
+        target = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ConfigError([f"--set {key}: {part} is not a section"])
+        target[parts[-1]] = yaml.safe_load(raw)
+    return out
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    """Read a YAML run configuration, apply overrides, validate.
+
+    Raises:
+        ConfigError: unreadable YAML, unknown keys or bad values (each listed by dotted path).
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file: {exc.strerror}"], str(path)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
+    return config_from_dict(apply_overrides(values, list(overrides)), source=str(path))
+
+
+def config_to_dict(config: RunConfig) -> dict:
+    """A plain mapping (lists for tuples) that :func:`config_from_dict` reads back unchanged."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(dataclasses.asdict(config))
