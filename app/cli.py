@@ -30,6 +30,48 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    from wavefab.designkit.config import load_config
+    from wavefab.designkit.optimize import BatchEnd, EpochEnd, RunEnd
+    from wavefab.designkit.run import run
+
+    if args.threads is not None:
+        import torch
+
+        from wavefab.solver import set_num_threads
+
+        set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)
+    config = load_config(args.config, args.set or [])
+    out = args.out or f"results/{args.config.stem}"
+    t = config.training
+    total = t.folds * t.epochs
+    start = time.perf_counter()
+    done = 0
+    tty = sys.stderr.isatty()
+    for event in run(config, out, data_dir=args.data, resume=args.resume, device=args.device):
+        if isinstance(event, BatchEnd) and tty:
+            fraction = (done + (event.batch + 1) / event.batches) / total
+            elapsed = time.perf_counter() - start
+            eta = elapsed / fraction * (1 - fraction) if fraction > 0 else 0
+            print(f"\rfold {event.fold + 1}/{t.folds} epoch {event.epoch + 1}/{t.epochs} "
+                  f"batch {event.batch + 1}/{event.batches} loss {event.loss:.3f} "
+                  f"ETA {eta:.0f} s   ", end="", file=sys.stderr, flush=True)
+        elif isinstance(event, EpochEnd):
+            done += 1
+            print(("\r" if tty else "") + f"fold {event.fold + 1}/{t.folds} epoch "
+                  f"{event.epoch + 1}/{t.epochs}: loss {event.loss:.3f} train "
+                  f"{event.train_accuracy:.3f} test {event.test_accuracy:.3f} "
+                  f"({event.seconds:.1f} s)", file=sys.stderr, flush=True)
+        elif isinstance(event, RunEnd):
+            m = event.metrics
+            print(f"train accuracy {m['train_accuracy']:.3f}, test accuracy "
+                  f"{m['test_accuracy']:.3f} (mean of {t.folds} folds); results in {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``wavefab`` command."""
     parser = argparse.ArgumentParser(
@@ -43,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=200, help="grid size in cells")
     demo.add_argument("--steps", type=int, default=540, help="number of time steps")
     demo.set_defaults(func=_cmd_demo)
+
+    from pathlib import Path
+
+    runp = sub.add_parser("run", help="train a design from a YAML configuration")
+    runp.add_argument("config", type=Path, help="YAML run configuration (see assets/examples)")
+    runp.add_argument("--data", help="folder of [m|w]NN<vowel>.wav recordings (default: the "
+                      "config's, else built-in synthetic vowels)")
+    runp.add_argument("--out", help="results folder (default: results/<config name>)")
+    runp.add_argument("--resume", action="store_true",
+                      help="continue a killed run from its checkpoint in the results folder")
+    runp.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    runp.add_argument("--threads", type=int, help="CPU threads (default: chosen per machine)")
+    runp.add_argument("--set", action="append", metavar="KEY=VALUE",
+                      help="override a config value by dotted path, e.g. training.seed=3")
+    runp.set_defaults(func=_cmd_run)
     return parser
 
 

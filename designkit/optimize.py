@@ -117,10 +117,11 @@ def _evaluate(data: VowelSet, index: np.ndarray, speed: torch.Tensor, geometry: 
     confusion = np.zeros((classes, classes), np.int64)
     with torch.no_grad():
         for group in length_groups(data, index):
-            out = propagate(speed, padded_batch(data, group), grid=geometry.grid,
+            clips = padded_batch(data, group).to(speed.device)
+            out = propagate(speed, clips, grid=geometry.grid,
                             sources=[geometry.source], probes=geometry.probes,
                             boundary=geometry.boundary)
-            guess = class_probabilities(out.probes).argmax(1).numpy()
+            guess = class_probabilities(out.probes).argmax(1).cpu().numpy()
             np.add.at(confusion, (data.labels[group], guess), 1)
     return float(np.trace(confusion) / max(confusion.sum(), 1)), confusion
 
@@ -189,6 +190,7 @@ def train_vowels(
     *,
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
+    device: str | torch.device = "cpu",
 ) -> Iterator[Event]:
     """Train one medium per fold; yield progress events; write a checkpoint after each epoch.
 
@@ -199,6 +201,7 @@ def train_vowels(
         settings: epochs, batch size, learning rate, window, folds, seed.
         checkpoint_dir: folder for ``checkpoint.json``/``.npz``; None: no checkpoints.
         resume: continue from the checkpoint in ``checkpoint_dir``.
+        device: where the simulation runs (``"cpu"`` or ``"cuda"``).
 
     Yields:
         :class:`BatchEnd`, :class:`EpochEnd`, :class:`FoldEnd` and finally :class:`RunEnd`.
@@ -238,7 +241,8 @@ def train_vowels(
 
     for fold in range(start_fold, settings.folds):
         train, test = folds[fold]
-        latent = torch.full(geometry.shape, float(settings.initial_density), dtype=torch.float32)
+        latent = torch.full(geometry.shape, float(settings.initial_density), dtype=torch.float32,
+                            device=device)
         latent.requires_grad_(True)
         optimizer = torch.optim.Adam([latent], lr=settings.learning_rate)
         first_epoch = 0
@@ -247,8 +251,8 @@ def train_vowels(
                 latent.copy_(torch.from_numpy(restored["latent"]))
             optimizer.state[latent] = {
                 "step": torch.tensor(float(restored["step"])),
-                "exp_avg": torch.from_numpy(restored["exp_avg"].copy()),
-                "exp_avg_sq": torch.from_numpy(restored["exp_avg_sq"].copy()),
+                "exp_avg": torch.from_numpy(restored["exp_avg"].copy()).to(device),
+                "exp_avg_sq": torch.from_numpy(restored["exp_avg_sq"].copy()).to(device),
             }
             first_epoch = start_epoch
         for epoch in range(first_epoch, settings.epochs):
@@ -261,10 +265,11 @@ def train_vowels(
                 clips, labels = training_batch(data, order[k:k + settings.batch_size],
                                                settings.window)
                 optimizer.zero_grad()
-                out = propagate(parametrization.speed(latent), clips, grid=geometry.grid,
+                out = propagate(parametrization.speed(latent), clips.to(device),
+                                grid=geometry.grid,
                                 sources=[geometry.source], probes=geometry.probes,
                                 boundary=geometry.boundary)
-                loss = vowel_loss(out.probes, labels)
+                loss = vowel_loss(out.probes, labels.to(device))
                 loss.backward()
                 optimizer.step()
                 with torch.no_grad():
@@ -278,16 +283,16 @@ def train_vowels(
                              confusion.tolist(), time.perf_counter() - t0)
             history.append(asdict(event))
             if epoch == settings.epochs - 1:
-                finished[f"fold{fold}"] = latent.detach().numpy().copy()
+                finished[f"fold{fold}"] = latent.detach().cpu().numpy().copy()
             if folder is not None:
                 st = optimizer.state[latent]
                 save_checkpoint(
                     folder,
                     {"fold": fold, "epoch": epoch, "settings": asdict(settings),
                      "history": history},
-                    {"latent": latent.detach().numpy().copy(),
-                     "exp_avg": st["exp_avg"].numpy().copy(),
-                     "exp_avg_sq": st["exp_avg_sq"].numpy().copy(),
+                    {"latent": latent.detach().cpu().numpy().copy(),
+                     "exp_avg": st["exp_avg"].cpu().numpy().copy(),
+                     "exp_avg_sq": st["exp_avg_sq"].cpu().numpy().copy(),
                      "step": np.asarray(float(st["step"])), **finished},
                 )
             yield event

@@ -116,10 +116,11 @@ class Parametrization:
 
     def density(self, latent: Tensor, *, beta: float | None = None) -> Tensor:
         """Density ρ ∈ [0, 1] on the whole grid (0 outside the region)."""
-        rho = embed(latent.clamp(0.0, 1.0), self.region, 0.0)
+        region = self.region.to(latent.device)
+        rho = embed(latent.clamp(0.0, 1.0), region, 0.0)
         rho = box_blur(rho, self.blur_radius)
         rho = tanh_projection(rho, self.beta if beta is None else beta, self.eta)
-        return embed(rho, self.region, 0.0)
+        return embed(rho, region, 0.0)
 
     def speed(self, latent: Tensor, *, beta: float | None = None) -> Tensor:
         """Wave speed on the whole grid."""

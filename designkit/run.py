@@ -1,0 +1,63 @@
+"""Run a configuration end to end: data, geometry, training, results folder.
+
+The same few lines serve the CLI (``wavefab run``), the GUI's worker and scripts::
+
+    from wavefab.designkit.config import load_config
+    from wavefab.designkit.run import run
+
+    for event in run(load_config("assets/examples/vowels_quick.yaml"), "results/quick"):
+        print(event)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+from .config import RunConfig
+from .optimize import Event, RunEnd, TrainingSettings, train_vowels
+from .parametrization import LinearSpeed, Parametrization
+from .problems.synthetic_vowels import synthetic_vowels
+from .problems.vowel_data import VowelSet, load_vowel_folder
+from .problems.vowels import VowelGeometry
+from .results import write_config, write_results
+
+log = logging.getLogger(__name__)
+
+
+def load_data(config: RunConfig, folder: str | Path | None = None) -> VowelSet:
+    """The recordings of ``folder`` (or the config's), else the built-in synthetic vowels."""
+    source = folder if folder is not None else config.data.folder
+    if source is None:
+        return synthetic_vowels(vowels=config.data.vowels, genders=config.data.genders,
+                                rate=config.data.rate, seed=config.data.synthetic_seed)
+    return load_vowel_folder(source, vowels=config.data.vowels, genders=config.data.genders,
+                             rate=config.data.rate)
+
+
+def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None = None,
+        resume: bool = False, device: str = "cpu") -> Iterator[Event]:
+    """Train as configured, writing checkpoints and finally the results into ``out_dir``.
+
+    Yields the training events (see :mod:`wavefab.designkit.optimize`); the results folder is
+    complete once :class:`~wavefab.designkit.optimize.RunEnd` has been yielded.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    write_config(out, config)
+    data = load_data(config, data_dir)
+    geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
+    m = config.material
+    parametrization = Parametrization(region=geometry.region(), blur_radius=m.blur_radius,
+                                      beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1))
+    settings = TrainingSettings(**asdict(config.training))
+    for event in train_vowels(data, geometry, parametrization, settings,
+                              checkpoint_dir=out / "checkpoint", resume=resume, device=device):
+        if isinstance(event, RunEnd):
+            write_results(out, event, geometry, parametrization, data.vowels,
+                          time.perf_counter() - start)
+        yield event

@@ -1,0 +1,65 @@
+"""``wavefab run``: a tiny configuration end to end, the results contract, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from wavefab.app.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::wavefab.solver.errors.ResolutionWarning")
+
+TINY = """\
+schema_version: 1
+data: {vowels: [ae, ei, iy], rate: 10000}
+geometry: {shape: [50, 60], absorber: 8, source_inset: 5, probe_inset: 5, probe_spacing: 7,
+           region_gap: 3}
+training: {epochs: 2, batch_size: 9, learning_rate: 0.01, window: 200, folds: 2}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+def test_run_writes_the_results_contract(tiny, tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["run", str(tiny), "--out", str(out), "--set", "training.seed=4"]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("train_accuracy", "test_accuracy", "per_fold", "loss", "wall_time_s"):
+        assert key in metrics
+    assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["per_fold"]) == 2
+    with np.load(out / "design.npz") as design:
+        assert design["speed"].shape == (50, 60) and design["region"].dtype == bool
+        assert {"latent", "density", "speed", "region"} <= set(design.files)
+        assert design["speed"][~design["region"]].min() == 1.0
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0].startswith("fold,epoch,loss") and len(history) == 5
+    for png in ("curves.png", "confusion.png", "material.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    resolved = (out / "config.yaml").read_text()
+    assert "seed: 4" in resolved
+    # the resolved config is itself a runnable config; resuming a finished run changes nothing
+    assert main(["run", str(out / "config.yaml"), "--out", str(out), "--resume"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] == \
+        metrics["test_accuracy"]
+
+
+def test_bad_input_lists_problems_and_exits_2(tiny, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training: {epochs: 0, bogus: 1}\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "training.bogus: unknown key" in err
+    assert "Traceback" not in err
+    assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read the file" in capsys.readouterr().err
+    assert main(["run", str(tiny), "--out", str(tmp_path / "r2"),
+                 "--data", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
