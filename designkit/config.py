@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import DesignError, DesignValueError
+from .optimize import TrainingSettings
 
 SCHEMA_VERSION = 1
 
@@ -68,19 +69,6 @@ class MaterialConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainingConfig:
-    """Optimizer and cross-validation settings."""
-
-    epochs: int = 30
-    batch_size: int = 9
-    learning_rate: float = 4e-4
-    window: int = 1000
-    folds: int = 5
-    seed: int = 0
-    initial_density: float = 0.5
-
-
-@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """A whole run: what ``wavefab run CONFIG`` executes."""
 
@@ -89,7 +77,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     geometry: GeometryConfig = field(default_factory=GeometryConfig)
     material: MaterialConfig = field(default_factory=MaterialConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
 
 
 def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
@@ -158,7 +146,9 @@ def _build(cls: type, values: Any, path: str, problems: list[str]) -> Any:
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        problems.append(f"{path or 'configuration'}: {exc}")
+        message = str(exc)  # TrainingSettings names its fields by dotted path already
+        problems.append(message if message.startswith(f"{prefix}") and prefix else
+                        f"{path or 'configuration'}: {message}")
         return cls()
 
 
@@ -175,7 +165,6 @@ def config_from_dict(values: dict, *, source: str = "configuration") -> RunConfi
 
 def _check_values(config: RunConfig) -> list[str]:
     """Range checks, reusing the design objects' own validation for their messages."""
-    from .optimize import TrainingSettings
     from .parametrization import LinearSpeed, tanh_projection
     from .problems.vowels import VowelGeometry
 
@@ -184,7 +173,6 @@ def _check_values(config: RunConfig) -> list[str]:
         problems.append(f"schema_version: this wavefab reads version {SCHEMA_VERSION}, "
                         f"got {config.schema_version}")
     checks = [
-        ("training", lambda: TrainingSettings(**dataclasses.asdict(config.training))),
         ("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
                                            **dataclasses.asdict(config.geometry))),
         ("material", lambda: LinearSpeed(config.material.c0, config.material.c1)),

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .config import RunConfig
-from .optimize import Event, RunEnd, TrainingSettings, train_vowels
+from .optimize import Event, RunEnd, train_vowels
 from .parametrization import LinearSpeed, Parametrization
 from .problems.synthetic_vowels import synthetic_vowels
 from .problems.vowel_data import VowelSet, load_vowel_folder
@@ -54,8 +54,7 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
     m = config.material
     parametrization = Parametrization(region=geometry.region(), blur_radius=m.blur_radius,
                                       beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1))
-    settings = TrainingSettings(**asdict(config.training))
-    for event in train_vowels(data, geometry, parametrization, settings,
+    for event in train_vowels(data, geometry, parametrization, config.training,
                               checkpoint_dir=out / "checkpoint", resume=resume, device=device):
         if isinstance(event, RunEnd):
             write_results(out, event, geometry, parametrization, data.vowels,
