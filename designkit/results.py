@@ -20,7 +20,8 @@ import torch
 from .config import RunConfig, config_to_dict
 from .optimize import RunEnd
 from .parametrization import Parametrization
-from .problems.vowels import VowelGeometry
+from .problems.vowel_data import VowelSet
+from .problems.vowels import VowelGeometry, padded_batch
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -41,9 +42,10 @@ def write_config(out: Path, config: RunConfig) -> Path:
 
 
 def write_results(out: Path, end: RunEnd, geometry: VowelGeometry,
-                  parametrization: Parametrization, vowels: tuple[str, ...],
+                  parametrization: Parametrization, data: VowelSet,
                   wall_time_s: float) -> dict[str, Path]:
     """Write metrics, history, the design of the best fold and the plots; return their paths."""
+    vowels = data.vowels
     out.mkdir(parents=True, exist_ok=True)
     metrics = {**end.metrics, "wall_time_s": wall_time_s, "classes": list(vowels)}
     paths = {"metrics": out / "metrics.json", "history": out / "history.csv",
@@ -67,6 +69,63 @@ def write_results(out: Path, end: RunEnd, geometry: VowelGeometry,
              region=geometry.region().numpy(), fold=np.asarray(best))
     _atomic_write(paths["design"], buffer.getvalue())
     paths.update(_plots(out, end, geometry, speed, vowels))
+    paths.update(_response_plots(out, geometry, torch.from_numpy(speed), data))
+    return paths
+
+
+def _response_plots(out: Path, geometry: VowelGeometry, speed: torch.Tensor,
+                    data: VowelSet) -> dict[str, Path]:
+    """Field snapshots and probe powers for one recording of each class (the first of each)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from wavefab.solver import propagate
+
+    picks = [int(np.flatnonzero(data.labels == k)[0]) for k in range(len(data.vowels))
+             if (data.labels == k).any()]
+    clips = padded_batch(data, np.asarray(picks))
+    snaps_wanted = 4
+    every = max(clips.shape[1] // (snaps_wanted + 1), 1)
+    with torch.no_grad():
+        result = propagate(speed, clips, grid=geometry.grid, sources=[geometry.source],
+                           probes=geometry.probes, boundary=geometry.boundary,
+                           snapshot_every=every)
+    assert result.snapshots is not None
+    snaps = result.snapshots.numpy()
+    rows, cols = len(picks), min(snaps_wanted, snaps.shape[1])
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
+    for r, k in enumerate(picks):
+        vmax = float(np.abs(snaps[r]).max()) or 1.0
+        for c in range(cols):
+            ax = axes[r, c]
+            ax.imshow(snaps[r, c], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(f"{data.vowels[data.labels[k]]} ({data.speakers[k]})")
+            if r == 0:
+                ax.set_title(f"t = {(c + 1) * every / data.rate * 1e3:.0f} ms")
+    fig.tight_layout()
+    paths = {"fields": out / "fields.png"}
+    fig.savefig(paths["fields"], dpi=90)
+    plt.close(fig)
+
+    power = result.probes.numpy()
+    t = np.arange(power.shape[1]) / data.rate * 1e3
+    fig, axes = plt.subplots(1, rows, figsize=(4 * rows, 3), squeeze=False)
+    for r, k in enumerate(picks):
+        ax = axes[0, r]
+        for p, name in enumerate(data.vowels):
+            ax.plot(t, power[r, :, p], label=f"probe {name}")
+        ax.set(title=f"input: {data.vowels[data.labels[k]]}", xlabel="time (ms)",
+               ylabel="probe intensity")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    paths["probes"] = out / "probe_power.png"
+    fig.savefig(paths["probes"], dpi=90)
+    plt.close(fig)
     return paths
 
 

@@ -57,6 +57,6 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
     for event in train_vowels(data, geometry, parametrization, config.training,
                               checkpoint_dir=out / "checkpoint", resume=resume, device=device):
         if isinstance(event, RunEnd):
-            write_results(out, event, geometry, parametrization, data.vowels,
+            write_results(out, event, geometry, parametrization, data,
                           time.perf_counter() - start)
         yield event

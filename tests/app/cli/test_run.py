@@ -41,7 +41,8 @@ def test_run_writes_the_results_contract(tiny, tmp_path, capsys):
         assert design["speed"][~design["region"]].min() == 1.0
     history = (out / "history.csv").read_text().splitlines()
     assert history[0].startswith("fold,epoch,loss") and len(history) == 5
-    for png in ("curves.png", "confusion.png", "material.png"):
+    for png in ("curves.png", "confusion.png", "material.png", "fields.png",
+                "probe_power.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     resolved = (out / "config.yaml").read_text()
     assert "seed: 4" in resolved
