@@ -42,7 +42,13 @@ CHECKPOINT_VERSION = 1
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    """How to train (units: samples for ``window``; learning rate per Adam step)."""
+    """How to train (units: samples for ``window``; learning rate per Adam step).
+
+    Schedules are functions of the epoch alone, so a resumed run follows them exactly:
+    ``lr_decay`` multiplies the learning rate after every epoch; ``beta_schedule`` lists
+    ``(first_epoch, beta)`` pairs that replace the material's projection β from that epoch on
+    (``.inf`` in YAML for a clean step).
+    """
 
     epochs: int = 30
     batch_size: int = 9
@@ -51,6 +57,20 @@ class TrainingSettings:
     folds: int = 5
     seed: int = 0
     initial_density: float = 0.5
+    lr_decay: float = 1.0
+    beta_schedule: tuple[tuple[int, float], ...] = ()
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """Learning rate used during ``epoch`` (0-based)."""
+        return self.learning_rate * self.lr_decay**epoch
+
+    def beta_at(self, epoch: int) -> float | None:
+        """Projection β scheduled for ``epoch``, or None to keep the material's."""
+        beta = None
+        for first, value in self.beta_schedule:
+            if epoch >= first:
+                beta = value
+        return beta
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "window", "folds"):
@@ -64,6 +84,15 @@ class TrainingSettings:
         if not 0 <= self.initial_density <= 1:
             raise DesignValueError(
                 f"training.initial_density must lie in [0, 1], got {self.initial_density!r}"
+            )
+        if not 0 < self.lr_decay <= 1:
+            raise DesignValueError(f"training.lr_decay must lie in (0, 1], got {self.lr_decay!r}")
+        firsts = [first for first, _ in self.beta_schedule]
+        if (any(int(f) != f or f < 0 for f in firsts) or firsts != sorted(set(firsts))
+                or any(not beta >= 0 for _, beta in self.beta_schedule)):
+            raise DesignValueError(
+                "training.beta_schedule must be (first_epoch, beta) pairs with increasing "
+                f"epochs ≥ 0 and betas ≥ 0, got {self.beta_schedule!r}"
             )
 
 
@@ -227,7 +256,7 @@ def train_vowels(
         loaded = load_checkpoint(folder)
         if loaded is not None:
             state, restored = loaded
-            if state["settings"] != asdict(settings):
+            if state["settings"] != json.loads(json.dumps(asdict(settings))):
                 raise DesignValueError(
                     "the checkpoint was written with other training settings; resume with the "
                     "same configuration or start a new results folder"
@@ -257,6 +286,9 @@ def train_vowels(
             first_epoch = start_epoch
         for epoch in range(first_epoch, settings.epochs):
             t0 = time.perf_counter()
+            for group in optimizer.param_groups:
+                group["lr"] = settings.learning_rate_at(epoch)
+            beta = settings.beta_at(epoch)
             rng = np.random.default_rng([settings.seed, fold, epoch])
             order = rng.permutation(train)
             batches = range(0, order.size, settings.batch_size)
@@ -265,7 +297,7 @@ def train_vowels(
                 clips, labels = training_batch(data, order[k:k + settings.batch_size],
                                                settings.window)
                 optimizer.zero_grad()
-                out = propagate(parametrization.speed(latent), clips.to(device),
+                out = propagate(parametrization.speed(latent, beta=beta), clips.to(device),
                                 grid=geometry.grid,
                                 sources=[geometry.source], probes=geometry.probes,
                                 boundary=geometry.boundary)
@@ -276,7 +308,7 @@ def train_vowels(
                     latent.clamp_(0.0, 1.0)
                 losses.append(loss.item())
                 yield BatchEnd(fold, epoch, b, len(batches), losses[-1])
-            speed = parametrization.speed(latent.detach())
+            speed = parametrization.speed(latent.detach(), beta=beta)
             train_acc, _ = _evaluate(data, train, speed, geometry, classes)
             test_acc, confusion = _evaluate(data, test, speed, geometry, classes)
             event = EpochEnd(fold, epoch, float(np.mean(losses)), train_acc, test_acc,

@@ -43,8 +43,12 @@ def write_config(out: Path, config: RunConfig) -> Path:
 
 def write_results(out: Path, end: RunEnd, geometry: VowelGeometry,
                   parametrization: Parametrization, data: VowelSet,
-                  wall_time_s: float) -> dict[str, Path]:
-    """Write metrics, history, the design of the best fold and the plots; return their paths."""
+                  wall_time_s: float, *, beta: float | None = None) -> dict[str, Path]:
+    """Write metrics, history, the design of the best fold and the plots; return their paths.
+
+    ``beta`` is the projection steepness the design was last trained with (None: the
+    parametrization's own).
+    """
     vowels = data.vowels
     out.mkdir(parents=True, exist_ok=True)
     metrics = {**end.metrics, "wall_time_s": wall_time_s, "classes": list(vowels)}
@@ -62,8 +66,8 @@ def write_results(out: Path, end: RunEnd, geometry: VowelGeometry,
     best = int(np.argmax([f["test_accuracy"] for f in end.metrics["per_fold"]]))
     latent = torch.from_numpy(end.latents[best])
     with torch.no_grad():
-        density = parametrization.density(latent).numpy()
-        speed = parametrization.speed(latent).numpy()
+        density = parametrization.density(latent, beta=beta).numpy()
+        speed = parametrization.speed(latent, beta=beta).numpy()
     buffer = io.BytesIO()
     np.savez(buffer, latent=end.latents[best], density=density, speed=speed,
              region=geometry.region().numpy(), fold=np.asarray(best))

@@ -58,5 +58,6 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
                               checkpoint_dir=out / "checkpoint", resume=resume, device=device):
         if isinstance(event, RunEnd):
             write_results(out, event, geometry, parametrization, data,
-                          time.perf_counter() - start)
+                          time.perf_counter() - start,
+                          beta=config.training.beta_at(config.training.epochs - 1))
         yield event

@@ -53,9 +53,12 @@ def test_every_problem_is_listed_by_dotted_path():
 
 
 def test_overrides_use_dotted_keys_and_yaml_values():
-    values = apply_overrides({}, ["training.seed=3", "data.vowels=[iy, ae]", "material.c1=0.4"])
+    values = apply_overrides({}, ["training.seed=3", "data.vowels=[iy, ae]", "material.c1=0.4",
+                                  "training.beta_schedule=[[0, 10], [5, .inf]]"])
     config = config_from_dict(values)
     assert config.training.seed == 3 and config.data.vowels == ("iy", "ae")
+    assert config.training.beta_schedule == ((0, 10.0), (5, float("inf")))
+    assert config_from_dict(config_to_dict(config)) == config
     assert config.material.c1 == 0.4
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         apply_overrides({}, ["training.seed"])

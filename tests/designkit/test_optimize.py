@@ -88,6 +88,35 @@ def test_damaged_or_foreign_checkpoints_are_clear_errors(data, tmp_path):
         list(train_vowels(data, GEOMETRY, par, SETTINGS, checkpoint_dir=tmp_path, resume=True))
 
 
+def test_schedules_follow_the_epoch():
+    settings = TrainingSettings(learning_rate=0.1, lr_decay=0.5,
+                                beta_schedule=((0, 10.0), (2, 50.0), (4, float("inf"))))
+    assert [settings.learning_rate_at(e) for e in range(3)] == [0.1, 0.05, 0.025]
+    assert [settings.beta_at(e) for e in range(6)] == [10, 10, 50, 50, float("inf"),
+                                                       float("inf")]
+    assert TrainingSettings().beta_at(3) is None
+    with pytest.raises(DesignValueError, match="beta_schedule must be"):
+        TrainingSettings(beta_schedule=((3, 10.0), (1, 5.0)))
+    with pytest.raises(DesignValueError, match="lr_decay must lie"):
+        TrainingSettings(lr_decay=1.5)
+
+
+def test_resume_with_schedules_equals_an_uninterrupted_run(data, tmp_path):
+    settings = TrainingSettings(epochs=3, batch_size=4, learning_rate=0.02, window=200,
+                                folds=2, lr_decay=0.7, beta_schedule=((0, 5.0), (2, 50.0)))
+    par = Parametrization(region=GEOMETRY.region(), material=LinearSpeed(1.0, 0.5))
+    reference = list(train_vowels(data, GEOMETRY, par, settings))[-1]
+    run = train_vowels(data, GEOMETRY, par, settings, checkpoint_dir=tmp_path)
+    for event in run:
+        if isinstance(event, EpochEnd) and (event.fold, event.epoch) == (0, 1):
+            break
+    run.close()
+    end = list(train_vowels(data, GEOMETRY, par, settings, checkpoint_dir=tmp_path,
+                            resume=True))[-1]
+    for a, b in zip(end.latents, reference.latents, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_bad_settings_name_the_field():
     with pytest.raises(DesignValueError, match=r"training\.epochs must be a positive integer"):
         TrainingSettings(epochs=0)
