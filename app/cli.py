@@ -30,11 +30,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _format_metrics(metrics: dict, keys: tuple[str, ...] = ()) -> str:
+    """``name value`` pairs of the scalar metrics (all of them when ``keys`` is empty)."""
+    names = keys or tuple(k for k, v in metrics.items() if isinstance(v, float))
+    return ", ".join(f"{k.replace('_', ' ')} {metrics[k]:.3f}" for k in names if k in metrics)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from wavefab.designkit.config import load_config
-    from wavefab.designkit.optimize import BatchEnd, EpochEnd, RunEnd
+    from wavefab.designkit.optimize import BatchEnd, EpochEnd, RunEnd, RunStart
     from wavefab.designkit.run import run
 
     if args.threads is not None:
@@ -46,29 +52,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     config = load_config(args.config, args.set or [])
     out = args.out or f"results/{args.config.stem}"
-    t = config.training
-    total = t.folds * t.epochs
+    folds = epochs = total = 1
     start = time.perf_counter()
     done = 0
     tty = sys.stderr.isatty()
+    shown = ("loss", "train_accuracy", "test_accuracy", "focus_gain", "gray_level")
     for event in run(config, out, data_dir=args.data, resume=args.resume, device=args.device):
-        if isinstance(event, BatchEnd) and tty:
-            fraction = (done + (event.batch + 1) / event.batches) / total
+        if isinstance(event, RunStart):
+            folds, epochs = event.folds, event.epochs
+            total = folds * epochs - (event.first_fold * epochs + event.first_epoch)
+            if event.first_fold or event.first_epoch:
+                print(f"resuming at fold {event.first_fold + 1} epoch {event.first_epoch + 1}",
+                      file=sys.stderr)
+        elif isinstance(event, BatchEnd) and tty:
+            fraction = (done + (event.batch + 1) / event.batches) / max(total, 1)
             elapsed = time.perf_counter() - start
             eta = elapsed / fraction * (1 - fraction) if fraction > 0 else 0
-            print(f"\rfold {event.fold + 1}/{t.folds} epoch {event.epoch + 1}/{t.epochs} "
+            print(f"\rfold {event.fold + 1}/{folds} epoch {event.epoch + 1}/{epochs} "
                   f"batch {event.batch + 1}/{event.batches} loss {event.loss:.3f} "
                   f"ETA {eta:.0f} s   ", end="", file=sys.stderr, flush=True)
         elif isinstance(event, EpochEnd):
             done += 1
-            print(("\r" if tty else "") + f"fold {event.fold + 1}/{t.folds} epoch "
-                  f"{event.epoch + 1}/{t.epochs}: loss {event.loss:.3f} train "
-                  f"{event.train_accuracy:.3f} test {event.test_accuracy:.3f} "
-                  f"({event.seconds:.1f} s)", file=sys.stderr, flush=True)
+            figures = _format_metrics({"loss": event.loss, **event.metrics}, shown)
+            print(("\r" if tty else "") + f"fold {event.fold + 1}/{folds} epoch "
+                  f"{event.epoch + 1}/{epochs}: {figures} ({event.seconds:.1f} s)",
+                  file=sys.stderr, flush=True)
         elif isinstance(event, RunEnd):
             m = event.metrics
-            print(f"train accuracy {m['train_accuracy']:.3f}, test accuracy "
-                  f"{m['test_accuracy']:.3f} (mean of {t.folds} folds); results in {out}")
+            scalars = {k: v for k, v in m.items() if isinstance(v, float) and k != "loss"}
+            mean = f" (mean of {folds} folds)" if folds > 1 else ""
+            print(f"{_format_metrics(scalars)}{mean}; results in {out}")
     return 0
 
 

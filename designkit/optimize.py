@@ -1,11 +1,14 @@
 """The training loop: k-fold cross-validated training of a wave medium, as a stream of events.
 
-:func:`train_vowels` is a generator: the CLI's progress bar and the GUI's live plots consume the
-same :class:`BatchEnd`/:class:`EpochEnd`/:class:`FoldEnd`/:class:`RunEnd` events, and stopping
-between events is always safe. After every epoch the full training state is written atomically
-(``checkpoint.json`` + ``checkpoint.npz``, no pickle), so a killed run resumes where it stopped
-and reaches exactly the result of an uninterrupted one: batch order comes from a generator
-seeded by (seed, fold, epoch), not from state that would have to be saved.
+:func:`optimize` trains any :class:`~wavefab.designkit.problems.base.Problem` with Adam or
+L-BFGS-B. It is a generator: the CLI's progress bar and the GUI's live plots consume the same
+:class:`RunStart`/:class:`BatchEnd`/:class:`EpochEnd`/:class:`FoldEnd`/:class:`RunEnd` events,
+and stopping between events is always safe. After every epoch the full training state is written
+atomically (``checkpoint.json`` + ``checkpoint.npz``, no pickle), so a killed run resumes where it
+stopped and reaches exactly the result of an uninterrupted one: batch order comes from a generator
+seeded by (seed, fold, epoch), not from state that would have to be saved, and the checkpoint
+records a fingerprint of the problem, the parametrization and the settings that a resume must
+match.
 """
 
 from __future__ import annotations
@@ -17,27 +20,20 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
 
-from wavefab.solver import propagate
-
 from .errors import DesignValueError
 from .parametrization import Parametrization
-from .problems.vowel_data import VowelSet, stratified_folds
-from .problems.vowels import (
-    VowelGeometry,
-    class_probabilities,
-    length_groups,
-    padded_batch,
-    training_batch,
-    vowel_loss,
-)
+from .problems.base import Fold, Problem
+from .problems.vowel_data import VowelSet
+from .problems.vowels import VowelGeometry, VowelProblem
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +44,12 @@ class TrainingSettings:
     ``lr_decay`` multiplies the learning rate after every epoch; ``beta_schedule`` lists
     ``(first_epoch, beta)`` pairs that replace the material's projection β from that epoch on
     (``.inf`` in YAML for a clean step).
+
+    ``optimizer``: ``"adam"`` takes one step per batch of ``batch_size`` examples; ``"lbfgs"``
+    runs scipy's bound-constrained L-BFGS-B on the whole training set for ``lbfgs_iterations``
+    iterations per epoch (the latent stays in [0, 1] exactly; ``learning_rate`` is unused). Its
+    curvature memory restarts every epoch, which is what makes its epochs exactly resumable;
+    deterministic full-batch objectives (the lens) suit it best.
     """
 
     epochs: int = 30
@@ -59,6 +61,8 @@ class TrainingSettings:
     initial_density: float = 0.5
     lr_decay: float = 1.0
     beta_schedule: tuple[tuple[int, float], ...] = ()
+    optimizer: Literal["adam", "lbfgs"] = "adam"
+    lbfgs_iterations: int = 10
 
     def learning_rate_at(self, epoch: int) -> float:
         """Learning rate used during ``epoch`` (0-based)."""
@@ -73,7 +77,7 @@ class TrainingSettings:
         return beta
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "window", "folds"):
+        for name in ("epochs", "batch_size", "window", "folds", "lbfgs_iterations"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise DesignValueError(f"training.{name} must be a positive integer, got {value!r}")
@@ -87,6 +91,10 @@ class TrainingSettings:
             )
         if not 0 < self.lr_decay <= 1:
             raise DesignValueError(f"training.lr_decay must lie in (0, 1], got {self.lr_decay!r}")
+        if self.optimizer not in ("adam", "lbfgs"):
+            raise DesignValueError(
+                f"training.optimizer must be 'adam' or 'lbfgs', got {self.optimizer!r}"
+            )
         firsts = [first for first, _ in self.beta_schedule]
         if (any(int(f) != f or f < 0 for f in firsts) or firsts != sorted(set(firsts))
                 or any(not beta >= 0 for _, beta in self.beta_schedule)):
@@ -97,8 +105,19 @@ class TrainingSettings:
 
 
 @dataclass
+class RunStart:
+    """Training begins (or resumes at ``first_fold``/``first_epoch``)."""
+
+    problem: str
+    folds: int
+    epochs: int
+    first_fold: int = 0
+    first_epoch: int = 0
+
+
+@dataclass
 class BatchEnd:
-    """One optimizer step done."""
+    """One optimizer step (Adam) or one objective evaluation (L-BFGS) done."""
 
     fold: int
     epoch: int
@@ -109,15 +128,38 @@ class BatchEnd:
 
 @dataclass
 class EpochEnd:
-    """One epoch done and evaluated on the full-length recordings."""
+    """One epoch done and evaluated.
+
+    ``metrics`` holds the problem's metrics (e.g. ``train_accuracy``, ``test_accuracy``,
+    ``confusion``; ``focus_gain``) and the design's ``gray_level`` (mean of 4ρ(1−ρ) over the
+    design region: 0 for a binary design, 1 for all-gray), ``beta`` and (Adam) ``learning_rate``.
+    """
 
     fold: int
     epoch: int
     loss: float
-    train_accuracy: float
-    test_accuracy: float
-    confusion: list[list[int]]  # test set: rows true class, columns predicted
+    metrics: dict[str, Any]
     seconds: float
+
+    @property
+    def train_accuracy(self) -> float:
+        """Classification problems: accuracy on the training examples."""
+        return self.metrics["train_accuracy"]
+
+    @property
+    def test_accuracy(self) -> float:
+        """Classification problems: accuracy on the held-out fold."""
+        return self.metrics["test_accuracy"]
+
+    @property
+    def confusion(self) -> list[list[int]]:
+        """Classification problems: test confusion matrix (rows true, columns predicted)."""
+        return self.metrics["confusion"]
+
+    def row(self) -> dict[str, Any]:
+        """The flat history record of this epoch."""
+        return {"fold": self.fold, "epoch": self.epoch, "loss": self.loss, **self.metrics,
+                "seconds": self.seconds}
 
 
 @dataclass
@@ -131,28 +173,18 @@ class FoldEnd:
 
 @dataclass
 class RunEnd:
-    """All folds done: summary metrics, the epoch history and each fold's trained latent."""
+    """All folds done: summary metrics, the epoch history and each fold's trained latent.
+
+    ``earlier_seconds`` is the training time that processes before a resume spent.
+    """
 
     metrics: dict
     history: list[dict] = field(default_factory=list)
     latents: list[np.ndarray] = field(default_factory=list)
+    earlier_seconds: float = 0.0
 
 
-Event = BatchEnd | EpochEnd | FoldEnd | RunEnd
-
-
-def _evaluate(data: VowelSet, index: np.ndarray, speed: torch.Tensor, geometry: VowelGeometry,
-              classes: int) -> tuple[float, np.ndarray]:
-    confusion = np.zeros((classes, classes), np.int64)
-    with torch.no_grad():
-        for group in length_groups(data, index):
-            clips = padded_batch(data, group).to(speed.device)
-            out = propagate(speed, clips, grid=geometry.grid,
-                            sources=[geometry.source], probes=geometry.probes,
-                            boundary=geometry.boundary)
-            guess = class_probabilities(out.probes).argmax(1).cpu().numpy()
-            np.add.at(confusion, (data.labels[group], guess), 1)
-    return float(np.trace(confusion) / max(confusion.sum(), 1)), confusion
+Event = RunStart | BatchEnd | EpochEnd | FoldEnd | RunEnd
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -211,9 +243,88 @@ def load_checkpoint(folder: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
     return state, arrays
 
 
-def train_vowels(
-    data: VowelSet,
-    geometry: VowelGeometry,
+def _plain(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def fingerprint(problem: Problem, parametrization: Parametrization,
+                settings: TrainingSettings) -> dict[str, Any]:
+    """What a checkpoint must have been written under to be resumed."""
+    return _plain({"problem": problem.fingerprint(), "parametrization": parametrization.describe(),
+                   "settings": asdict(settings)})
+
+
+def _gray_level(parametrization: Parametrization, latent: torch.Tensor,
+                beta: float | None) -> float:
+    """Mean of 4ρ(1−ρ) over the design region: 0 for a binary design, 1 for all-gray."""
+    with torch.no_grad():
+        rho = parametrization.density(latent, beta=beta)[parametrization.region.to(latent.device)]
+    return float((4 * rho * (1 - rho)).mean()) if rho.numel() else 0.0
+
+
+def _adam_epoch(problem: Problem, parametrization: Parametrization, latent: torch.Tensor,
+                optimizer: torch.optim.Optimizer, fold: Fold, rng: np.random.Generator,
+                settings: TrainingSettings, beta: float | None, index: tuple[int, int]
+                ) -> Iterator[BatchEnd]:
+    batches = list(problem.batches(fold, rng, settings))
+    for b, batch in enumerate(batches):
+        optimizer.zero_grad()
+        out = problem.setup.simulate(parametrization.speed(latent, beta=beta), batch.inputs)
+        loss = problem.loss(out.probes, batch.targets)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            latent.clamp_(0.0, 1.0)
+        yield BatchEnd(*index, b, len(batches), loss.item())
+
+
+def _lbfgs_epoch(problem: Problem, parametrization: Parametrization, latent: torch.Tensor,
+                 fold: Fold, settings: TrainingSettings, beta: float | None,
+                 index: tuple[int, int]) -> list[BatchEnd]:
+    """Run L-BFGS-B on the whole training set; updates ``latent`` in place."""
+    import scipy.optimize
+
+    region = parametrization.region.to(latent.device)
+    batches = list(problem.batches(fold, None, settings))
+    total = sum(b.size for b in batches)
+    losses: list[float] = []
+
+    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+        values = torch.as_tensor(x, dtype=latent.dtype, device=latent.device)
+        values.requires_grad_(True)
+        full = latent.detach().clone()
+        full[region] = values
+        speed = parametrization.speed(full, beta=beta)
+        # Accumulate d(loss)/d(speed) batch by batch, then one backward through the chain.
+        leaf = speed.detach().requires_grad_(True)
+        value = 0.0
+        for batch in batches:
+            out = problem.setup.simulate(leaf, batch.inputs)
+            part = problem.loss(out.probes, batch.targets) * (batch.size / total)
+            part.backward()
+            value += part.item()
+        speed.backward(leaf.grad)
+        losses.append(value)
+        assert values.grad is not None
+        return value, values.grad.detach().cpu().double().numpy()
+
+    x0 = latent.detach()[region].cpu().double().numpy()
+    result = scipy.optimize.minimize(
+        objective, x0, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(0.0, 1.0),
+        # Only the iteration budget ends an epoch: the losses here are small numbers whose
+        # scale depends on the problem, so relative/gradient tolerances would stop at random.
+        options={"maxiter": settings.lbfgs_iterations, "maxfun": 3 * settings.lbfgs_iterations,
+                 "ftol": 0.0, "gtol": 0.0, "maxcor": 10},
+    )
+    with torch.no_grad():
+        latent[region] = torch.as_tensor(result.x, dtype=latent.dtype, device=latent.device)
+    log.debug("L-BFGS-B: %s after %d evaluations", result.message, result.nfev)
+    return [BatchEnd(*index, b, len(losses), v) for b, v in enumerate(losses)]
+
+
+def optimize(
+    problem: Problem,
     parametrization: Parametrization,
     settings: TrainingSettings,
     *,
@@ -221,26 +332,30 @@ def train_vowels(
     resume: bool = False,
     device: str | torch.device = "cpu",
 ) -> Iterator[Event]:
-    """Train one medium per fold; yield progress events; write a checkpoint after each epoch.
+    """Train one design per fold of ``problem``; yield progress; checkpoint after each epoch.
 
     Args:
-        data: the recordings (or synthetic vowels).
-        geometry: source, probes and design region.
-        parametrization: latent → speed chain (its region must be ``geometry.region()``).
-        settings: epochs, batch size, learning rate, window, folds, seed.
+        problem: what to optimize (setup, batches, loss, metrics).
+        parametrization: latent → speed chain (its region must be the problem's).
+        settings: epochs, batches, optimizer, schedules, folds, seed.
         checkpoint_dir: folder for ``checkpoint.json``/``.npz``; None: no checkpoints.
-        resume: continue from the checkpoint in ``checkpoint_dir``.
+        resume: continue from the checkpoint in ``checkpoint_dir`` (none there: start fresh).
         device: where the simulation runs (``"cpu"`` or ``"cuda"``).
 
     Yields:
-        :class:`BatchEnd`, :class:`EpochEnd`, :class:`FoldEnd` and finally :class:`RunEnd`.
+        :class:`RunStart`, then :class:`BatchEnd`, :class:`EpochEnd` and :class:`FoldEnd`
+        events, and finally :class:`RunEnd`.
+
+    Raises:
+        DesignValueError: a region mismatch, or a checkpoint that is damaged or was written for
+            another problem, parametrization or settings.
     """
-    classes = len(data.vowels)
-    if classes != geometry.classes:
-        raise DesignValueError(
-            f"the data has {classes} classes but the geometry {geometry.classes} probes"
-        )
-    folds = stratified_folds(data.labels, settings.folds, seed=settings.seed)
+    if not torch.equal(parametrization.region.cpu(), problem.setup.region.cpu()):
+        raise DesignValueError("the parametrization's design region is not the problem's; "
+                               "build it from problem.setup.region")
+    started = time.perf_counter()
+    folds = problem.folds(settings.folds, settings.seed)
+    identity = fingerprint(problem, parametrization, settings)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -250,97 +365,118 @@ def train_vowels(
     history: list[dict] = []
     finished: dict[str, np.ndarray] = {}  # "fold{k}": trained latent of each finished fold
     start_fold, start_epoch = 0, 0
+    earlier_seconds = 0.0
     restored: dict[str, np.ndarray] | None = None
     if resume:
         assert folder is not None
         loaded = load_checkpoint(folder)
         if loaded is not None:
             state, restored = loaded
-            if state["settings"] != json.loads(json.dumps(asdict(settings))):
-                raise DesignValueError(
-                    "the checkpoint was written with other training settings; resume with the "
-                    "same configuration or start a new results folder"
-                )
+            _check_identity(state.get("identity", {}), identity)
             history = state["history"]
+            earlier_seconds = float(state.get("elapsed_s", 0.0))
             finished = {k: v for k, v in restored.items() if k.startswith("fold")}
             start_fold, start_epoch = state["fold"], state["epoch"] + 1
             if start_epoch >= settings.epochs:
                 start_fold, start_epoch = start_fold + 1, 0
                 restored = None
+    yield RunStart(problem.name, len(folds), settings.epochs, start_fold, start_epoch)
 
-    for fold in range(start_fold, settings.folds):
-        train, test = folds[fold]
-        latent = torch.full(geometry.shape, float(settings.initial_density), dtype=torch.float32,
-                            device=device)
-        latent.requires_grad_(True)
-        optimizer = torch.optim.Adam([latent], lr=settings.learning_rate)
+    for fold_index in range(start_fold, len(folds)):
+        fold = folds[fold_index]
+        latent = torch.full(problem.setup.grid.shape, float(settings.initial_density),
+                            dtype=torch.float32, device=device)
+        latent.requires_grad_(settings.optimizer == "adam")
+        adam = torch.optim.Adam([latent], lr=settings.learning_rate)
         first_epoch = 0
-        if restored is not None and fold == start_fold:
+        if restored is not None and fold_index == start_fold:
             with torch.no_grad():
                 latent.copy_(torch.from_numpy(restored["latent"]))
-            optimizer.state[latent] = {
-                "step": torch.tensor(float(restored["step"])),
-                "exp_avg": torch.from_numpy(restored["exp_avg"].copy()).to(device),
-                "exp_avg_sq": torch.from_numpy(restored["exp_avg_sq"].copy()).to(device),
-            }
+            if settings.optimizer == "adam":
+                adam.state[latent] = {
+                    "step": torch.tensor(float(restored["step"])),
+                    "exp_avg": torch.from_numpy(restored["exp_avg"].copy()).to(device),
+                    "exp_avg_sq": torch.from_numpy(restored["exp_avg_sq"].copy()).to(device),
+                }
             first_epoch = start_epoch
         for epoch in range(first_epoch, settings.epochs):
             t0 = time.perf_counter()
-            for group in optimizer.param_groups:
-                group["lr"] = settings.learning_rate_at(epoch)
             beta = settings.beta_at(epoch)
-            rng = np.random.default_rng([settings.seed, fold, epoch])
-            order = rng.permutation(train)
-            batches = range(0, order.size, settings.batch_size)
-            losses = []
-            for b, k in enumerate(batches):
-                clips, labels = training_batch(data, order[k:k + settings.batch_size],
-                                               settings.window)
-                optimizer.zero_grad()
-                out = propagate(parametrization.speed(latent, beta=beta), clips.to(device),
-                                grid=geometry.grid,
-                                sources=[geometry.source], probes=geometry.probes,
-                                boundary=geometry.boundary)
-                loss = vowel_loss(out.probes, labels.to(device))
-                loss.backward()
-                optimizer.step()
-                with torch.no_grad():
-                    latent.clamp_(0.0, 1.0)
-                losses.append(loss.item())
-                yield BatchEnd(fold, epoch, b, len(batches), losses[-1])
+            index = (fold_index, epoch)
+            if settings.optimizer == "adam":
+                for group in adam.param_groups:
+                    group["lr"] = settings.learning_rate_at(epoch)
+                rng = np.random.default_rng([settings.seed, fold_index, epoch])
+                steps = []
+                for event in _adam_epoch(problem, parametrization, latent, adam, fold, rng,
+                                         settings, beta, index):
+                    steps.append(event.loss)
+                    yield event
+                loss = float(np.mean(steps))
+            else:
+                evaluations = _lbfgs_epoch(problem, parametrization, latent, fold, settings,
+                                           beta, index)
+                yield from evaluations
+                loss = min(e.loss for e in evaluations)
             speed = parametrization.speed(latent.detach(), beta=beta)
-            train_acc, _ = _evaluate(data, train, speed, geometry, classes)
-            test_acc, confusion = _evaluate(data, test, speed, geometry, classes)
-            event = EpochEnd(fold, epoch, float(np.mean(losses)), train_acc, test_acc,
-                             confusion.tolist(), time.perf_counter() - t0)
-            history.append(asdict(event))
+            metrics = {**problem.evaluate(speed, fold),
+                       "gray_level": _gray_level(parametrization, latent.detach(), beta),
+                       "beta": parametrization.beta if beta is None else beta}
+            if settings.optimizer == "adam":
+                metrics["learning_rate"] = settings.learning_rate_at(epoch)
+            event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0)
+            history.append(_plain(event.row()))
             if epoch == settings.epochs - 1:
-                finished[f"fold{fold}"] = latent.detach().cpu().numpy().copy()
+                finished[f"fold{fold_index}"] = latent.detach().cpu().numpy().copy()
             if folder is not None:
-                st = optimizer.state[latent]
-                save_checkpoint(
-                    folder,
-                    {"fold": fold, "epoch": epoch, "settings": asdict(settings),
-                     "history": history},
-                    {"latent": latent.detach().cpu().numpy().copy(),
-                     "exp_avg": st["exp_avg"].cpu().numpy().copy(),
-                     "exp_avg_sq": st["exp_avg_sq"].cpu().numpy().copy(),
-                     "step": np.asarray(float(st["step"])), **finished},
-                )
+                arrays = {"latent": latent.detach().cpu().numpy().copy(), **finished}
+                if settings.optimizer == "adam":
+                    st = adam.state[latent]
+                    arrays.update(exp_avg=st["exp_avg"].cpu().numpy().copy(),
+                                  exp_avg_sq=st["exp_avg_sq"].cpu().numpy().copy(),
+                                  step=np.asarray(float(st["step"])))
+                save_checkpoint(folder, {
+                    "fold": fold_index, "epoch": epoch, "identity": identity,
+                    "history": history,
+                    "elapsed_s": earlier_seconds + time.perf_counter() - started,
+                }, arrays)
             yield event
-        yield FoldEnd(fold, finished[f"fold{fold}"], _fold_metrics(history, fold))
-    per_fold = [_fold_metrics(history, k) for k in range(settings.folds)]
-    summary = {
-        "train_accuracy": float(np.mean([m["train_accuracy"] for m in per_fold])),
-        "test_accuracy": float(np.mean([m["test_accuracy"] for m in per_fold])),
-        "loss": float(np.mean([m["loss"] for m in per_fold])),
-        "per_fold": per_fold,
+        yield FoldEnd(fold_index, finished[f"fold{fold_index}"],
+                      _fold_metrics(history, fold_index))
+    per_fold = [_fold_metrics(history, k) for k in range(len(folds))]
+    summary: dict[str, Any] = {
+        key: float(np.mean([m[key] for m in per_fold]))
+        for key in problem.summary_keys if all(key in m for m in per_fold)
     }
-    yield RunEnd(summary, history, [finished[f"fold{k}"] for k in range(settings.folds)])
+    summary["loss"] = float(np.mean([m["loss"] for m in per_fold]))
+    summary["per_fold"] = per_fold
+    yield RunEnd(summary, history, [finished[f"fold{k}"] for k in range(len(folds))],
+                 earlier_seconds)
+
+
+def _check_identity(saved: dict, current: dict) -> None:
+    names = {"settings": "training settings", "problem": "problem (data or geometry)",
+             "parametrization": "material parametrization"}
+    differ = [names[k] for k in names if saved.get(k) != current[k]]
+    if differ:
+        raise DesignValueError(
+            f"the checkpoint was written with other {', '.join(differ)}; resume with the same "
+            "configuration and data, or start a new results folder"
+        )
+
+
+def train_vowels(
+    data: VowelSet,
+    geometry: VowelGeometry,
+    parametrization: Parametrization,
+    settings: TrainingSettings,
+    **options: Any,
+) -> Iterator[Event]:
+    """:func:`optimize` on the vowel problem (``VowelProblem(data, geometry)``)."""
+    return optimize(VowelProblem(data, geometry), parametrization, settings, **options)
 
 
 def _fold_metrics(history: list[dict], fold: int) -> dict:
-    """The metrics of a fold's last epoch."""
+    """The metrics of a fold's last epoch (without its timing)."""
     last = [h for h in history if h["fold"] == fold][-1]
-    return {"fold": fold, **{k: last[k] for k in ("loss", "train_accuracy", "test_accuracy",
-                                                    "confusion")}}
+    return {k: v for k, v in last.items() if k not in ("epoch", "seconds")}

@@ -10,6 +10,7 @@ later.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -125,3 +126,16 @@ class Parametrization:
     def speed(self, latent: Tensor, *, beta: float | None = None) -> Tensor:
         """Wave speed on the whole grid."""
         return self.material(self.density(latent, beta=beta))
+
+    def describe(self) -> dict:
+        """JSON-able identity: region digest, blur, projection and material."""
+        import hashlib
+
+        region = self.region.detach().cpu().numpy()
+        return {
+            "region_sha256": hashlib.sha256(region.tobytes() + str(region.shape).encode())
+            .hexdigest(),
+            "blur_radius": self.blur_radius, "beta": self.beta, "eta": self.eta,
+            "material": {"type": type(self.material).__name__,
+                         **dataclasses.asdict(self.material)},
+        }

@@ -1,8 +1,9 @@
 """A run's results folder: the resolved configuration, metrics, history, design and plots.
 
-Contract (other tools read these files): ``metrics.json`` holds ``train_accuracy`` and
-``test_accuracy`` (means over folds, fractions 0–1), ``per_fold``, ``loss`` and
-``wall_time_s``; ``design.npz`` holds ``latent``, ``density``, ``speed`` (2D, rows first) and
+Contract (other tools read these files): ``metrics.json`` holds ``problem``, ``loss``,
+``per_fold``, ``wall_time_s`` and the problem's summary metrics averaged over folds
+(classification: ``train_accuracy`` and ``test_accuracy``, fractions 0–1; lens: ``focus_gain``
+and ``peak_gain``); ``design.npz`` holds ``latent``, ``density``, ``speed`` (2D, rows first) and
 ``region`` (bool). Every file is written to a temporary name and renamed into place.
 """
 
@@ -20,8 +21,7 @@ import torch
 from .config import RunConfig, config_to_dict
 from .optimize import RunEnd
 from .parametrization import Parametrization
-from .problems.vowel_data import VowelSet
-from .problems.vowels import VowelGeometry, padded_batch
+from .problems.base import Problem
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -41,90 +41,105 @@ def write_config(out: Path, config: RunConfig) -> Path:
     return path
 
 
-def write_results(out: Path, end: RunEnd, geometry: VowelGeometry,
-                  parametrization: Parametrization, data: VowelSet,
-                  wall_time_s: float, *, beta: float | None = None) -> dict[str, Path]:
+def write_results(out: Path, end: RunEnd, problem: Problem,
+                  parametrization: Parametrization, wall_time_s: float, *,
+                  beta: float | None = None) -> dict[str, Path]:
     """Write metrics, history, the design of the best fold and the plots; return their paths.
 
+    The best fold maximizes the problem's ``score`` metric (lowest loss when it has none).
     ``beta`` is the projection steepness the design was last trained with (None: the
     parametrization's own).
     """
-    vowels = data.vowels
     out.mkdir(parents=True, exist_ok=True)
-    metrics = {**end.metrics, "wall_time_s": wall_time_s, "classes": list(vowels)}
+    metrics = {"problem": problem.name, **end.metrics, "wall_time_s": wall_time_s,
+               **problem.report()}
     paths = {"metrics": out / "metrics.json", "history": out / "history.csv",
              "design": out / "design.npz"}
     _atomic_write(paths["metrics"], json.dumps(metrics, indent=1).encode())
 
     text = io.StringIO()
-    fields = ["fold", "epoch", "loss", "train_accuracy", "test_accuracy", "seconds"]
-    writer = csv.DictWriter(text, fieldnames=fields, extrasaction="ignore")
+    fields = ["fold", "epoch", "loss"]
+    for row in end.history:
+        fields += [k for k, v in row.items() if k not in fields and k != "seconds"
+                   and isinstance(v, (int, float))]
+    writer = csv.DictWriter(text, fieldnames=[*fields, "seconds"], extrasaction="ignore")
     writer.writeheader()
     writer.writerows(end.history)
     _atomic_write(paths["history"], text.getvalue().encode())
 
-    best = int(np.argmax([f["test_accuracy"] for f in end.metrics["per_fold"]]))
+    per_fold = end.metrics["per_fold"]
+    if problem.score is not None and all(problem.score in f for f in per_fold):
+        best = int(np.argmax([f[problem.score] for f in per_fold]))
+    else:
+        best = int(np.argmin([f["loss"] for f in per_fold]))
     latent = torch.from_numpy(end.latents[best])
     with torch.no_grad():
         density = parametrization.density(latent, beta=beta).numpy()
         speed = parametrization.speed(latent, beta=beta).numpy()
     buffer = io.BytesIO()
     np.savez(buffer, latent=end.latents[best], density=density, speed=speed,
-             region=geometry.region().numpy(), fold=np.asarray(best))
+             region=problem.setup.region.numpy(), fold=np.asarray(best))
     _atomic_write(paths["design"], buffer.getvalue())
-    paths.update(_plots(out, end, geometry, speed, vowels))
-    paths.update(_response_plots(out, geometry, torch.from_numpy(speed), data))
+    paths.update(_plots(out, end, problem, speed))
+    paths.update(_response_plots(out, problem, torch.from_numpy(speed)))
     return paths
 
 
-def _response_plots(out: Path, geometry: VowelGeometry, speed: torch.Tensor,
-                    data: VowelSet) -> dict[str, Path]:
-    """Field snapshots and probe powers for one recording of each class (the first of each)."""
+def _response_plots(out: Path, problem: Problem, speed: torch.Tensor) -> dict[str, Path]:
+    """Field snapshots and probe signals for the problem's example inputs."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from wavefab.solver import propagate
-
-    picks = [int(np.flatnonzero(data.labels == k)[0]) for k in range(len(data.vowels))
-             if (data.labels == k).any()]
-    clips = padded_batch(data, np.asarray(picks))
+    examples = problem.examples()
+    if not examples:
+        return {}
+    longest = max(w.numel() for _, w in examples)
+    clips = torch.zeros(len(examples), longest)
+    for row, (_, waveform) in enumerate(examples):
+        clips[row, :waveform.numel()] = waveform.float()
     snaps_wanted = 4
-    every = max(clips.shape[1] // (snaps_wanted + 1), 1)
+    every = max(longest // (snaps_wanted + 1), 1)
     with torch.no_grad():
-        result = propagate(speed, clips, grid=geometry.grid, sources=[geometry.source],
-                           probes=geometry.probes, boundary=geometry.boundary,
-                           snapshot_every=every)
+        result = problem.setup.simulate(speed, clips, snapshot_every=every)
     assert result.snapshots is not None
     snaps = result.snapshots.numpy()
-    rows, cols = len(picks), min(snaps_wanted, snaps.shape[1])
+    dt = problem.seconds_per_step
+
+    def when(step: int) -> str:
+        return f"t = {step * dt * 1e3:.0f} ms" if dt else f"step {step}"
+
+    rows, cols = len(examples), min(snaps_wanted, snaps.shape[1])
+    region = problem.setup.region.numpy()
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
-    for r, k in enumerate(picks):
+    for r, (title, _) in enumerate(examples):
         vmax = float(np.abs(snaps[r]).max()) or 1.0
         for c in range(cols):
             ax = axes[r, c]
             ax.imshow(snaps[r, c], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.contour(region, levels=[0.5], colors="0.4", linewidths=0.6)
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:
-                ax.set_ylabel(f"{data.vowels[data.labels[k]]} ({data.speakers[k]})")
+                ax.set_ylabel(title)
             if r == 0:
-                ax.set_title(f"t = {(c + 1) * every / data.rate * 1e3:.0f} ms")
+                ax.set_title(when((c + 1) * every))
     fig.tight_layout()
     paths = {"fields": out / "fields.png"}
     fig.savefig(paths["fields"], dpi=90)
     plt.close(fig)
 
     power = result.probes.numpy()
-    t = np.arange(power.shape[1]) / data.rate * 1e3
+    steps = np.arange(power.shape[1])
+    t, unit = (steps * dt * 1e3, "time (ms)") if dt else (steps, "time step")
+    names = problem.setup.probe_names or tuple(str(k) for k in range(power.shape[2]))
     fig, axes = plt.subplots(1, rows, figsize=(4 * rows, 3), squeeze=False)
-    for r, k in enumerate(picks):
+    for r, (title, _) in enumerate(examples):
         ax = axes[0, r]
-        for p, name in enumerate(data.vowels):
+        for p, name in enumerate(names):
             ax.plot(t, power[r, :, p], label=f"probe {name}")
-        ax.set(title=f"input: {data.vowels[data.labels[k]]}", xlabel="time (ms)",
-               ylabel="probe intensity")
+        ax.set(title=f"input: {title}", xlabel=unit, ylabel="probe signal")
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     paths["probes"] = out / "probe_power.png"
@@ -133,8 +148,7 @@ def _response_plots(out: Path, geometry: VowelGeometry, speed: torch.Tensor,
     return paths
 
 
-def _plots(out: Path, end: RunEnd, geometry: VowelGeometry, speed: np.ndarray,
-           vowels: tuple[str, ...]) -> dict[str, Path]:
+def _plots(out: Path, end: RunEnd, problem: Problem, speed: np.ndarray) -> dict[str, Path]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -143,45 +157,58 @@ def _plots(out: Path, end: RunEnd, geometry: VowelGeometry, speed: np.ndarray,
     paths = {}
     folds = sorted({h["fold"] for h in end.history})
     epochs = sorted({h["epoch"] for h in end.history})
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, ax, label in (("loss", ax_loss, "loss"), ("test_accuracy", ax_acc, "test"),
-                           ("train_accuracy", ax_acc, "train")):
+    curves = [k for k in problem.summary_keys if all(k in h for h in end.history)]
+    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
+    for key, ax in (("loss", ax_loss), *((k, ax_metric) for k in curves)):
         table = np.full((len(folds), len(epochs)), np.nan)
         for h in end.history:
             table[folds.index(h["fold"]), epochs.index(h["epoch"])] = h[key]
         mean, spread = np.nanmean(table, 0), np.nanstd(table, 0)
         x = np.asarray(epochs) + 1
-        ax.plot(x, mean, marker="o", label=label)
+        ax.plot(x, mean, marker="o", label=key.replace("_", " "))
         ax.fill_between(x, mean - spread, mean + spread, alpha=0.25)
-    ax_loss.set(xlabel="epoch", ylabel="loss (mean ± sd over folds)")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-    ax_acc.legend()
+    spread_note = " (mean ± sd over folds)" if len(folds) > 1 else ""
+    ax_loss.set(xlabel="epoch", ylabel="loss" + spread_note)
+    ax_metric.set(xlabel="epoch", ylabel="metric" + spread_note)
+    if all(k.endswith("accuracy") for k in curves):
+        ax_metric.set(ylabel="accuracy" + spread_note, ylim=(0, 1))
+    ax_metric.legend()
     fig.tight_layout()
     paths["curves"] = out / "curves.png"
     fig.savefig(paths["curves"], dpi=100)
     plt.close(fig)
 
-    confusion = np.sum([np.asarray(f["confusion"]) for f in end.metrics["per_fold"]], axis=0)
-    fig, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(confusion, cmap="Blues")
-    for (i, j), n in np.ndenumerate(confusion):
-        ax.text(j, i, str(n), ha="center", va="center")
-    ax.set(xticks=range(len(vowels)), yticks=range(len(vowels)), xticklabels=vowels,
-           yticklabels=vowels, xlabel="predicted", ylabel="true",
-           title="test confusion (all folds)")
-    fig.tight_layout()
-    paths["confusion"] = out / "confusion.png"
-    fig.savefig(paths["confusion"], dpi=100)
-    plt.close(fig)
+    names = problem.setup.probe_names
+    if all("confusion" in f for f in end.metrics["per_fold"]):
+        confusion = np.sum([np.asarray(f["confusion"]) for f in end.metrics["per_fold"]], axis=0)
+        fig, ax = plt.subplots(figsize=(4, 4))
+        ax.imshow(confusion, cmap="Blues")
+        for (i, j), n in np.ndenumerate(confusion):
+            ax.text(j, i, str(n), ha="center", va="center")
+        ax.set(xticks=range(len(names)), yticks=range(len(names)), xticklabels=names,
+               yticklabels=names, xlabel="predicted", ylabel="true",
+               title="test confusion (all folds)")
+        fig.tight_layout()
+        paths["confusion"] = out / "confusion.png"
+        fig.savefig(paths["confusion"], dpi=100)
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 5))
     image = ax.imshow(speed, cmap="viridis", origin="upper")
     fig.colorbar(image, ax=ax, label="wave speed")
-    ax.plot(geometry.source.col, geometry.source.row, "r*", ms=12, label="source")
-    for k, probe in enumerate(geometry.probes):
-        ax.plot(probe.col, probe.row, "wo", mfc="none", ms=9)
-        ax.annotate(vowels[k], (probe.col + 3, probe.row), color="w")
-    ax.set_title("trained material (best fold)")
+    ax.contour(problem.setup.region.numpy(), levels=[0.5], colors="w", linewidths=0.6,
+               linestyles="dashed")
+    grid = problem.setup.grid
+    for k, source in enumerate(problem.setup.sources):
+        cells = source.cells(grid)
+        ax.plot(cells.cols, cells.rows, "r*", ms=12, label="source" if k == 0 else None)
+    for k, probe in enumerate(problem.setup.probes):
+        cells = probe.cells(grid)
+        ax.plot(cells.cols, cells.rows, "wo", mfc="none", ms=9)
+        if k < len(names):
+            ax.annotate(names[k], (float(cells.cols.max()) + 3, float(cells.rows.mean())),
+                        color="w")
+    ax.set_title("trained material" + (" (best fold)" if len(folds) > 1 else ""))
     fig.tight_layout()
     paths["material"] = out / "material.png"
     fig.savefig(paths["material"], dpi=100)

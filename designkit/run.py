@@ -1,4 +1,4 @@
-"""Run a configuration end to end: data, geometry, training, results folder.
+"""Run a configuration end to end: problem, training, results folder.
 
 The same few lines serve the CLI (``wavefab run``), the GUI's worker and scripts::
 
@@ -18,11 +18,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .config import RunConfig
-from .optimize import Event, RunEnd, train_vowels
+from .optimize import Event, RunEnd, optimize
 from .parametrization import LinearSpeed, Parametrization
+from .problems.base import Problem
+from .problems.lens import LensProblem
 from .problems.synthetic_vowels import synthetic_vowels
 from .problems.vowel_data import VowelSet, load_vowel_folder
-from .problems.vowels import VowelGeometry
+from .problems.vowels import VowelGeometry, VowelProblem
 from .results import write_config, write_results
 
 log = logging.getLogger(__name__)
@@ -38,26 +40,39 @@ def load_data(config: RunConfig, folder: str | Path | None = None) -> VowelSet:
                              rate=config.data.rate)
 
 
+def build_problem(config: RunConfig, data_dir: str | Path | None = None) -> Problem:
+    """The problem a configuration describes (vowels load their data here)."""
+    if config.problem == "lens":
+        return LensProblem(config.lens, background_speed=config.material.c0)
+    geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
+    return VowelProblem(load_data(config, data_dir), geometry)
+
+
+def build_parametrization(config: RunConfig, problem: Problem) -> Parametrization:
+    """The latent → speed chain of a configuration, on the problem's design region."""
+    m = config.material
+    return Parametrization(region=problem.setup.region, blur_radius=m.blur_radius,
+                           beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1))
+
+
 def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None = None,
         resume: bool = False, device: str = "cpu") -> Iterator[Event]:
     """Train as configured, writing checkpoints and finally the results into ``out_dir``.
 
     Yields the training events (see :mod:`wavefab.designkit.optimize`); the results folder is
-    complete once :class:`~wavefab.designkit.optimize.RunEnd` has been yielded.
+    complete once :class:`~wavefab.designkit.optimize.RunEnd` has been yielded. ``wall_time_s``
+    in ``metrics.json`` includes the time spent before a resume.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     write_config(out, config)
-    data = load_data(config, data_dir)
-    geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
-    m = config.material
-    parametrization = Parametrization(region=geometry.region(), blur_radius=m.blur_radius,
-                                      beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1))
-    for event in train_vowels(data, geometry, parametrization, config.training,
-                              checkpoint_dir=out / "checkpoint", resume=resume, device=device):
+    problem = build_problem(config, data_dir)
+    parametrization = build_parametrization(config, problem)
+    for event in optimize(problem, parametrization, config.training,
+                          checkpoint_dir=out / "checkpoint", resume=resume, device=device):
         if isinstance(event, RunEnd):
-            write_results(out, event, geometry, parametrization, data,
-                          time.perf_counter() - start,
+            write_results(out, event, problem, parametrization,
+                          event.earlier_seconds + time.perf_counter() - start,
                           beta=config.training.beta_at(config.training.epochs - 1))
         yield event

@@ -10,7 +10,9 @@ classified by which probe collects the most energy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,7 +21,11 @@ from torch import Tensor
 from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource
 
 from ..errors import DesignValueError
-from .vowel_data import VowelSet, centre_window
+from .base import Batch, Fold, Problem, Setup, tensor_digest
+from .vowel_data import VowelSet, centre_window, stratified_folds
+
+if TYPE_CHECKING:
+    from ..optimize import TrainingSettings
 
 
 @dataclass(frozen=True)
@@ -150,3 +156,92 @@ def vowel_loss(probes: Tensor, labels: Tensor) -> Tensor:
     """Cross-entropy of the normalized integrated probe powers, read as class probabilities."""
     probs = class_probabilities(probes)
     return torch.nn.functional.nll_loss(torch.log(probs.clamp_min(1e-12)), labels)
+
+
+class VowelProblem(Problem):
+    """Classify vowels by which probe collects the most energy (the reference task).
+
+    Training uses centred windows of ``settings.window`` samples; evaluation runs the
+    full-length recordings, grouped by length. Folds are stratified by class.
+
+    Args:
+        data: recordings or synthetic vowels (their class order is the probe order).
+        geometry: where source, probes and design region sit; ``geometry.classes`` must equal
+            the number of classes in ``data``.
+    """
+
+    name = "vowels"
+    summary_keys = ("train_accuracy", "test_accuracy")
+    score = "test_accuracy"
+
+    def __init__(self, data: VowelSet, geometry: VowelGeometry) -> None:
+        classes = len(data.vowels)
+        if classes != geometry.classes:
+            raise DesignValueError(
+                f"the data has {classes} classes but the geometry {geometry.classes} probes"
+            )
+        self.data = data
+        self.geometry = geometry
+        self.seconds_per_step = 1.0 / data.rate
+        self.setup = Setup(grid=geometry.grid, boundary=geometry.boundary,
+                           sources=(geometry.source,), probes=tuple(geometry.probes),
+                           region=geometry.region(), probe_names=tuple(data.vowels))
+
+    def folds(self, count: int, seed: int) -> list[Fold]:
+        """Stratified k-fold splits of the recordings."""
+        return [Fold(train, test) for train, test in
+                stratified_folds(self.data.labels, count, seed=seed)]
+
+    def batches(self, fold: Fold, rng: np.random.Generator | None,
+                settings: TrainingSettings) -> Iterator[Batch]:
+        """Centred windows of the training recordings, ``settings.batch_size`` at a time."""
+        order = fold.train if rng is None else rng.permutation(fold.train)
+        for k in range(0, order.size, settings.batch_size):
+            clips, labels = training_batch(self.data, order[k:k + settings.batch_size],
+                                           settings.window)
+            yield Batch(clips, labels)
+
+    def loss(self, probes: Tensor, targets: Tensor) -> Tensor:
+        """Cross-entropy of the normalized integrated probe powers (see :func:`vowel_loss`)."""
+        return vowel_loss(probes, targets.to(probes.device))
+
+    def evaluate(self, speed: Tensor, fold: Fold) -> dict[str, Any]:
+        """Train and test accuracy on the full recordings, and the test confusion matrix."""
+        train_acc, _ = self._accuracy(speed, fold.train)
+        metrics: dict[str, Any] = {"train_accuracy": train_acc}
+        if fold.test is not None:
+            test_acc, confusion = self._accuracy(speed, fold.test)
+            metrics.update(test_accuracy=test_acc, confusion=confusion.tolist())
+        return metrics
+
+    def _accuracy(self, speed: Tensor, index: np.ndarray) -> tuple[float, np.ndarray]:
+        classes = len(self.data.vowels)
+        confusion = np.zeros((classes, classes), np.int64)
+        with torch.no_grad():
+            for group in length_groups(self.data, index):
+                out = self.setup.simulate(speed, padded_batch(self.data, group))
+                guess = class_probabilities(out.probes).argmax(1).cpu().numpy()
+                np.add.at(confusion, (self.data.labels[group], guess), 1)
+        return float(np.trace(confusion) / max(confusion.sum(), 1)), confusion
+
+    def examples(self) -> list[tuple[str, Tensor]]:
+        """The first recording of each class."""
+        out = []
+        for k, vowel in enumerate(self.data.vowels):
+            hits = np.flatnonzero(self.data.labels == k)
+            if hits.size:
+                i = int(hits[0])
+                out.append((f"{vowel} ({self.data.speakers[i]})",
+                            torch.from_numpy(self.data.waveforms[i])))
+        return out
+
+    def report(self) -> dict[str, Any]:
+        """The class names, in probe order."""
+        return {"classes": list(self.data.vowels)}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Geometry plus a digest of the recordings (so other data cannot resume this run)."""
+        d = self.data
+        return {**super().fingerprint(), "geometry": asdict(self.geometry),
+                "data": {"vowels": list(d.vowels), "rate": d.rate,
+                         "sha256": tensor_digest(d.labels, list(d.waveforms))}}

@@ -37,14 +37,14 @@ def test_every_problem_is_listed_by_dotted_path():
             "training": {"epochs": 0, "learning_rate": "fast", "bogus": 1},
             "geometry": {"shape": [140]},
             "materials": {},
-            "problem": "lens",
+            "problem": "crystal",
         })
     problems = "\n".join(info.value.problems)
     for expected in ("training.learning_rate: must be a number",
                      "training.bogus: unknown key",
                      "geometry.shape: must have 2 entries",
                      "materials: unknown key",
-                     "problem: must be one of ['vowels']"):
+                     "problem: must be one of ['vowels', 'lens']"):
         assert expected in problems
     with pytest.raises(ConfigError, match=r"training\.epochs must be a positive integer, got 0"):
         config_from_dict({"training": {"epochs": 0}})

@@ -13,6 +13,7 @@ from wavefab.designkit.optimize import (
     EpochEnd,
     FoldEnd,
     RunEnd,
+    RunStart,
     TrainingSettings,
     train_vowels,
 )
@@ -42,7 +43,8 @@ def test_events_and_metrics(data):
     events = _run(data)
     kinds = [type(e) for e in events]
     assert kinds.count(EpochEnd) == 4 and kinds.count(FoldEnd) == 2 and kinds[-1] is RunEnd
-    assert isinstance(events[0], BatchEnd) and events[0].batches == 2
+    assert events[0] == RunStart("vowels", folds=2, epochs=2)
+    assert isinstance(events[1], BatchEnd) and events[1].batches == 2
     end = events[-1]
     assert set(end.metrics) >= {"train_accuracy", "test_accuracy", "loss", "per_fold"}
     assert 0 <= end.metrics["test_accuracy"] <= 1 and len(end.metrics["per_fold"]) == 2
@@ -50,6 +52,9 @@ def test_events_and_metrics(data):
         assert np.asarray(fold["confusion"]).sum() == 6  # 12 tokens, 6 per test fold
     assert len(end.latents) == 2 and end.latents[0].shape == GEOMETRY.shape
     assert float(end.latents[0][~GEOMETRY.region().numpy()].std()) == 0.0
+    epoch = next(e for e in events if isinstance(e, EpochEnd))
+    assert 0 <= epoch.metrics["gray_level"] <= 1 and epoch.metrics["beta"] == 100.0
+    assert epoch.row()["fold"] == 0 and "confusion" in epoch.row()
 
 
 def test_resume_after_a_kill_equals_an_uninterrupted_run(data, tmp_path):

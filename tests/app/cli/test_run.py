@@ -64,3 +64,32 @@ def test_bad_input_lists_problems_and_exits_2(tiny, tmp_path, capsys):
     assert main(["run", str(tiny), "--out", str(tmp_path / "r2"),
                  "--data", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_lens_example_runs_with_lbfgs(tmp_path, capsys):
+    from pathlib import Path
+
+    example = Path(__file__).parents[3] / "assets" / "examples" / "lens.yaml"
+    out = tmp_path / "lens"
+    assert main(["run", str(example), "--out", str(out), "--set", "training.epochs=2",
+                 "--set", "lens.steps=400"]) == 0
+    assert "focus gain" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["problem"] == "lens" and metrics["focus_gain"] > 3.0
+    assert "test_accuracy" not in metrics and len(metrics["per_fold"]) == 1
+    header = (out / "history.csv").read_text().splitlines()[0]
+    assert header == "fold,epoch,loss,focus_gain,peak_gain,gray_level,beta,seconds"
+    for png in ("curves.png", "material.png", "fields.png", "probe_power.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    assert not (out / "confusion.png").exists()
+
+
+def test_a_bad_lens_section_is_listed_by_dotted_path(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("problem: lens\nlens: {source: [70, 60], colour: red}\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "lens.colour: unknown key" in err
+    bad.write_text("problem: lens\nlens: {source: [70, 60]}\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "lens.source (70, 60) lies inside the design region" in capsys.readouterr().err

@@ -1,0 +1,150 @@
+"""The interface every design problem implements, so that one optimizer loop trains them all.
+
+A problem owns the simulation setup (grid, boundary, sources, probes, design region), splits its
+examples into folds, yields training batches, turns probe signals into a loss, and evaluates a
+material into metrics. The optimizer (:mod:`wavefab.designkit.optimize`), the results writer and
+the front ends know nothing else about it. A user-defined objective is a subclass::
+
+    class MyProblem(Problem):
+        name = "mine"
+        summary_keys = ("score",)
+        def __init__(self): self.setup = Setup(grid=..., boundary=..., sources=(...),
+                                              probes=(...), region=...)
+        def batches(self, fold, rng, settings): yield Batch(inputs, targets)
+        def loss(self, probes, targets): return ...      # a scalar tensor to minimize
+        def evaluate(self, speed, fold): return {"score": ...}
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from wavefab.solver import PML, DampingLayer, Grid, PropagationResult, propagate
+
+if TYPE_CHECKING:
+    from ..optimize import TrainingSettings
+
+
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """What is simulated: grid, absorbing boundary, sources, probes and the design region.
+
+    Args:
+        grid: the simulation grid.
+        boundary: absorbing layer around the domain.
+        sources: where input waveforms enter.
+        probes: where the output is read.
+        region: ``(ny, nx)`` bool mask of the cells the optimizer may change.
+        probe_names: one label per probe (for plots and reports).
+    """
+
+    grid: Grid
+    boundary: DampingLayer | PML
+    sources: tuple[Any, ...]
+    probes: tuple[Any, ...]
+    region: Tensor
+    probe_names: tuple[str, ...] = ()
+
+    def simulate(self, speed: Tensor, inputs: Tensor, **options: Any) -> PropagationResult:
+        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through ``speed``."""
+        return propagate(speed, inputs.to(speed.device), grid=self.grid,
+                         sources=list(self.sources), probes=list(self.probes),
+                         boundary=self.boundary, **options)
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test split: indices into the problem's examples (``test`` None: no test set)."""
+
+    train: np.ndarray
+    test: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Inputs ``(B, T)`` for the sources and whatever :meth:`Problem.loss` needs as targets."""
+
+    inputs: Tensor
+    targets: Tensor
+
+    @property
+    def size(self) -> int:
+        """Number of examples."""
+        return int(self.inputs.shape[0])
+
+
+class Problem(ABC):
+    """A design task: setup, data splits, batches, loss and metrics.
+
+    Attributes:
+        name: short identifier (``"vowels"``, ``"lens"``), recorded in results.
+        summary_keys: scalar metrics averaged over folds into a run's summary.
+        score: the metric (higher is better) that picks the best fold's design; None: the
+            lowest loss.
+        setup: the :class:`Setup`.
+        seconds_per_step: physical duration of one time step for plots, or None (steps).
+    """
+
+    name: str = "problem"
+    summary_keys: tuple[str, ...] = ()
+    score: str | None = None
+    setup: Setup
+    seconds_per_step: float | None = None
+
+    def folds(self, count: int, seed: int) -> list[Fold]:
+        """Train/test splits; the default is one fold that trains on the single example."""
+        return [Fold(train=np.arange(1))]
+
+    @abstractmethod
+    def batches(self, fold: Fold, rng: np.random.Generator | None,
+                settings: TrainingSettings) -> Iterator[Batch]:
+        """Training batches of ``fold`` (shuffled by ``rng``; fixed order when it is None)."""
+
+    @abstractmethod
+    def loss(self, probes: Tensor, targets: Tensor) -> Tensor:
+        """Scalar loss (mean over the batch) from probe signals ``(B, T, P)``."""
+
+    @abstractmethod
+    def evaluate(self, speed: Tensor, fold: Fold) -> dict[str, Any]:
+        """Metrics of the material ``speed`` on ``fold`` (floats, or lists for matrices)."""
+
+    def examples(self) -> list[tuple[str, Tensor]]:
+        """A few ``(title, waveform (T,))`` inputs to show fields and probe signals for."""
+        return []
+
+    def report(self) -> dict[str, Any]:
+        """Extra entries for ``metrics.json`` (e.g. the class names)."""
+        return {}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """JSON-able identity of the problem; a checkpoint resumes only under the same one."""
+        s = self.setup
+        return {
+            "name": self.name,
+            "grid": [list(s.grid.shape), s.grid.h, s.grid.dt],
+            "boundary": repr(s.boundary),
+            "sources": [repr(x) for x in s.sources],
+            "probes": [repr(x) for x in s.probes],
+            "region_sha256": tensor_digest(s.region),
+        }
+
+
+def tensor_digest(*arrays: Tensor | np.ndarray | Sequence[np.ndarray]) -> str:
+    """SHA-256 over the shapes and bytes of the arrays (in order)."""
+    digest = hashlib.sha256()
+    for item in arrays:
+        parts = item if isinstance(item, (list, tuple)) else [item]
+        for part in parts:
+            array = part.detach().cpu().numpy() if isinstance(part, torch.Tensor) else part
+            array = np.ascontiguousarray(array)
+            digest.update(str((array.shape, array.dtype.str)).encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()
