@@ -18,6 +18,8 @@ the front ends know nothing else about it. A user-defined objective is a subclas
 from __future__ import annotations
 
 import hashlib
+import warnings
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,10 +29,21 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from wavefab.solver import PML, DampingLayer, Grid, PropagationResult, propagate
+from wavefab.solver import (
+    PML,
+    DampingLayer,
+    Grid,
+    PropagationResult,
+    ResolutionWarning,
+    propagate,
+)
 
 if TYPE_CHECKING:
     from ..optimize import TrainingSettings
+
+
+#: Setups that have already passed on a resolution warning.
+_WARNED: weakref.WeakSet[Setup] = weakref.WeakSet()
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,10 +67,25 @@ class Setup:
     probe_names: tuple[str, ...] = ()
 
     def simulate(self, speed: Tensor, inputs: Tensor, **options: Any) -> PropagationResult:
-        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through ``speed``."""
-        return propagate(speed, inputs.to(speed.device), grid=self.grid,
-                         sources=list(self.sources), probes=list(self.probes),
-                         boundary=self.boundary, **options)
+        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through ``speed``.
+
+        The solver's :class:`~wavefab.solver.ResolutionWarning` is passed on once per setup,
+        not once per batch: a training run simulates thousands of batches of the same kind.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResolutionWarning)
+            result = propagate(speed, inputs.to(speed.device), grid=self.grid,
+                               sources=list(self.sources), probes=list(self.probes),
+                               boundary=self.boundary, **options)
+        for warning in caught:
+            if issubclass(warning.category, ResolutionWarning):
+                if self not in _WARNED:
+                    _WARNED.add(self)
+                    warnings.warn(warning.message, ResolutionWarning, stacklevel=2)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
+        return result
 
 
 @dataclass(frozen=True)

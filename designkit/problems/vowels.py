@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -152,9 +152,22 @@ def class_probabilities(probes: Tensor) -> Tensor:
     return energy / energy.sum(dim=1, keepdim=True).clamp_min(torch.finfo(energy.dtype).tiny)
 
 
-def vowel_loss(probes: Tensor, labels: Tensor) -> Tensor:
-    """Cross-entropy of the normalized integrated probe powers, read as class probabilities."""
+Readout = Literal["probabilities", "logits"]
+
+
+def vowel_loss(probes: Tensor, labels: Tensor, readout: Readout = "probabilities") -> Tensor:
+    """Cross-entropy of the normalized integrated probe powers.
+
+    ``readout="probabilities"`` (wavefab's default) reads the normalized powers as the class
+    probabilities themselves: ``−ln p_true``. ``"logits"`` feeds them to a softmax first, as the
+    reference code does; since they lie in [0, 1] its softmax can never be confident (with 3
+    classes the loss stays above ln(1 + 2/e) ≈ 0.55), which weakens the training signal.
+    """
     probs = class_probabilities(probes)
+    if readout == "logits":
+        return torch.nn.functional.cross_entropy(probs, labels)
+    if readout != "probabilities":
+        raise DesignValueError(f"readout must be 'probabilities' or 'logits', got {readout!r}")
     return torch.nn.functional.nll_loss(torch.log(probs.clamp_min(1e-12)), labels)
 
 
@@ -168,20 +181,25 @@ class VowelProblem(Problem):
         data: recordings or synthetic vowels (their class order is the probe order).
         geometry: where source, probes and design region sit; ``geometry.classes`` must equal
             the number of classes in ``data``.
+        readout: how normalized probe powers enter the cross-entropy (see :func:`vowel_loss`).
     """
 
     name = "vowels"
     summary_keys = ("train_accuracy", "test_accuracy")
     score = "test_accuracy"
 
-    def __init__(self, data: VowelSet, geometry: VowelGeometry) -> None:
+    def __init__(self, data: VowelSet, geometry: VowelGeometry,
+                 readout: Readout = "probabilities") -> None:
         classes = len(data.vowels)
         if classes != geometry.classes:
             raise DesignValueError(
                 f"the data has {classes} classes but the geometry {geometry.classes} probes"
             )
+        if readout not in ("probabilities", "logits"):
+            raise DesignValueError(f"readout must be 'probabilities' or 'logits', got {readout!r}")
         self.data = data
         self.geometry = geometry
+        self.readout = readout
         self.seconds_per_step = 1.0 / data.rate
         self.setup = Setup(grid=geometry.grid, boundary=geometry.boundary,
                            sources=(geometry.source,), probes=tuple(geometry.probes),
@@ -203,7 +221,7 @@ class VowelProblem(Problem):
 
     def loss(self, probes: Tensor, targets: Tensor) -> Tensor:
         """Cross-entropy of the normalized integrated probe powers (see :func:`vowel_loss`)."""
-        return vowel_loss(probes, targets.to(probes.device))
+        return vowel_loss(probes, targets.to(probes.device), self.readout)
 
     def evaluate(self, speed: Tensor, fold: Fold) -> dict[str, Any]:
         """Train and test accuracy on the full recordings, and the test confusion matrix."""
@@ -243,5 +261,6 @@ class VowelProblem(Problem):
         """Geometry plus a digest of the recordings (so other data cannot resume this run)."""
         d = self.data
         return {**super().fingerprint(), "geometry": asdict(self.geometry),
+                "readout": self.readout,
                 "data": {"vowels": list(d.vowels), "rate": d.rate,
                          "sha256": tensor_digest(d.labels, list(d.waveforms))}}

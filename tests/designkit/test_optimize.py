@@ -88,6 +88,10 @@ def test_damaged_or_foreign_checkpoints_are_clear_errors(data, tmp_path):
     par = Parametrization(region=GEOMETRY.region())
     with pytest.raises(DesignValueError, match="other training settings"):
         list(train_vowels(data, GEOMETRY, par, other, checkpoint_dir=tmp_path, resume=True))
+    other_data = synthetic_vowels(speakers={"m": 2, "w": 2}, duration=(0.04, 0.06), seed=3)
+    with pytest.raises(DesignValueError, match=r"other problem \(data or geometry\)"):
+        list(train_vowels(other_data, GEOMETRY, par, SETTINGS, checkpoint_dir=tmp_path,
+                          resume=True))
     (tmp_path / "checkpoint.npz").write_bytes(b"truncated")
     with pytest.raises(DesignValueError, match="incomplete"):
         list(train_vowels(data, GEOMETRY, par, SETTINGS, checkpoint_dir=tmp_path, resume=True))

@@ -53,6 +53,16 @@ def test_loss_is_cross_entropy_of_normalized_powers():
     labels = torch.tensor([2, 0])
     expected = -(torch.log(torch.tensor(0.5)) + torch.log(torch.tensor(0.75))) / 2
     assert torch.allclose(vowel_loss(probes, labels), expected)
+    # the reference code's read-out: the same powers as softmax logits
+    logits = torch.nn.functional.cross_entropy(probs, labels)
+    assert torch.allclose(vowel_loss(probes, labels, "logits"), logits)
+    certain = torch.zeros(1, 4, 3)
+    certain[..., 0] = 1.0  # all the energy at the right probe
+    assert float(vowel_loss(certain, torch.tensor([0]))) == pytest.approx(0.0, abs=1e-6)
+    assert float(vowel_loss(certain, torch.tensor([0]), "logits")) == pytest.approx(
+        np.log(1 + 2 / np.e))  # the softmax read-out cannot become confident
+    with pytest.raises(DesignValueError, match="readout must be"):
+        vowel_loss(probes, labels, "softmax")
 
 
 @pytest.mark.filterwarnings("ignore::wavefab.solver.errors.ResolutionWarning")
