@@ -55,6 +55,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     folds = epochs = total = 1
     start = time.perf_counter()
     done = 0
+    running: list[float] = []  # losses of the epoch so far
     tty = sys.stderr.isatty()
     shown = ("loss", "train_accuracy", "test_accuracy", "focus_gain", "gray_level")
     for event in run(config, out, data_dir=args.data, resume=args.resume, device=args.device):
@@ -64,13 +65,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if event.first_fold or event.first_epoch:
                 print(f"resuming at fold {event.first_fold + 1} epoch {event.first_epoch + 1}",
                       file=sys.stderr)
-        elif isinstance(event, BatchEnd) and tty:
-            fraction = (done + (event.batch + 1) / event.batches) / max(total, 1)
-            elapsed = time.perf_counter() - start
-            eta = elapsed / fraction * (1 - fraction) if fraction > 0 else 0
-            print(f"\rfold {event.fold + 1}/{folds} epoch {event.epoch + 1}/{epochs} "
-                  f"batch {event.batch + 1}/{event.batches} loss {event.loss:.3f} "
-                  f"ETA {eta:.0f} s   ", end="", file=sys.stderr, flush=True)
+        elif isinstance(event, BatchEnd):
+            running = [*running, event.loss] if event.batch else [event.loss]
+            if tty:
+                fraction = (done + (event.batch + 1) / event.batches) / max(total, 1)
+                elapsed = time.perf_counter() - start
+                eta = elapsed / fraction * (1 - fraction) if fraction > 0 else 0
+                print(f"\rfold {event.fold + 1}/{folds} epoch {event.epoch + 1}/{epochs} "
+                      f"batch {event.batch + 1}/{event.batches} running loss "
+                      f"{sum(running) / len(running):.3f} ETA {eta:.0f} s   ", end="",
+                      file=sys.stderr, flush=True)
         elif isinstance(event, EpochEnd):
             done += 1
             figures = _format_metrics({"loss": event.loss, **event.metrics}, shown)

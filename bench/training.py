@@ -36,7 +36,7 @@ def _train(problem, parametrization, settings) -> tuple[dict, float]:
     for event in optimize(problem, parametrization, settings):
         if isinstance(event, EpochEnd):
             print(f"    fold {event.fold} epoch {event.epoch}: loss {event.loss:.3f} "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in event.metrics.items()
+                  + ", ".join(f"{k} {v:.4g}" for k, v in event.metrics.items()
                               if isinstance(v, float)), flush=True)
         if isinstance(event, RunEnd):
             end = event

@@ -93,3 +93,35 @@ def test_a_bad_lens_section_is_listed_by_dotted_path(tmp_path, capsys):
     bad.write_text("problem: lens\nlens: {source: [70, 60]}\n")
     assert main(["run", str(bad), "--out", str(tmp_path / "r")]) == 2
     assert "lens.source (70, 60) lies inside the design region" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_to_the_uninterrupted_result(tiny, tmp_path):
+    """SIGKILL a real `wavefab run` process after its first checkpoint, then `--resume` it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    reference = tmp_path / "reference"
+    assert main(["run", str(tiny), "--out", str(reference)]) == 0
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "wavefab.app.cli", "run", str(tiny), "--out", str(killed)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    checkpoint = killed / "checkpoint" / "checkpoint.json"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert checkpoint.exists(), "the run never wrote a checkpoint"
+    assert not (killed / "metrics.json").exists(), "the run finished before it was killed"
+    assert main(["run", str(tiny), "--out", str(killed), "--resume"]) == 0
+    with np.load(reference / "design.npz") as a, np.load(killed / "design.npz") as b:
+        np.testing.assert_array_equal(a["latent"], b["latent"])
+    ours = json.loads((killed / "metrics.json").read_text())
+    theirs = json.loads((reference / "metrics.json").read_text())
+    assert ours["per_fold"] == theirs["per_fold"]
