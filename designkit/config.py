@@ -33,13 +33,18 @@ class ConfigError(DesignError, ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class DataConfig:
-    """Recordings: a folder of ``[m|w]NN<vowel>.wav`` files, or None for synthetic vowels."""
+    """Recordings: a folder of ``[m|w]NN<vowel>.wav`` files, or None for synthetic vowels.
+
+    ``split``: cross-validation folds by ``recordings`` (the reference) or by ``speakers``
+    (speaker-independent: no voice in both the training and the test set).
+    """
 
     folder: str | None = None
     vowels: tuple[str, ...] = ("ae", "ei", "iy")
     genders: tuple[str, ...] = ("m", "w")
     rate: int = 10_000
     synthetic_seed: int = 0
+    split: Literal["recordings", "speakers"] = "recordings"
 
 
 @dataclass(frozen=True, kw_only=True)

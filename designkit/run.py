@@ -45,7 +45,7 @@ def build_problem(config: RunConfig, data_dir: str | Path | None = None) -> Prob
     if config.problem == "lens":
         return LensProblem(config.lens, background_speed=config.material.c0)
     geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
-    return VowelProblem(load_data(config, data_dir), geometry)
+    return VowelProblem(load_data(config, data_dir), geometry, split=config.data.split)
 
 
 def build_parametrization(config: RunConfig, problem: Problem) -> Parametrization:

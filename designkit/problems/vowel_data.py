@@ -194,3 +194,35 @@ def stratified_folds(labels: np.ndarray, folds: int, *, seed: int = 0
         train = np.flatnonzero(assignment != k)
         out.append((train, test))
     return out
+
+
+def speaker_folds(speakers: Sequence[str], folds: int, *, seed: int = 0
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split indices into ``folds`` (train, test) pairs that never share a speaker.
+
+    Speaker-independent evaluation: all recordings of a speaker land in the same test fold, so
+    a test score measures generalization to new voices. Speakers are stratified by their
+    group letter (``m``/``w``/…, the first character of the id) and dealt round-robin after a
+    seeded shuffle; with one recording per vowel per speaker the classes stay balanced too.
+
+    Raises:
+        DesignValueError: fewer than 2 folds, or fewer speakers than folds.
+    """
+    if int(folds) != folds or folds < 2:
+        raise DesignValueError(f"folds must be an integer ≥ 2, got {folds!r}")
+    ids = np.asarray(speakers)
+    unique = sorted(set(ids.tolist()))
+    if len(unique) < folds:
+        raise DesignValueError(f"{len(unique)} speakers cannot fill {folds} folds; use fewer "
+                               f"folds or split by recordings")
+    rng = np.random.default_rng(seed)
+    fold_of: dict[str, int] = {}
+    offset = 0
+    for group in sorted({s[0] for s in unique}):
+        members = [unique[i] for i in rng.permutation(len(unique)) if unique[i][0] == group]
+        for n, speaker in enumerate(members):
+            fold_of[speaker] = (n + offset) % folds
+        offset += len(members)
+    assignment = np.array([fold_of[s] for s in ids.tolist()], np.int64)
+    return [(np.flatnonzero(assignment != k), np.flatnonzero(assignment == k))
+            for k in range(folds)]

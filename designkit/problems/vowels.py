@@ -22,7 +22,7 @@ from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource
 
 from ..errors import DesignValueError
 from .base import Batch, Fold, Problem, Setup, tensor_digest
-from .vowel_data import VowelSet, centre_window, stratified_folds
+from .vowel_data import VowelSet, centre_window, speaker_folds, stratified_folds
 
 if TYPE_CHECKING:
     from ..optimize import TrainingSettings
@@ -182,6 +182,8 @@ class VowelProblem(Problem):
         geometry: where source, probes and design region sit; ``geometry.classes`` must equal
             the number of classes in ``data``.
         readout: how normalized probe powers enter the cross-entropy (see :func:`vowel_loss`).
+        split: ``"recordings"`` (stratified by class, as the reference does: a speaker's other
+            vowels may be in the training folds) or ``"speakers"`` (no speaker in both).
     """
 
     name = "vowels"
@@ -189,7 +191,8 @@ class VowelProblem(Problem):
     score = "test_accuracy"
 
     def __init__(self, data: VowelSet, geometry: VowelGeometry,
-                 readout: Readout = "probabilities") -> None:
+                 readout: Readout = "probabilities",
+                 split: Literal["recordings", "speakers"] = "recordings") -> None:
         classes = len(data.vowels)
         if classes != geometry.classes:
             raise DesignValueError(
@@ -200,15 +203,21 @@ class VowelProblem(Problem):
         self.data = data
         self.geometry = geometry
         self.readout = readout
+        if split not in ("recordings", "speakers"):
+            raise DesignValueError(f"split must be 'recordings' or 'speakers', got {split!r}")
+        self.split = split
         self.seconds_per_step = 1.0 / data.rate
         self.setup = Setup(grid=geometry.grid, boundary=geometry.boundary,
                            sources=(geometry.source,), probes=tuple(geometry.probes),
                            region=geometry.region(), probe_names=tuple(data.vowels))
 
     def folds(self, count: int, seed: int) -> list[Fold]:
-        """Stratified k-fold splits of the recordings."""
-        return [Fold(train, test) for train, test in
-                stratified_folds(self.data.labels, count, seed=seed)]
+        """Stratified k-fold splits of the recordings (or of the speakers)."""
+        if self.split == "speakers":
+            pairs = speaker_folds(self.data.speakers, count, seed=seed)
+        else:
+            pairs = stratified_folds(self.data.labels, count, seed=seed)
+        return [Fold(train, test) for train, test in pairs]
 
     def batches(self, fold: Fold, rng: np.random.Generator | None,
                 settings: TrainingSettings) -> Iterator[Batch]:
@@ -261,6 +270,6 @@ class VowelProblem(Problem):
         """Geometry plus a digest of the recordings (so other data cannot resume this run)."""
         d = self.data
         return {**super().fingerprint(), "geometry": asdict(self.geometry),
-                "readout": self.readout,
+                "readout": self.readout, "split": self.split,
                 "data": {"vowels": list(d.vowels), "rate": d.rate,
                          "sha256": tensor_digest(d.labels, list(d.waveforms))}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wavefab.designkit.config import (
@@ -71,3 +72,15 @@ def test_unreadable_files_are_config_errors(tmp_path):
     bad.write_text("training: [unclosed")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_speaker_split_reaches_the_problem():
+    from wavefab.designkit.run import build_problem
+
+    config = config_from_dict({"data": {"split": "speakers"}, "training": {"folds": 3}})
+    problem = build_problem(config)
+    speakers = np.asarray(problem.data.speakers)
+    for fold in problem.folds(3, seed=0):
+        assert not set(speakers[fold.train]) & set(speakers[fold.test])
+    with pytest.raises(ConfigError, match=r"data\.split: must be one of"):
+        config_from_dict({"data": {"split": "voices"}})

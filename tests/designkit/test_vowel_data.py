@@ -157,3 +157,26 @@ def test_stratified_folds_partition_and_balance():
     assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, other, strict=True))
     with pytest.raises(DesignValueError, match="fewer than the 5 folds"):
         stratified_folds(np.array([0, 0, 1, 1, 1, 1, 1]), 5)
+
+
+def test_speaker_folds_never_share_a_voice():
+    from wavefab.designkit.problems.vowel_data import speaker_folds
+
+    data = synthetic_vowels(speakers={"m": 7, "w": 8}, seed=4)
+    folds = speaker_folds(data.speakers, 5, seed=1)
+    again = speaker_folds(data.speakers, 5, seed=1)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+    tested = np.concatenate([test for _, test in folds])
+    assert sorted(tested.tolist()) == list(range(len(data)))  # each recording tested once
+    speakers = np.asarray(data.speakers)
+    for train, test in folds:
+        assert not set(speakers[train]) & set(speakers[test])
+        assert len(set(speakers[test])) == 3  # 15 speakers over 5 folds
+        counts = np.bincount(data.labels[test], minlength=len(data.vowels))
+        assert counts.min() == counts.max()  # one recording per vowel per speaker
+        genders = {s[0] for s in speakers[test]}
+        assert genders == {"m", "w"}
+    other = speaker_folds(data.speakers, 5, seed=2)
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(folds, other, strict=True))
+    with pytest.raises(DesignValueError, match="15 speakers cannot fill 20 folds"):
+        speaker_folds(data.speakers, 20)
