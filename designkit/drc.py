@@ -1,0 +1,256 @@
+"""Design-rule check of a binary design: minimum solid and void feature sizes, and where they fail.
+
+Definitions (all in cells; a physical pitch converts them):
+
+* A **disc of diameter d** is the set of cells of a ``d × d`` square more than half of whose area
+  lies inside the inscribed circle (:func:`disc`): 1 → one cell, 2 and 3 → squares, 4 → a 4×4
+  square without its corners, 5 → 5×5 without corners, …
+* A solid cell is **covered at size d** when some placement of that disc lies wholly in the solid
+  and contains it (the morphological opening of the solid by the disc). Its **local size** is the
+  largest ``d`` such that it is covered at every size ``1..d``; the solid meets a minimum feature
+  of ``d`` when every solid cell's local size is at least ``d``. Voids likewise (the closing),
+  with everything outside the grid counted as void: the grid edge is open space, not a wall.
+* **Outline cells of a compliant feature are not violations**: a cell on the outline of its
+  phase (a 4-neighbour of the other phase), below the size but touching (8-neighbour) a cell
+  that meets it. No disc fills a sharp convex corner, so without this rule every rectangle would
+  fail; the price is that one-cell roughness on a large feature's outline passes (a fab rounds
+  both). Anything thin that sticks out further is still found.
+* A **violation** is a connected group of remaining cells below the required size, reported with
+  its position, extent and local feature size (the largest disc that does cover it). The
+  **measured minimum size** of a phase is the largest ``d`` whose check finds no violation.
+
+Openings are evaluated with FFT convolutions, so a 400×400 design checks in well under a second
+per size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage, signal
+
+from .errors import DesignValueError
+
+
+def disc(diameter: int) -> np.ndarray:
+    """Footprint of a disc of ``diameter`` cells: bool ``(d, d)``, cells mostly inside the circle.
+
+    The area of each cell inside the circle is computed on a 64×64 sub-grid, exactly enough to
+    decide "more than half" for every diameter up to several hundred cells.
+    """
+    if isinstance(diameter, bool) or int(diameter) != diameter or diameter < 1:
+        raise DesignValueError(f"disc diameter must be a positive integer, got {diameter!r}")
+    d = int(diameter)
+    sub = 64
+    offsets = (np.arange(sub) + 0.5) / sub
+    coords = (np.arange(d)[:, None] + offsets[None, :]).ravel() - d / 2  # (d·sub,)
+    inside = (coords[:, None] ** 2 + coords[None, :] ** 2) <= (d / 2) ** 2
+    fraction = inside.reshape(d, sub, d, sub).mean(axis=(1, 3))
+    return fraction > 0.5
+
+
+def covered(phase: np.ndarray, footprint: np.ndarray, *, outside: bool) -> np.ndarray:
+    """Cells of ``phase`` covered by a placement of ``footprint`` lying wholly inside ``phase``.
+
+    Args:
+        phase: bool ``(ny, nx)``, the solid (or the void).
+        footprint: bool ``(d, d)``.
+        outside: what lies beyond the grid (True: this phase, e.g. open space for voids).
+
+    Returns:
+        bool ``(ny, nx)``: the morphological opening of ``phase`` by ``footprint``.
+    """
+    phase = np.asarray(phase, bool)
+    d = footprint.shape[0]
+    pad = d - 1
+    padded = np.pad(phase, pad, constant_values=outside).astype(np.float64)
+    kernel = footprint.astype(np.float64)
+    count = int(footprint.sum())
+    # fits[t]: the footprint placed with its top-left corner at t lies inside the phase
+    fits = signal.fftconvolve(padded, kernel[::-1, ::-1], mode="valid") > count - 0.5
+    cover = signal.fftconvolve(fits.astype(np.float64), kernel, mode="full") > 0.5
+    ny, nx = phase.shape
+    return cover[pad:pad + ny, pad:pad + nx] & phase
+
+
+def local_size(phase: np.ndarray, *, outside: bool, largest: int) -> np.ndarray:
+    """Per cell of ``phase``: the largest ``d ≤ largest`` such that it is covered at every size
+    ``1..d`` (0 outside the phase).
+
+    "Every size" matters: small discs are not nested (the 12-cell disc of size 4 holds no 3×3
+    square), so a cell can be covered at size 4 but not at 3; its size is then 2.
+    """
+    phase = np.asarray(phase, bool)
+    size = np.zeros(phase.shape, np.int32)
+    alive = phase.copy()
+    for d in range(1, largest + 1):
+        alive &= covered(phase, disc(d), outside=outside)
+        if not alive.any():
+            break
+        size[alive] = d
+    return size
+
+
+def below(phase: np.ndarray, size: np.ndarray, rule: int, *, outside: bool) -> np.ndarray:
+    """Cells of ``phase`` that violate a minimum size ``rule`` (outline cells of compliant
+    features excepted, see the module docstring)."""
+    phase = np.asarray(phase, bool)
+    small = phase & (size < rule)
+    if not small.any():
+        return small
+    inner = ndimage.binary_erosion(phase, ndimage.generate_binary_structure(2, 1),
+                                   border_value=int(outside))
+    near_large = ndimage.binary_dilation(phase & (size >= rule),
+                                         ndimage.generate_binary_structure(2, 2))
+    return small & ~(~inner & near_large)
+
+
+def measured_minimum(phase: np.ndarray, size: np.ndarray, largest: int, *,
+                     outside: bool) -> float:
+    """Largest ``d < largest`` with no violation of the rule ``d``; ``inf`` when the phase is
+    empty or every rule up to ``largest`` passes."""
+    phase = np.asarray(phase, bool)
+    if not phase.any():
+        return math.inf
+    for d in range(2, largest + 1):
+        if below(phase, size, d, outside=outside).any():
+            return float(d - 1)
+    return math.inf
+
+
+@dataclass
+class Violation:
+    """A group of cells below the minimum feature size.
+
+    Attributes:
+        kind: ``"solid"`` (a too-thin line or too-small island), ``"void"`` (a too-narrow gap or
+            too-small hole) or ``"outside_region"`` (material outside the design region).
+        row, col: centroid (cells).
+        bbox: ``[row0, col0, row1, col1]``, inclusive.
+        cells: number of cells in the group.
+        size_cells: largest disc diameter covering the whole group's thinnest part.
+    """
+
+    kind: str
+    row: float
+    col: float
+    bbox: list[int]
+    cells: int
+    size_cells: int
+
+
+@dataclass
+class DrcReport:
+    """Result of :func:`check`; ``to_dict`` gives the ``drc.json`` contract.
+
+    Attributes:
+        min_feature_cells: the rule (minimum solid and void size, cells).
+        min_solid_cells, min_void_cells: measured (``inf`` when unbounded or no such phase;
+            capped: a measurement above ``2·min_feature_cells + 1`` reads as ``inf``).
+        violations: every group of cells that breaks the rule.
+        islands: separate solid pieces (4-connected).
+        enclosed_voids: void pieces enclosed by solid (not connected to the grid edge).
+        solid_fraction: solid cells / design-region cells.
+        passed: no violations.
+        pitch: physical size of a cell (metres) when known, for the physical figures.
+    """
+
+    min_feature_cells: int
+    min_solid_cells: float
+    min_void_cells: float
+    violations: list[Violation] = field(default_factory=list)
+    islands: int = 0
+    enclosed_voids: int = 0
+    solid_fraction: float = 0.0
+    passed: bool = True
+    pitch: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (``inf`` → None), with physical sizes when the pitch is known."""
+        def finite(x: float) -> float | None:
+            return None if math.isinf(x) else x
+
+        out: dict[str, Any] = {
+            "pass": self.passed,
+            "min_feature_cells": self.min_feature_cells,
+            "min_solid_cells": finite(self.min_solid_cells),
+            "min_void_cells": finite(self.min_void_cells),
+            "violations": [asdict(v) for v in self.violations],
+            "islands": self.islands,
+            "enclosed_voids": self.enclosed_voids,
+            "solid_fraction": self.solid_fraction,
+        }
+        if self.pitch is not None:
+            out["pitch_m"] = self.pitch
+            for key in ("min_feature", "min_solid", "min_void"):
+                cells = getattr(self, f"{key}_cells")
+                out[f"{key}_m"] = None if math.isinf(cells) else cells * self.pitch
+        return out
+
+
+def _groups(mask: np.ndarray, kind: str, size: np.ndarray) -> list[Violation]:
+    labels, count = ndimage.label(mask)
+    out = []
+    for k, box in enumerate(ndimage.find_objects(labels), start=1):
+        cells = labels[box] == k
+        rows, cols = np.nonzero(cells)
+        out.append(Violation(
+            kind=kind, row=float(rows.mean() + box[0].start), col=float(cols.mean() + box[1].start),
+            bbox=[box[0].start, box[1].start, box[0].stop - 1, box[1].stop - 1],
+            cells=int(cells.sum()), size_cells=int(size[box][cells].min()),
+        ))
+    return out
+
+
+def check(binary: np.ndarray, min_feature_cells: int, *, region: np.ndarray | None = None,
+          pitch: float | None = None) -> DrcReport:
+    """Check a binary design against a minimum solid and void feature size.
+
+    Args:
+        binary: bool ``(ny, nx)``, True = solid (material), on the whole grid.
+        min_feature_cells: required minimum solid and void size (disc diameter, cells).
+        region: bool ``(ny, nx)`` design region; material outside it is a violation. None: the
+            whole grid.
+        pitch: physical size of one cell (metres), to report physical figures.
+
+    Returns:
+        A :class:`DrcReport`.
+    """
+    solid = np.asarray(binary)
+    if solid.ndim != 2:
+        raise DesignValueError(f"the design must be a 2D array, got shape {solid.shape}")
+    if solid.dtype != bool:
+        if not np.isin(solid, (0, 1)).all():
+            raise DesignValueError("the design must be binary (0/1 or bool); threshold it first")
+        solid = solid.astype(bool)
+    if isinstance(min_feature_cells, bool) or int(min_feature_cells) != min_feature_cells \
+            or min_feature_cells < 1:
+        raise DesignValueError(
+            f"min_feature_cells must be a positive integer, got {min_feature_cells!r}")
+    rule = int(min_feature_cells)
+    if region is None:
+        region = np.ones(solid.shape, bool)
+    region = np.asarray(region, bool)
+    if region.shape != solid.shape:
+        raise DesignValueError(f"region has shape {region.shape}, the design {solid.shape}")
+    cap = 2 * rule + 1
+    void = ~solid
+    solid_size = local_size(solid, outside=False, largest=cap)
+    void_size = local_size(void, outside=True, largest=cap)
+    violations = (_groups(below(solid, solid_size, rule, outside=False), "solid", solid_size)
+                  + _groups(below(void, void_size, rule, outside=True), "void", void_size)
+                  + _groups(solid & ~region, "outside_region", solid_size))
+    islands = ndimage.label(solid)[1]
+    void_labels, _ = ndimage.label(np.pad(void, 1, constant_values=True))
+    enclosed = len(set(np.unique(void_labels)) - {0, void_labels[0, 0]})
+    return DrcReport(
+        min_feature_cells=rule,
+        min_solid_cells=measured_minimum(solid, solid_size, cap, outside=False),
+        min_void_cells=measured_minimum(void, void_size, cap, outside=True),
+        violations=violations, islands=int(islands), enclosed_voids=int(enclosed),
+        solid_fraction=float(solid[region].mean()) if region.any() else 0.0,
+        passed=not violations, pitch=pitch,
+    )

@@ -1,0 +1,153 @@
+"""Design-rule check: disc footprints, seeded violations, and agreement with brute force."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from wavefab.designkit.drc import check, covered, disc, local_size
+from wavefab.designkit.errors import DesignValueError
+
+
+def test_disc_footprints():
+    assert disc(1).tolist() == [[True]]
+    assert disc(2).all() and disc(2).shape == (2, 2)
+    assert disc(3).all()  # each corner cell is 55% inside the circle
+    assert disc(4).sum() == 12 and not disc(4)[0, 0]
+    assert disc(5).sum() == 21
+    for d in range(1, 30):
+        fp = disc(d)
+        assert np.array_equal(fp, fp[::-1]) and np.array_equal(fp, fp.T)  # symmetric
+        assert fp[d // 2].all() and fp[:, d // 2].all()  # spans d cells both ways
+        assert abs(fp.sum() - math.pi * d * d / 4) < 1.2 * d  # area close to the circle's
+    with pytest.raises(DesignValueError, match="positive integer"):
+        disc(0)
+
+
+def _brute_local_size(phase: np.ndarray, outside: bool, largest: int) -> np.ndarray:
+    ny, nx = phase.shape
+
+    def at(r, c):
+        return phase[r, c] if 0 <= r < ny and 0 <= c < nx else outside
+
+    size = np.zeros(phase.shape, np.int32)
+    alive = phase.copy()
+    for d in range(1, largest + 1):
+        offsets = np.argwhere(disc(d))
+        cover = np.zeros_like(phase)
+        for r0 in range(-d + 1, ny):
+            for c0 in range(-d + 1, nx):
+                if all(at(r0 + a, c0 + b) for a, b in offsets):
+                    for a, b in offsets:
+                        if 0 <= r0 + a < ny and 0 <= c0 + b < nx:
+                            cover[r0 + a, c0 + b] = True
+        alive &= cover
+        if not alive.any():
+            break
+        size[alive] = d
+    return size
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(3, 11), st.integers(3, 11))),
+       st.integers(1, 4))
+def test_local_size_agrees_with_brute_force(pattern, rule):
+    for phase, outside in ((pattern, False), (~pattern, True)):
+        fast = local_size(phase, outside=outside, largest=rule + 1)
+        slow = _brute_local_size(phase, outside, rule + 1)
+        np.testing.assert_array_equal(fast, slow)
+    report = check(pattern, rule)
+    solid_ok = not _brute_below(pattern, False, rule).any()
+    void_ok = not _brute_below(~pattern, True, rule).any()
+    assert report.passed == (solid_ok and void_ok)
+
+
+def _brute_below(phase, outside, rule):
+    """Violating cells by the module's rule, with explicit loops."""
+    size = _brute_local_size(phase, outside, rule)
+    ny, nx = phase.shape
+
+    def at(r, c):
+        return phase[r, c] if 0 <= r < ny and 0 <= c < nx else outside
+
+    out = np.zeros_like(phase)
+    for r in range(ny):
+        for c in range(nx):
+            if not phase[r, c] or size[r, c] >= rule:
+                continue
+            outline = not all(at(r + a, c + b) for a, b in ((0, 1), (1, 0), (0, -1), (-1, 0)))
+            near = any(0 <= r + a < ny and 0 <= c + b < nx and phase[r + a, c + b]
+                       and size[r + a, c + b] >= rule
+                       for a in (-1, 0, 1) for b in (-1, 0, 1))
+            out[r, c] = not (outline and near)
+    return out
+
+
+def test_seeded_violations_are_found_where_they_are():
+    design = np.zeros((40, 50), bool)
+    design[5:35, 5:20] = True           # a wide block
+    design[10:30, 12] = False           # a 1-cell slit in it: a void violation
+    design[20, 25:45] = True            # a 1-cell line: a solid violation
+    design[5:35, 30:48] = design[5:35, 30:48] | np.pad(np.ones((26, 14), bool), 2)
+    design[15:17, 38:40] = False        # a 2×2 hole inside the second block
+    report = check(design, 4)
+    assert not report.passed
+    kinds = {(v.kind, v.size_cells) for v in report.violations}
+    assert ("void", 1) in kinds and ("void", 2) in kinds
+    line = [v for v in report.violations if v.kind == "solid"]
+    assert line and all(v.size_cells == 1 for v in line)
+    assert any(v.bbox[0] == v.bbox[2] == 20 and v.bbox[1] == 25 for v in line)
+    hole = next(v for v in report.violations if v.kind == "void" and v.size_cells == 2)
+    assert hole.bbox == [15, 38, 16, 39] and hole.cells == 4
+    slit = next(v for v in report.violations if v.kind == "void" and v.size_cells == 1)
+    assert slit.bbox == [10, 12, 29, 12]
+    assert report.min_solid_cells == 1 and report.min_void_cells == 1
+    assert report.enclosed_voids == 2  # the slit and the hole; the slit touches no edge
+    text = json.dumps(report.to_dict())
+    assert '"pass": false' in text
+
+
+def test_clean_design_passes_and_reports_sizes():
+    design = np.zeros((60, 60), bool)
+    design[10:50, 10:16] = True   # 6 wide
+    design[10:50, 24:40] = True   # 16 wide, 8-cell gap from the first
+    report = check(design, 5, pitch=0.4e-3)
+    assert report.passed and report.violations == []
+    assert report.min_solid_cells == 6 and report.min_void_cells == 8
+    assert report.islands == 2 and report.enclosed_voids == 0
+    out = report.to_dict()
+    assert out["min_solid_m"] == pytest.approx(6 * 0.4e-3)
+    assert check(np.zeros((10, 10), bool), 3).min_solid_cells == math.inf
+
+
+def test_material_outside_the_region_is_a_violation():
+    design = np.zeros((20, 20), bool)
+    design[2:10, 2:10] = True
+    region = np.zeros_like(design)
+    region[4:16, 4:16] = True
+    report = check(design, 2, region=region)
+    outside = [v for v in report.violations if v.kind == "outside_region"]
+    assert outside and outside[0].cells == 64 - 36
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(DesignValueError, match="binary"):
+        check(np.full((5, 5), 0.5), 2)
+    with pytest.raises(DesignValueError, match="min_feature_cells"):
+        check(np.zeros((5, 5), bool), 0)
+
+
+def test_covered_is_the_opening():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    phase = ndimage.binary_opening(rng.random((50, 50)) > 0.4, disc(3))
+    for d in (3, 5):  # odd sizes: scipy's opening with a centred footprint is the reference
+        ref = ndimage.binary_opening(np.pad(phase, d), structure=disc(d))[d:-d, d:-d]
+        np.testing.assert_array_equal(covered(phase, disc(d), outside=False), ref)
