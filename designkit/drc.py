@@ -77,8 +77,9 @@ def covered(phase: np.ndarray, footprint: np.ndarray, *, outside: bool) -> np.nd
 
 
 def local_size(phase: np.ndarray, *, outside: bool, largest: int) -> np.ndarray:
-    """Per cell of ``phase``: the largest ``d ≤ largest`` such that it is covered at every size
-    ``1..d`` (0 outside the phase).
+    """Per cell of ``phase``, the largest ``d ≤ largest`` covering it at every size ``1..d``.
+
+    Cells outside the phase get 0.
 
     "Every size" matters: small discs are not nested (the 12-cell disc of size 4 holds no 3×3
     square), so a cell can be covered at size 4 but not at 3; its size is then 2.
@@ -95,8 +96,10 @@ def local_size(phase: np.ndarray, *, outside: bool, largest: int) -> np.ndarray:
 
 
 def below(phase: np.ndarray, size: np.ndarray, rule: int, *, outside: bool) -> np.ndarray:
-    """Cells of ``phase`` that violate a minimum size ``rule`` (outline cells of compliant
-    features excepted, see the module docstring)."""
+    """Cells of ``phase`` that violate a minimum size ``rule``.
+
+    Outline cells of compliant features are excepted (see the module docstring).
+    """
     phase = np.asarray(phase, bool)
     small = phase & (size < rule)
     if not small.any():
@@ -110,8 +113,10 @@ def below(phase: np.ndarray, size: np.ndarray, rule: int, *, outside: bool) -> n
 
 def measured_minimum(phase: np.ndarray, size: np.ndarray, largest: int, *,
                      outside: bool) -> float:
-    """Largest ``d < largest`` with no violation of the rule ``d``; ``inf`` when the phase is
-    empty or every rule up to ``largest`` passes."""
+    """Largest ``d < largest`` with no violation of the rule ``d``.
+
+    ``inf`` when the phase is empty or every rule up to ``largest`` passes.
+    """
     phase = np.asarray(phase, bool)
     if not phase.any():
         return math.inf
@@ -192,7 +197,7 @@ class DrcReport:
 
 
 def _groups(mask: np.ndarray, kind: str, size: np.ndarray) -> list[Violation]:
-    labels, count = ndimage.label(mask)
+    labels, _ = ndimage.label(mask)
     out = []
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
         cells = labels[box] == k

@@ -1,23 +1,27 @@
 """From a latent design to a material map: a chain of small, pure, differentiable steps.
 
-``latent θ (design region) → [blur] → tanh projection (β, η) → density ρ ∈ [0, 1] → material``
+``latent θ (design region) → [box blur] → [conic/Gaussian filter] → projection (β, η)
+→ density ρ ∈ [0, 1] → material``
 
-Each step is a plain function of tensors (so the fabrication filters of a later stage slot in
-between), and the last step — density to material — is a replaceable mapping: a linear speed
-interpolation for the scalar wave model today, a density/bulk-modulus pair for the acoustic model
-later.
+Each step is a plain function of tensors (:mod:`.filters`, :mod:`.projection`), and the last
+step — density to material — is a replaceable mapping: a linear speed interpolation for the
+scalar wave model today, a density/bulk-modulus pair for the acoustic model later. The robust
+formulation evaluates the same chain at several thresholds η (eroded, nominal, dilated).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
 from .errors import DesignValueError
+from .filters import DensityFilter
+from .projection import smoothed_projection, tanh_projection
+
+__all__ = ["LinearSpeed", "Parametrization", "box_blur", "embed", "tanh_projection"]
 
 
 def embed(latent: Tensor, region: Tensor, background: float | Tensor = 0.0) -> Tensor:
@@ -58,29 +62,6 @@ def box_blur(x: Tensor, radius: int) -> Tensor:
     return torch.nn.functional.conv2d(padded, kernel).reshape(x.shape)
 
 
-def tanh_projection(x: Tensor, beta: float, eta: float = 0.5) -> Tensor:
-    """Smoothed Heaviside ``(tanh(βη) + tanh(β(x−η))) / (tanh(βη) + tanh(β(1−η)))``.
-
-    Maps [0, 1] onto [0, 1] monotonically; ``beta = inf`` gives the step ``x > η`` (with the
-    value 0.5 at ``x = η``). Wang, Lazarov & Sigmund, Struct. Multidisc. Optim. 43, 767 (2011).
-
-    Args:
-        x: densities, any shape.
-        beta: steepness (≥ 0; ``math.inf`` for a clean step).
-        eta: threshold in (0, 1).
-    """
-    if not 0 < eta < 1:
-        raise DesignValueError(f"eta must lie in (0, 1), got {eta!r}")
-    if beta < 0 or math.isnan(beta):
-        raise DesignValueError(f"beta must be ≥ 0, got {beta!r}")
-    if beta == 0:
-        return x
-    if math.isinf(beta):
-        return torch.where(x > eta, 1.0, torch.where(x < eta, 0.0, 0.5)).to(x.dtype)
-    a = math.tanh(beta * eta)
-    return (a + torch.tanh(beta * (x - eta))) / (a + math.tanh(beta * (1 - eta)))
-
-
 @dataclass(frozen=True)
 class LinearSpeed:
     """Density → wave speed: ``c = c0 + (c1 − c0)·ρ`` (c0 where ρ = 0, c1 where ρ = 1)."""
@@ -105,8 +86,10 @@ class Parametrization:
         region: ``(ny, nx)`` bool mask of the design region.
         blur_radius: box-blur radius in cells (0 = none).
         beta: projection steepness; ``0`` disables the projection, ``inf`` binarizes.
-        eta: projection threshold.
+        eta: projection threshold (of the nominal design).
         material: density → material mapping.
+        filter: density filter applied inside the region (radius 0 = none).
+        projection: ``"tanh"`` or ``"smoothed"`` (subpixel-smoothed; finite gradients at any β).
     """
 
     region: Tensor
@@ -114,18 +97,48 @@ class Parametrization:
     beta: float = 100.0
     eta: float = 0.5
     material: LinearSpeed = LinearSpeed()
+    filter: DensityFilter = field(default_factory=DensityFilter)
+    projection: str = "tanh"
 
-    def density(self, latent: Tensor, *, beta: float | None = None) -> Tensor:
-        """Density ρ ∈ [0, 1] on the whole grid (0 outside the region)."""
+    def __post_init__(self) -> None:
+        if self.projection not in ("tanh", "smoothed"):
+            raise DesignValueError(
+                f"projection must be 'tanh' or 'smoothed', got {self.projection!r}")
+
+    def filtered(self, latent: Tensor) -> Tensor:
+        """The filtered density ρ̃ on the whole grid (0 outside the region), before projection."""
         region = self.region.to(latent.device)
         rho = embed(latent.clamp(0.0, 1.0), region, 0.0)
         rho = box_blur(rho, self.blur_radius)
-        rho = tanh_projection(rho, self.beta if beta is None else beta, self.eta)
+        rho = self.filter(rho, region)
         return embed(rho, region, 0.0)
 
-    def speed(self, latent: Tensor, *, beta: float | None = None) -> Tensor:
+    def project(self, filtered: Tensor, *, beta: float | None = None,
+                eta: float | None = None) -> Tensor:
+        """Projected density from a filtered one (0 outside the region)."""
+        b = self.beta if beta is None else beta
+        e = self.eta if eta is None else eta
+        if self.projection == "smoothed":
+            rho = smoothed_projection(filtered, b, e)
+        else:
+            rho = tanh_projection(filtered, b, e)
+        return embed(rho, self.region.to(filtered.device), 0.0)
+
+    def density(self, latent: Tensor, *, beta: float | None = None,
+                eta: float | None = None) -> Tensor:
+        """Density ρ ∈ [0, 1] on the whole grid (0 outside the region)."""
+        return self.project(self.filtered(latent), beta=beta, eta=eta)
+
+    def binary(self, latent: Tensor, *, eta: float | None = None) -> Tensor:
+        """The final binary design: filtered density above η, inside the region (bool)."""
+        e = self.eta if eta is None else eta
+        with torch.no_grad():
+            return (self.filtered(latent) > e) & self.region.to(latent.device)
+
+    def speed(self, latent: Tensor, *, beta: float | None = None,
+              eta: float | None = None) -> Tensor:
         """Wave speed on the whole grid."""
-        return self.material(self.density(latent, beta=beta))
+        return self.material(self.density(latent, beta=beta, eta=eta))
 
     def describe(self) -> dict:
         """JSON-able identity: region digest, blur, projection and material."""
@@ -136,6 +149,7 @@ class Parametrization:
             "region_sha256": hashlib.sha256(region.tobytes() + str(region.shape).encode())
             .hexdigest(),
             "blur_radius": self.blur_radius, "beta": self.beta, "eta": self.eta,
+            "filter": dataclasses.asdict(self.filter), "projection": self.projection,
             "material": {"type": type(self.material).__name__,
                          **dataclasses.asdict(self.material)},
         }

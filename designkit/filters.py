@@ -1,0 +1,134 @@
+"""Density filters: conic (hat) and Gaussian, differentiable, unbiased at region and grid edges.
+
+A filter averages the density over a neighbourhood; with the projection that follows it, it sets
+the smallest feature a design can have. Each filter is normalized by the weight of the cells it
+actually sees (``conv(x·m) / conv(m)`` for the region mask ``m``), so a uniform density stays
+uniform up to the design-region boundary and the grid edge, and cells outside the region never
+leak into it. Convolutions go through the FFT when the kernel is large (exact up to rounding:
+the kernel is applied to a zero-padded copy, never wrapped around).
+
+Radii are in cells; :func:`radius_for_length_scale` turns a minimum length scale into the conic
+radius of the robust formulation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from .errors import DesignValueError
+
+#: Kernel side above which convolutions use the FFT (on 2 CPU cores at 400×400, forward and
+#: backward: 5×5 direct 77 ms vs FFT 59 ms; radius 10 by FFT 25 ms).
+FFT_ABOVE = 3
+
+
+def conic_kernel(radius: float, *, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Hat kernel ``max(0, 1 − r/R)`` on integer offsets, normalized to sum 1 (``radius`` > 0)."""
+    _check_radius(radius, "radius")
+    half = math.ceil(radius)
+    offsets = torch.arange(-half, half + 1, dtype=torch.float64)
+    r = torch.sqrt(offsets[:, None] ** 2 + offsets[None, :] ** 2)
+    kernel = torch.clamp(1.0 - r / radius, min=0.0)
+    return (kernel / kernel.sum()).to(dtype)
+
+
+def gaussian_kernel(sigma: float, *, dtype: torch.dtype = torch.float32) -> Tensor:
+    """Gaussian ``exp(−r²/2σ²)`` truncated at 3σ, normalized to sum 1 (``sigma`` > 0)."""
+    _check_radius(sigma, "sigma")
+    half = max(1, math.ceil(3 * sigma))
+    offsets = torch.arange(-half, half + 1, dtype=torch.float64)
+    g = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = g[:, None] * g[None, :]
+    return (kernel / kernel.sum()).to(dtype)
+
+
+def _check_radius(value: float, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            value > 0 and math.isfinite(value)):
+        raise DesignValueError(f"filter {name} must be a positive number of cells, got {value!r}")
+
+
+def convolve(x: Tensor, kernel: Tensor) -> Tensor:
+    """``x`` ``(..., ny, nx)`` convolved with a centred odd ``kernel``, zero outside the grid."""
+    ky, kx = kernel.shape
+    if ky % 2 == 0 or kx % 2 == 0:
+        raise DesignValueError(f"kernel sides must be odd, got {tuple(kernel.shape)}")
+    shape = x.shape
+    batch = x.reshape(-1, 1, *shape[-2:])
+    kernel = kernel.to(dtype=x.dtype, device=x.device)
+    if max(ky, kx) <= FFT_ABOVE:
+        out = torch.nn.functional.conv2d(batch, kernel.flip(0, 1)[None, None],
+                                         padding=(ky // 2, kx // 2))
+        return out.reshape(shape)
+    ny, nx = shape[-2:]
+    fy, fx = ny + ky - 1, nx + kx - 1
+    spectrum = torch.fft.rfft2(batch, s=(fy, fx)) * torch.fft.rfft2(kernel, s=(fy, fx))
+    full = torch.fft.irfft2(spectrum, s=(fy, fx))
+    return full[..., ky // 2:ky // 2 + ny, kx // 2:kx // 2 + nx].reshape(shape)
+
+
+def masked_filter(x: Tensor, kernel: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Weighted average of ``x`` over ``kernel`` using only cells in ``mask`` (all when None).
+
+    Cells outside ``mask`` keep their value; inside, the average is renormalized by the kernel
+    weight that falls inside the mask and the grid, so no edge biases the result.
+    """
+    if mask is None:
+        mask = torch.ones(x.shape[-2:], dtype=torch.bool, device=x.device)
+    m = mask.to(device=x.device, dtype=x.dtype)
+    weight = convolve(m, kernel).clamp_min(torch.finfo(x.dtype).tiny)
+    out = convolve(x * m, kernel) / weight
+    return torch.where(mask.to(x.device), out, x)
+
+
+@dataclass(frozen=True)
+class DensityFilter:
+    """A conic or Gaussian filter of a given radius (cells), restricted to a region.
+
+    For ``kind="gaussian"`` the radius is σ. ``radius = 0`` is the identity.
+    """
+
+    kind: Literal["conic", "gaussian"] = "conic"
+    radius: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("conic", "gaussian"):
+            raise DesignValueError(f"filter kind must be 'conic' or 'gaussian', got {self.kind!r}")
+        if self.radius != 0:
+            _check_radius(self.radius, "radius")
+
+    def kernel(self, dtype: torch.dtype = torch.float32) -> Tensor:
+        """The normalized kernel."""
+        if self.kind == "conic":
+            return conic_kernel(self.radius, dtype=dtype)
+        return gaussian_kernel(self.radius, dtype=dtype)
+
+    def __call__(self, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Filter ``x`` inside ``mask``."""
+        if self.radius == 0:
+            return x
+        return masked_filter(x, self.kernel(x.dtype), mask)
+
+
+def radius_for_length_scale(length: float, eta_e: float = 0.75) -> float:
+    """Conic filter radius for a minimum length scale ``length`` (same units) of the design.
+
+    The length scale holds for the blueprint (η = 0.5) design of the robust formulation with
+    erosion threshold ``eta_e`` and dilation threshold ``1 − eta_e``.
+
+    ``R = L / (2√(η_e − 0.5))`` for 0.5 < η_e < 0.75, ``R = L / (2 − 2√(1 − η_e))`` for
+    0.75 ≤ η_e < 1 (Qian & Sigmund, CMAME 253, 237 (2013); the same relation in Hammond et al.,
+    Opt. Express 29, 23916 (2021)). For η_e = 0.75, R = L.
+    """
+    if not (length > 0 and math.isfinite(length)):
+        raise DesignValueError(f"length scale must be positive, got {length!r}")
+    if not 0.5 < eta_e < 1:
+        raise DesignValueError(f"eta_e must lie in (0.5, 1), got {eta_e!r}")
+    if eta_e < 0.75:
+        return length / (2 * math.sqrt(eta_e - 0.5))
+    return length / (2 - 2 * math.sqrt(1 - eta_e))
