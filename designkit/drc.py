@@ -152,9 +152,10 @@ class DrcReport:
     """Result of :func:`check`; ``to_dict`` gives the ``drc.json`` contract.
 
     Attributes:
-        min_feature_cells: the rule (minimum solid and void size, cells).
+        min_feature_cells: the larger of the two rules (cells).
+        rule_solid_cells, rule_void_cells: required minimum solid and void sizes (cells).
         min_solid_cells, min_void_cells: measured (``inf`` when unbounded or no such phase;
-            capped: a measurement above ``2·min_feature_cells + 1`` reads as ``inf``).
+            capped: a measurement of ``2·min_feature_cells + 1`` or more reads as ``inf``).
         violations: every group of cells that breaks the rule.
         islands: separate solid pieces (4-connected).
         enclosed_voids: void pieces enclosed by solid (not connected to the grid edge).
@@ -164,6 +165,8 @@ class DrcReport:
     """
 
     min_feature_cells: int
+    rule_solid_cells: int
+    rule_void_cells: int
     min_solid_cells: float
     min_void_cells: float
     violations: list[Violation] = field(default_factory=list)
@@ -181,6 +184,8 @@ class DrcReport:
         out: dict[str, Any] = {
             "pass": self.passed,
             "min_feature_cells": self.min_feature_cells,
+            "rule_solid_cells": self.rule_solid_cells,
+            "rule_void_cells": self.rule_void_cells,
             "min_solid_cells": finite(self.min_solid_cells),
             "min_void_cells": finite(self.min_void_cells),
             "violations": [asdict(v) for v in self.violations],
@@ -190,7 +195,7 @@ class DrcReport:
         }
         if self.pitch is not None:
             out["pitch_m"] = self.pitch
-            for key in ("min_feature", "min_solid", "min_void"):
+            for key in ("min_feature", "rule_solid", "rule_void", "min_solid", "min_void"):
                 cells = getattr(self, f"{key}_cells")
                 out[f"{key}_m"] = None if math.isinf(cells) else cells * self.pitch
         return out
@@ -210,13 +215,15 @@ def _groups(mask: np.ndarray, kind: str, size: np.ndarray) -> list[Violation]:
     return out
 
 
-def check(binary: np.ndarray, min_feature_cells: int, *, region: np.ndarray | None = None,
-          pitch: float | None = None) -> DrcReport:
+def check(binary: np.ndarray, min_feature_cells: int, *, min_void_cells: int | None = None,
+          region: np.ndarray | None = None, pitch: float | None = None) -> DrcReport:
     """Check a binary design against a minimum solid and void feature size.
 
     Args:
         binary: bool ``(ny, nx)``, True = solid (material), on the whole grid.
-        min_feature_cells: required minimum solid and void size (disc diameter, cells).
+        min_feature_cells: required minimum solid size (disc diameter, cells); also the void
+            size unless ``min_void_cells`` is given.
+        min_void_cells: required minimum void size, when it differs.
         region: bool ``(ny, nx)`` design region; material outside it is a violation. None: the
             whole grid.
         pitch: physical size of one cell (metres), to report physical figures.
@@ -231,28 +238,29 @@ def check(binary: np.ndarray, min_feature_cells: int, *, region: np.ndarray | No
         if not np.isin(solid, (0, 1)).all():
             raise DesignValueError("the design must be binary (0/1 or bool); threshold it first")
         solid = solid.astype(bool)
-    if isinstance(min_feature_cells, bool) or int(min_feature_cells) != min_feature_cells \
-            or min_feature_cells < 1:
-        raise DesignValueError(
-            f"min_feature_cells must be a positive integer, got {min_feature_cells!r}")
+    for name, value in (("min_feature_cells", min_feature_cells),
+                        ("min_void_cells", min_void_cells)):
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise DesignValueError(f"{name} must be a positive integer, got {value!r}")
     rule = int(min_feature_cells)
+    void_rule = rule if min_void_cells is None else int(min_void_cells)
     if region is None:
         region = np.ones(solid.shape, bool)
     region = np.asarray(region, bool)
     if region.shape != solid.shape:
         raise DesignValueError(f"region has shape {region.shape}, the design {solid.shape}")
-    cap = 2 * rule + 1
+    cap = 2 * max(rule, void_rule) + 1
     void = ~solid
     solid_size = local_size(solid, outside=False, largest=cap)
     void_size = local_size(void, outside=True, largest=cap)
     violations = (_groups(below(solid, solid_size, rule, outside=False), "solid", solid_size)
-                  + _groups(below(void, void_size, rule, outside=True), "void", void_size)
+                  + _groups(below(void, void_size, void_rule, outside=True), "void", void_size)
                   + _groups(solid & ~region, "outside_region", solid_size))
     islands = ndimage.label(solid)[1]
     void_labels, _ = ndimage.label(np.pad(void, 1, constant_values=True))
     enclosed = len(set(np.unique(void_labels)) - {0, void_labels[0, 0]})
     return DrcReport(
-        min_feature_cells=rule,
+        min_feature_cells=max(rule, void_rule), rule_solid_cells=rule, rule_void_cells=void_rule,
         min_solid_cells=measured_minimum(solid, solid_size, cap, outside=False),
         min_void_cells=measured_minimum(void, void_size, cap, outside=True),
         violations=violations, islands=int(islands), enclosed_voids=int(enclosed),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -25,11 +26,14 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from . import drc
 from .errors import DesignValueError
+from .fabrication import Fabrication
 from .parametrization import Parametrization
-from .problems.base import Fold, Problem
+from .problems.base import Batch, Fold, Problem
 from .problems.vowel_data import VowelSet
 from .problems.vowels import VowelGeometry, VowelProblem
+from .projection import gray_level
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,11 @@ class TrainingSettings:
     iterations per epoch (the latent stays in [0, 1] exactly; ``learning_rate`` is unused). Its
     curvature memory restarts every epoch, which is what makes its epochs exactly resumable;
     deterministic full-batch objectives (the lens) suit it best.
+
+    β continuation beyond the steps of ``beta_schedule``: ``beta_growth`` multiplies β once every
+    ``beta_every`` epochs (exponential), or — with ``gray_target`` set — once after every epoch
+    whose design is still grayer than the target (until a gray-level target); ``beta_max`` caps
+    it. Both depend only on the epoch and the recorded history, so a resume follows them exactly.
     """
 
     epochs: int = 30
@@ -63,6 +72,10 @@ class TrainingSettings:
     beta_schedule: tuple[tuple[int, float], ...] = ()
     optimizer: Literal["adam", "lbfgs"] = "adam"
     lbfgs_iterations: int = 10
+    beta_growth: float = 1.0
+    beta_every: int = 1
+    beta_max: float = math.inf
+    gray_target: float | None = None
 
     def learning_rate_at(self, epoch: int) -> float:
         """Learning rate used during ``epoch`` (0-based)."""
@@ -76,8 +89,21 @@ class TrainingSettings:
                 beta = value
         return beta
 
+    def beta_for(self, epoch: int, base: float, grays: list[float] | None = None) -> float:
+        """β of ``epoch`` from the material's ``base`` β and this fold's earlier gray levels."""
+        stepped = self.beta_at(epoch)
+        beta = base if stepped is None else stepped
+        if self.beta_growth != 1.0:
+            if self.gray_target is not None:
+                grown = sum(g > self.gray_target for g in (grays or [])[:epoch])
+            else:
+                grown = epoch // self.beta_every
+            beta = beta * self.beta_growth**grown
+        return min(beta, self.beta_max)
+
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "window", "folds", "lbfgs_iterations"):
+        for name in ("epochs", "batch_size", "window", "folds", "lbfgs_iterations",
+                     "beta_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
                 raise DesignValueError(f"training.{name} must be a positive integer, got {value!r}")
@@ -95,6 +121,13 @@ class TrainingSettings:
             raise DesignValueError(
                 f"training.optimizer must be 'adam' or 'lbfgs', got {self.optimizer!r}"
             )
+        if not self.beta_growth >= 1:
+            raise DesignValueError(f"training.beta_growth must be ≥ 1, got {self.beta_growth!r}")
+        if not self.beta_max > 0:
+            raise DesignValueError(f"training.beta_max must be positive, got {self.beta_max!r}")
+        if self.gray_target is not None and not 0 < self.gray_target < 1:
+            raise DesignValueError(
+                f"training.gray_target must lie in (0, 1), got {self.gray_target!r}")
         firsts = [first for first, _ in self.beta_schedule]
         if (any(int(f) != f or f < 0 for f in firsts) or firsts != sorted(set(firsts))
                 or any(not beta >= 0 for _, beta in self.beta_schedule)):
@@ -249,29 +282,57 @@ def _plain(value: Any) -> Any:
 
 
 def fingerprint(problem: Problem, parametrization: Parametrization,
-                settings: TrainingSettings) -> dict[str, Any]:
+                settings: TrainingSettings, fabrication: Fabrication | None = None
+                ) -> dict[str, Any]:
     """What a checkpoint must have been written under to be resumed."""
     return _plain({"problem": problem.fingerprint(), "parametrization": parametrization.describe(),
-                   "settings": asdict(settings)})
+                   "settings": asdict(settings),
+                   "fabrication": (fabrication or Fabrication()).describe()})
 
 
 def _gray_level(parametrization: Parametrization, latent: torch.Tensor,
                 beta: float | None) -> float:
     """Mean of 4ρ(1−ρ) over the design region: 0 for a binary design, 1 for all-gray."""
     with torch.no_grad():
-        rho = parametrization.density(latent, beta=beta)[parametrization.region.to(latent.device)]
-    return float((4 * rho * (1 - rho)).mean()) if rho.numel() else 0.0
+        rho = parametrization.density(latent, beta=beta)
+    return gray_level(rho, parametrization.region)
 
 
-def _adam_epoch(problem: Problem, parametrization: Parametrization, latent: torch.Tensor,
-                optimizer: torch.optim.Optimizer, fold: Fold, rng: np.random.Generator,
-                settings: TrainingSettings, beta: float | None, index: tuple[int, int]
-                ) -> Iterator[BatchEnd]:
-    batches = list(problem.batches(fold, rng, settings))
+@dataclass
+class _Objective:
+    """The scalar a step minimizes.
+
+    The problem's loss on the nominal design (or the robust combination of the eroded, nominal
+    and dilated designs), plus the fabrication penalty.
+    """
+
+    problem: Problem
+    parametrization: Parametrization
+    fabrication: Fabrication
+
+    def __call__(self, latent: torch.Tensor, batch: Batch, beta: float | None,
+                 epoch: int) -> torch.Tensor:
+        par = self.parametrization
+        filtered = par.filtered(latent)
+        losses, nominal = [], None
+        for eta in self.fabrication.thresholds(par.eta):
+            rho = par.project(filtered, beta=beta, eta=eta)
+            if eta == par.eta:
+                nominal = rho
+            out = self.problem.setup.simulate(par.material(rho), batch.inputs)
+            losses.append(self.problem.loss(out.probes, batch.targets))
+        loss = self.fabrication.combine(losses)
+        assert nominal is not None
+        return loss + self.fabrication.penalty(filtered, nominal, par.region, epoch)
+
+
+def _adam_epoch(objective: _Objective, latent: torch.Tensor, optimizer: torch.optim.Optimizer,
+                fold: Fold, rng: np.random.Generator, settings: TrainingSettings,
+                beta: float | None, index: tuple[int, int]) -> Iterator[BatchEnd]:
+    batches = list(objective.problem.batches(fold, rng, settings))
     for b, batch in enumerate(batches):
         optimizer.zero_grad()
-        out = problem.setup.simulate(parametrization.speed(latent, beta=beta), batch.inputs)
-        loss = problem.loss(out.probes, batch.targets)
+        loss = objective(latent, batch, beta, index[1])
         loss.backward()
         optimizer.step()
         with torch.no_grad():
@@ -279,39 +340,34 @@ def _adam_epoch(problem: Problem, parametrization: Parametrization, latent: torc
         yield BatchEnd(*index, b, len(batches), loss.item())
 
 
-def _lbfgs_epoch(problem: Problem, parametrization: Parametrization, latent: torch.Tensor,
-                 fold: Fold, settings: TrainingSettings, beta: float | None,
+def _lbfgs_epoch(objective: _Objective, latent: torch.Tensor, fold: Fold,
+                 settings: TrainingSettings, beta: float | None,
                  index: tuple[int, int]) -> list[BatchEnd]:
     """Run L-BFGS-B on the whole training set; updates ``latent`` in place."""
     import scipy.optimize
 
-    region = parametrization.region.to(latent.device)
-    batches = list(problem.batches(fold, None, settings))
+    region = objective.parametrization.region.to(latent.device)
+    batches = list(objective.problem.batches(fold, None, settings))
     total = sum(b.size for b in batches)
     losses: list[float] = []
 
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+    def evaluate(x: np.ndarray) -> tuple[float, np.ndarray]:
         values = torch.as_tensor(x, dtype=latent.dtype, device=latent.device)
         values.requires_grad_(True)
-        full = latent.detach().clone()
-        full[region] = values
-        speed = parametrization.speed(full, beta=beta)
-        # Accumulate d(loss)/d(speed) batch by batch, then one backward through the chain.
-        leaf = speed.detach().requires_grad_(True)
         value = 0.0
-        for batch in batches:
-            out = problem.setup.simulate(leaf, batch.inputs)
-            part = problem.loss(out.probes, batch.targets) * (batch.size / total)
+        for batch in batches:  # gradients accumulate in values.grad, batch by batch
+            full = latent.detach().clone()
+            full[region] = values
+            part = objective(full, batch, beta, index[1]) * (batch.size / total)
             part.backward()
             value += part.item()
-        speed.backward(leaf.grad)
         losses.append(value)
         assert values.grad is not None
         return value, values.grad.detach().cpu().double().numpy()
 
     x0 = latent.detach()[region].cpu().double().numpy()
     result = scipy.optimize.minimize(
-        objective, x0, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(0.0, 1.0),
+        evaluate, x0, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(0.0, 1.0),
         # Only the iteration budget ends an epoch: the losses here are small numbers whose
         # scale depends on the problem, so relative/gradient tolerances would stop at random.
         options={"maxiter": settings.lbfgs_iterations, "maxfun": 3 * settings.lbfgs_iterations,
@@ -323,6 +379,23 @@ def _lbfgs_epoch(problem: Problem, parametrization: Parametrization, latent: tor
     return [BatchEnd(*index, b, len(losses), v) for b, v in enumerate(losses)]
 
 
+def _final_design(problem: Problem, parametrization: Parametrization,
+                  fabrication: Fabrication, latent: torch.Tensor, fold: Fold) -> dict[str, Any]:
+    """Binarize the nominal design, re-evaluate it exactly, and check its design rules."""
+    binary = parametrization.binary(latent)
+    speed = parametrization.material(binary.to(latent.dtype))
+    metrics = problem.evaluate(speed, fold)
+    out: dict[str, Any] = {f"binary_{k}": v for k, v in metrics.items()}
+    if fabrication.min_feature_cells > 0:
+        report = drc.check(binary.cpu().numpy(), max(fabrication.min_solid_cells, 1),
+                           min_void_cells=max(fabrication.min_void_cells, 1),
+                           region=parametrization.region.cpu().numpy())
+        out.update(drc_pass=report.passed, drc_violations=len(report.violations),
+                   drc_min_solid_cells=report.to_dict()["min_solid_cells"],
+                   drc_min_void_cells=report.to_dict()["min_void_cells"])
+    return out
+
+
 def optimize(
     problem: Problem,
     parametrization: Parametrization,
@@ -331,8 +404,13 @@ def optimize(
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     device: str | torch.device = "cpu",
+    fabrication: Fabrication | None = None,
 ) -> Iterator[Event]:
     """Train one design per fold of ``problem``; yield progress; checkpoint after each epoch.
+
+    After a fold's last epoch its design is binarized (filtered density > η), re-evaluated on
+    the exact binary material (metrics ``binary_*``) and, with fabrication rules, checked
+    (``drc_pass``, ``drc_violations``, ``drc_min_solid_cells``, ``drc_min_void_cells``).
 
     Args:
         problem: what to optimize (setup, batches, loss, metrics).
@@ -341,6 +419,8 @@ def optimize(
         checkpoint_dir: folder for ``checkpoint.json``/``.npz``; None: no checkpoints.
         resume: continue from the checkpoint in ``checkpoint_dir`` (none there: start fresh).
         device: where the simulation runs (``"cpu"`` or ``"cuda"``).
+        fabrication: minimum feature rules, robust formulation, length-scale penalty (None:
+            none of them).
 
     Yields:
         :class:`RunStart`, then :class:`BatchEnd`, :class:`EpochEnd` and :class:`FoldEnd`
@@ -354,8 +434,10 @@ def optimize(
         raise DesignValueError("the parametrization's design region is not the problem's; "
                                "build it from problem.setup.region")
     started = time.perf_counter()
+    fab = fabrication or Fabrication()
+    objective = _Objective(problem, parametrization, fab)
     folds = problem.folds(settings.folds, settings.seed)
-    identity = fingerprint(problem, parametrization, settings)
+    identity = fingerprint(problem, parametrization, settings, fab)
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -363,6 +445,7 @@ def optimize(
         raise DesignValueError("resume needs a checkpoint folder")
 
     history: list[dict] = []
+    finals: dict[str, dict] = {}  # "fold{k}": binarized design's metrics and DRC
     finished: dict[str, np.ndarray] = {}  # "fold{k}": trained latent of each finished fold
     start_fold, start_epoch = 0, 0
     earlier_seconds = 0.0
@@ -374,6 +457,7 @@ def optimize(
             state, restored = loaded
             _check_identity(state.get("identity", {}), identity)
             history = state["history"]
+            finals = state.get("finals", {})
             earlier_seconds = float(state.get("elapsed_s", 0.0))
             finished = {k: v for k, v in restored.items() if k.startswith("fold")}
             start_fold, start_epoch = state["fold"], state["epoch"] + 1
@@ -401,33 +485,35 @@ def optimize(
             first_epoch = start_epoch
         for epoch in range(first_epoch, settings.epochs):
             t0 = time.perf_counter()
-            beta = settings.beta_at(epoch)
+            grays = [h["gray_level"] for h in history if h["fold"] == fold_index]
+            beta = settings.beta_for(epoch, parametrization.beta, grays)
             index = (fold_index, epoch)
             if settings.optimizer == "adam":
                 for group in adam.param_groups:
                     group["lr"] = settings.learning_rate_at(epoch)
                 rng = np.random.default_rng([settings.seed, fold_index, epoch])
                 steps = []
-                for event in _adam_epoch(problem, parametrization, latent, adam, fold, rng,
-                                         settings, beta, index):
+                for event in _adam_epoch(objective, latent, adam, fold, rng, settings, beta,
+                                         index):
                     steps.append(event.loss)
                     yield event
                 loss = float(np.mean(steps))
             else:
-                evaluations = _lbfgs_epoch(problem, parametrization, latent, fold, settings,
-                                           beta, index)
+                evaluations = _lbfgs_epoch(objective, latent, fold, settings, beta, index)
                 yield from evaluations
                 loss = min(e.loss for e in evaluations)
             speed = parametrization.speed(latent.detach(), beta=beta)
             metrics = {**problem.evaluate(speed, fold),
                        "gray_level": _gray_level(parametrization, latent.detach(), beta),
-                       "beta": parametrization.beta if beta is None else beta}
+                       "beta": beta}
             if settings.optimizer == "adam":
                 metrics["learning_rate"] = settings.learning_rate_at(epoch)
             event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0)
             history.append(_plain(event.row()))
             if epoch == settings.epochs - 1:
                 finished[f"fold{fold_index}"] = latent.detach().cpu().numpy().copy()
+                finals[f"fold{fold_index}"] = _plain(_final_design(
+                    problem, parametrization, fab, latent.detach(), fold))
             if folder is not None:
                 arrays = {"latent": latent.detach().cpu().numpy().copy(), **finished}
                 if settings.optimizer == "adam":
@@ -437,17 +523,20 @@ def optimize(
                                   step=np.asarray(float(st["step"])))
                 save_checkpoint(folder, {
                     "fold": fold_index, "epoch": epoch, "identity": identity,
-                    "history": history,
+                    "history": history, "finals": finals,
                     "elapsed_s": earlier_seconds + time.perf_counter() - started,
                 }, arrays)
             yield event
         yield FoldEnd(fold_index, finished[f"fold{fold_index}"],
-                      _fold_metrics(history, fold_index))
-    per_fold = [_fold_metrics(history, k) for k in range(len(folds))]
+                      _fold_metrics(history, finals, fold_index))
+    per_fold = [_fold_metrics(history, finals, k) for k in range(len(folds))]
+    keys = [*problem.summary_keys, *(f"binary_{k}" for k in problem.summary_keys)]
     summary: dict[str, Any] = {
         key: float(np.mean([m[key] for m in per_fold]))
-        for key in problem.summary_keys if all(key in m for m in per_fold)
+        for key in keys if all(key in m for m in per_fold)
     }
+    if all("drc_pass" in m for m in per_fold):
+        summary["drc_pass"] = all(m["drc_pass"] for m in per_fold)
     summary["loss"] = float(np.mean([m["loss"] for m in per_fold]))
     summary["per_fold"] = per_fold
     yield RunEnd(summary, history, [finished[f"fold{k}"] for k in range(len(folds))],
@@ -456,7 +545,8 @@ def optimize(
 
 def _check_identity(saved: dict, current: dict) -> None:
     names = {"settings": "training settings", "problem": "problem (data or geometry)",
-             "parametrization": "material parametrization"}
+             "parametrization": "material parametrization",
+             "fabrication": "fabrication settings"}
     differ = [names[k] for k in names if saved.get(k) != current[k]]
     if differ:
         raise DesignValueError(
@@ -476,7 +566,8 @@ def train_vowels(
     return optimize(VowelProblem(data, geometry), parametrization, settings, **options)
 
 
-def _fold_metrics(history: list[dict], fold: int) -> dict:
-    """The metrics of a fold's last epoch (without its timing)."""
+def _fold_metrics(history: list[dict], finals: dict[str, dict], fold: int) -> dict:
+    """The metrics of a fold's last epoch (without its timing) and of its binarized design."""
     last = [h for h in history if h["fold"] == fold][-1]
-    return {k: v for k, v in last.items() if k not in ("epoch", "seconds")}
+    return {**{k: v for k, v in last.items() if k not in ("epoch", "seconds")},
+            **finals.get(f"fold{fold}", {})}

@@ -151,3 +151,13 @@ def test_covered_is_the_opening():
     for d in (3, 5):  # odd sizes: scipy's opening with a centred footprint is the reference
         ref = ndimage.binary_opening(np.pad(phase, d), structure=disc(d))[d:-d, d:-d]
         np.testing.assert_array_equal(covered(phase, disc(d), outside=False), ref)
+
+
+def test_separate_solid_and_void_rules():
+    design = np.zeros((30, 30), bool)
+    design[5:25, 5:9] = True     # 4 wide
+    design[5:25, 12:25] = True   # 3-cell gap
+    assert check(design, 4, min_void_cells=3).passed
+    report = check(design, 4, min_void_cells=4)
+    assert not report.passed and {v.kind for v in report.violations} == {"void"}
+    assert report.to_dict()["rule_void_cells"] == 4 and report.min_feature_cells == 4

@@ -1,0 +1,217 @@
+"""What the optimizer must respect to make a design manufacturable, and at what physical scale.
+
+A :class:`Fabrication` carries the minimum solid and void sizes (cells), the robust formulation
+(eroded / nominal / dilated designs evaluated together, Wang, Lazarov & Sigmund 2011), and the
+geometric length-scale constraints of Zhou, Lazarov, Wang & Sigmund (CMAME 293, 266, 2015) as a
+penalty switched on late. :func:`build_fabrication` derives it from a process, a pitch (the
+physical size of one cell) and a minimum feature; :func:`scale_report` says what the
+scale-free simulation becomes physically.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+from torch import Tensor
+
+from wavefab.solver import WavefabWarning
+
+from .errors import DesignValueError
+from .filters import radius_for_length_scale
+from .processes import Process, format_length
+
+
+class FabricationWarning(WavefabWarning):
+    """A fabrication setting that will not do what it seems to (e.g. a rule below one cell)."""
+
+
+@dataclass(frozen=True)
+class Fabrication:
+    """Manufacturability settings of a run (lengths in cells).
+
+    Args:
+        min_solid_cells: required minimum solid feature (disc diameter); 0 = no rule.
+        min_void_cells: required minimum void feature; 0 = no rule.
+        filter_radius: conic filter radius of the parametrization (cells).
+        robust: optimize eroded, nominal and dilated designs together.
+        eta_e: erosion threshold; the dilation threshold is ``1 − eta_e``.
+        objective: ``"worst"`` (max of the three losses) or ``"mean"``.
+        constraint_weight: weight of the geometric length-scale penalty (0 = off).
+        constraint_start: first epoch with the penalty on.
+        pitch: physical size of one cell (m), when known.
+        process: the process the rules came from, when any.
+    """
+
+    min_solid_cells: int = 0
+    min_void_cells: int = 0
+    filter_radius: float = 0.0
+    robust: bool = False
+    eta_e: float = 0.75
+    objective: Literal["worst", "mean"] = "worst"
+    constraint_weight: float = 0.0
+    constraint_start: int = 0
+    pitch: float | None = None
+    process: Process | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.5 < self.eta_e < 1:
+            raise DesignValueError(f"fabrication.eta_e must lie in (0.5, 1), got {self.eta_e!r}")
+        if self.objective not in ("worst", "mean"):
+            raise DesignValueError(
+                f"fabrication.objective must be 'worst' or 'mean', got {self.objective!r}")
+        if self.constraint_weight < 0:
+            raise DesignValueError("fabrication.constraint_weight must be ≥ 0")
+
+    @property
+    def min_feature_cells(self) -> int:
+        """The larger of the solid and void rules (cells)."""
+        return max(self.min_solid_cells, self.min_void_cells)
+
+    def thresholds(self, eta: float) -> tuple[float, ...]:
+        """Projection thresholds evaluated per step: eroded, nominal, dilated (or nominal)."""
+        if not self.robust:
+            return (eta,)
+        return (self.eta_e, eta, 1 - self.eta_e)
+
+    def combine(self, losses: list[Tensor]) -> Tensor:
+        """The robust objective from the per-threshold losses."""
+        if len(losses) == 1:
+            return losses[0]
+        stacked = torch.stack(losses)
+        return stacked.max() if self.objective == "worst" else stacked.mean()
+
+    def penalty(self, filtered: Tensor, projected: Tensor, region: Tensor, epoch: int) -> Tensor:
+        """Weighted geometric length-scale penalty (0 before ``constraint_start`` or when off)."""
+        if self.constraint_weight == 0 or epoch < self.constraint_start:
+            return filtered.new_zeros(())
+        solid, void = lengthscale_constraints(filtered, projected, region,
+                                              max(self.filter_radius, 1.0), self.eta_e,
+                                              1 - self.eta_e)
+        return self.constraint_weight * (solid + void)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able identity (for checkpoints and results)."""
+        out: dict[str, Any] = {
+            "min_solid_cells": self.min_solid_cells, "min_void_cells": self.min_void_cells,
+            "filter_radius": self.filter_radius, "robust": self.robust, "eta_e": self.eta_e,
+            "objective": self.objective, "constraint_weight": self.constraint_weight,
+            "constraint_start": self.constraint_start, "pitch_m": self.pitch,
+        }
+        if self.process is not None:
+            out["process"] = self.process.name
+        return out
+
+
+def lengthscale_constraints(filtered: Tensor, projected: Tensor, region: Tensor, radius: float,
+                            eta_e: float, eta_d: float) -> tuple[Tensor, Tensor]:
+    """Zhou et al. (2015) geometric constraints ``(g_s, g_v)``, both ≥ 0, 0 when satisfied.
+
+    ``I = exp(−c|∇ρ̃|²)`` marks the skeleton of each feature (where the filtered density peaks);
+    a solid skeleton cell whose filtered density stays below the erosion threshold η_e (the
+    feature would vanish when eroded) adds ``(ρ̃ − η_e)²``; voids likewise with η_d. ``c = 64R²``
+    (R the filter radius in cells) makes I ≈ 1 on the skeleton and ≈ 0 on the flanks.
+    """
+    from .projection import gradient_norm
+
+    mask = region.to(filtered.device)
+    grad2 = gradient_norm(filtered) ** 2
+    indicator = torch.exp(-64.0 * radius**2 * grad2)
+    solid = projected * indicator * torch.clamp(filtered - eta_e, max=0.0) ** 2
+    void = (1 - projected) * indicator * torch.clamp(eta_d - filtered, max=0.0) ** 2
+    return solid[..., mask].mean(), void[..., mask].mean()
+
+
+def rule_cells(length: float, pitch: float, what: str) -> int:
+    """A physical rule in cells (rounded up; a warning when it is under one cell)."""
+    cells = length / pitch
+    if cells < 1:
+        warnings.warn(
+            f"the {what} of {format_length(length)} is below one cell at a pitch of "
+            f"{format_length(pitch)}: every design meets it, but the grid cannot resolve what the "
+            f"process could make; use a pitch ≤ {format_length(length)} to use the process fully",
+            FabricationWarning, stacklevel=3)
+    return max(1, math.ceil(cells - 1e-9))
+
+
+def build_fabrication(*, process: Process | None = None, pitch: float | None = None,
+                      min_feature: float | None = None, min_feature_cells: int | None = None,
+                      robust: bool = False, eta_e: float = 0.75,
+                      objective: Literal["worst", "mean"] = "worst",
+                      constraint_weight: float = 0.0, constraint_start: int = 0,
+                      filter_radius: float | None = None) -> Fabrication:
+    """Derive the rules in cells and the filter radius from physical settings.
+
+    Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
+    ``pitch``) over the process's ``min_width``/``min_space`` (needs ``pitch``). The conic
+    filter radius defaults to the one that gives the larger rule as length scale under the
+    robust formulation (:func:`~wavefab.designkit.filters.radius_for_length_scale`).
+    """
+    if (min_feature is not None or process is not None) and min_feature_cells is None \
+            and pitch is None:
+        raise DesignValueError("fabrication.pitch (the physical size of one cell, e.g. '50nm') "
+                               "is needed to turn a physical minimum feature into cells")
+    if pitch is not None and process is not None:
+        steps = pitch / process.grid
+        if abs(steps - round(steps)) > 1e-6 * max(steps, 1):
+            warnings.warn(
+                f"the pitch {format_length(pitch)} is not a multiple of the {process.name} grid "
+                f"{format_length(process.grid)}: cell edges will be snapped on export",
+                FabricationWarning, stacklevel=2)
+    if min_feature_cells is not None:
+        solid = void = int(min_feature_cells)
+    elif min_feature is not None:
+        assert pitch is not None
+        solid = void = rule_cells(min_feature, pitch, "minimum feature")
+    elif process is not None:
+        assert pitch is not None
+        solid = rule_cells(process.min_width, pitch, f"{process.name} minimum width")
+        void = rule_cells(process.min_space, pitch, f"{process.name} minimum space")
+    else:
+        solid = void = 0
+    if filter_radius is None:
+        rule = max(solid, void)
+        filter_radius = radius_for_length_scale(rule, eta_e) if rule > 1 else 0.0
+    return Fabrication(min_solid_cells=solid, min_void_cells=void, filter_radius=filter_radius,
+                       robust=robust, eta_e=eta_e, objective=objective,
+                       constraint_weight=constraint_weight, constraint_start=constraint_start,
+                       pitch=pitch, process=process)
+
+
+def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: float,
+                 dt: float, c0: float, band: tuple[float, float],
+                 seconds_per_step: float | None = None) -> dict[str, Any]:
+    """What the scale-free simulation is physically, given the pitch and the medium's speed.
+
+    One normalized length unit is ``pitch / h`` metres; the normalized speed ``c0`` is
+    ``wave_speed``; so one normalized time unit is ``(pitch / h)·c0 / wave_speed`` seconds.
+
+    Args:
+        pitch: physical size of one cell (m).
+        wave_speed: physical background wave speed (m/s).
+        shape: the simulation grid ``(ny, nx)``.
+        h: its cell size (normalized units).
+        dt: its time step (normalized units).
+        c0: its background speed (normalized units).
+        band: ``(peak, upper)`` frequency of the inputs (1/normalized time).
+        seconds_per_step: when the inputs are recordings, their sample period (s): the report
+            then gives the factor by which they must be played back faster.
+
+    Returns:
+        A JSON-ready mapping (SI units).
+    """
+    unit_time = (pitch / h) * c0 / wave_speed
+    out: dict[str, Any] = {
+        "pitch_m": pitch,
+        "size_m": [shape[0] * pitch, shape[1] * pitch],
+        "wave_speed_m_s": wave_speed,
+        "time_step_s": dt * unit_time,
+        "band_hz": [band[0] / unit_time, band[1] / unit_time],
+        "shortest_wavelength_m": (wave_speed / (band[1] / unit_time)) if band[1] > 0 else None,
+    }
+    if seconds_per_step is not None:
+        out["playback_speedup"] = seconds_per_step / (dt * unit_time)
+    return out
