@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from .errors import DesignError, DesignValueError
+from .fabrication import Fabrication
 from .optimize import TrainingSettings
 from .problems.lens import LensGeometry
 
@@ -75,11 +77,37 @@ class MaterialConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FabricationConfig:
+    """How the design is made: rules, scale, robust formulation, filter and projection.
+
+    Lengths are text with a unit (``"50nm"``, ``"0.8mm"``) or numbers in metres. ``pitch`` is
+    the physical size of one cell. The minimum feature comes from ``min_feature_cells``, else
+    ``min_feature``, else the ``process``'s min width/space (the last two need ``pitch``).
+    """
+
+    process: str | None = None
+    process_file: str | None = None
+    pitch: float | str | None = None
+    min_feature: float | str | None = None
+    min_feature_cells: int | None = None
+    robust: bool = False
+    eta_e: float = 0.75
+    objective: Literal["worst", "mean"] = "worst"
+    filter: Literal["conic", "gaussian"] = "conic"
+    filter_radius_cells: float | None = None
+    filter_edge: Literal["renormalize", "surroundings"] = "renormalize"
+    projection: Literal["tanh", "smoothed"] = "tanh"
+    constraint_weight: float = 0.0
+    constraint_start: int = 0
+    wave_speed: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """A whole run: what ``wavefab run CONFIG`` executes.
 
     ``problem`` picks the task: ``vowels`` reads ``data`` and ``geometry``; ``lens`` reads
-    ``lens``. ``material`` and ``training`` serve both.
+    ``lens``. ``material``, ``training`` and ``fabrication`` serve both.
     """
 
     schema_version: int = SCHEMA_VERSION
@@ -89,6 +117,7 @@ class RunConfig:
     lens: LensGeometry = field(default_factory=LensGeometry)
     material: MaterialConfig = field(default_factory=MaterialConfig)
     training: TrainingSettings = field(default_factory=TrainingSettings)
+    fabrication: FabricationConfig = field(default_factory=FabricationConfig)
 
 
 def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
@@ -101,7 +130,12 @@ def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
         if value is None and type(None) in options:
             return None
         inner = [o for o in options if o is not type(None)]
-        return _coerce(value, inner[0], path, problems)
+        for option in inner[:-1]:  # the first option that takes the value without complaint
+            trial: list[str] = []
+            converted = _coerce(value, option, path, trial)
+            if not trial:
+                return converted
+        return _coerce(value, inner[-1], path, problems)
     if origin is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
@@ -188,12 +222,15 @@ def _check_values(config: RunConfig) -> list[str]:
         ("material", lambda: tanh_projection(__import__("torch").zeros(1),
                                              config.material.beta, config.material.eta)),
     ]
+    checks.append(("fabrication", lambda: fabrication_from_config(config)))
     if config.problem == "vowels":  # the lens section validates itself when built
         checks.append(("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
                                                          **dataclasses.asdict(config.geometry))))
     for section, check in checks:
         try:
-            check()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # warnings come again when the run builds it
+                check()
         except (DesignValueError, ValueError) as exc:
             message = str(exc)  # TrainingSettings already names its fields by dotted path
             problems.append(message if message.startswith(f"{section}.") else
@@ -252,3 +289,32 @@ def config_to_dict(config: RunConfig) -> dict:
         return v
 
     return plain(dataclasses.asdict(config))
+
+
+def fabrication_from_config(config: RunConfig) -> Fabrication:
+    """The :class:`~wavefab.designkit.fabrication.Fabrication` a configuration asks for.
+
+    Raises:
+        DesignValueError: a bad length, an unknown process or a missing pitch, naming the
+            ``fabrication.`` field.
+    """
+    from .fabrication import build_fabrication
+    from .processes import get_process, parse_length
+
+    f = config.fabrication
+    process = get_process(f.process, f.process_file) if f.process is not None else None
+    pitch = parse_length(f.pitch, "fabrication.pitch") if f.pitch is not None else None
+    feature = (parse_length(f.min_feature, "fabrication.min_feature")
+               if f.min_feature is not None else None)
+    if f.min_feature_cells is not None and f.min_feature_cells < 1:
+        raise DesignValueError(f"fabrication.min_feature_cells must be ≥ 1, got "
+                               f"{f.min_feature_cells}")
+    if f.filter_radius_cells is not None and f.filter_radius_cells < 0:
+        raise DesignValueError("fabrication.filter_radius_cells must be ≥ 0")
+    if f.wave_speed is not None and not f.wave_speed > 0:
+        raise DesignValueError("fabrication.wave_speed must be positive (m/s)")
+    return build_fabrication(
+        process=process, pitch=pitch, min_feature=feature,
+        min_feature_cells=f.min_feature_cells, robust=f.robust, eta_e=f.eta_e,
+        objective=f.objective, constraint_weight=f.constraint_weight,
+        constraint_start=f.constraint_start, filter_radius=f.filter_radius_cells)

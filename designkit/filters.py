@@ -91,14 +91,26 @@ class DensityFilter:
     """A conic or Gaussian filter of a given radius (cells), restricted to a region.
 
     For ``kind="gaussian"`` the radius is σ. ``radius = 0`` is the identity.
+
+    ``edge`` says what the filter sees beyond the design region: ``"renormalize"`` (default)
+    averages over region cells only, so nothing outside biases the region; ``"surroundings"``
+    averages over the actual densities around it (the background, usually void), so a feature
+    that touches the region boundary is filtered as what will be made there. Use the latter when
+    the region is embedded in known surroundings and length scales must hold across its edge
+    (otherwise solid cut by the region edge can leave slivers). Both renormalize at the grid
+    edge.
     """
 
     kind: Literal["conic", "gaussian"] = "conic"
     radius: float = 0.0
+    edge: Literal["renormalize", "surroundings"] = "renormalize"
 
     def __post_init__(self) -> None:
         if self.kind not in ("conic", "gaussian"):
             raise DesignValueError(f"filter kind must be 'conic' or 'gaussian', got {self.kind!r}")
+        if self.edge not in ("renormalize", "surroundings"):
+            raise DesignValueError(
+                f"filter edge must be 'renormalize' or 'surroundings', got {self.edge!r}")
         if self.radius != 0:
             _check_radius(self.radius, "radius")
 
@@ -112,6 +124,8 @@ class DensityFilter:
         """Filter ``x`` inside ``mask``."""
         if self.radius == 0:
             return x
+        if self.edge == "surroundings" and mask is not None:
+            return torch.where(mask.to(x.device), masked_filter(x, self.kernel(x.dtype)), x)
         return masked_filter(x, self.kernel(x.dtype), mask)
 
 

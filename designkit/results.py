@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import drc
 from .config import RunConfig, config_to_dict
+from .fabrication import Fabrication, scale_report
 from .optimize import RunEnd
 from .parametrization import Parametrization
 from .problems.base import Problem
@@ -43,16 +45,23 @@ def write_config(out: Path, config: RunConfig) -> Path:
 
 def write_results(out: Path, end: RunEnd, problem: Problem,
                   parametrization: Parametrization, wall_time_s: float, *,
-                  beta: float | None = None) -> dict[str, Path]:
-    """Write metrics, history, the design of the best fold and the plots; return their paths.
+                  beta: float | None = None, fabrication: Fabrication | None = None,
+                  wave_speed: float | None = None) -> dict[str, Path]:
+    """Write metrics, history, the design of the best fold, its DRC and the plots.
 
     The best fold maximizes the problem's ``score`` metric (lowest loss when it has none).
-    ``beta`` is the projection steepness the design was last trained with (None: the
-    parametrization's own).
+    ``beta`` is the projection steepness the design was last trained with (None: the one its
+    fold's last epoch recorded). With a ``fabrication`` that knows its pitch, ``metrics.json``
+    gains the physical scale (``wave_speed`` in m/s overrides the process's).
+
+    Returns:
+        The paths written, by role.
     """
     out.mkdir(parents=True, exist_ok=True)
+    fab = fabrication or Fabrication()
     metrics = {"problem": problem.name, **end.metrics, "wall_time_s": wall_time_s,
-               **problem.report()}
+               **problem.report(), "fabrication": _fabrication_summary(
+                   problem, parametrization, fab, wave_speed)}
     paths = {"metrics": out / "metrics.json", "history": out / "history.csv",
              "design": out / "design.npz"}
     _atomic_write(paths["metrics"], json.dumps(metrics, indent=1).encode())
@@ -72,16 +81,90 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
         best = int(np.argmax([f[problem.score] for f in per_fold]))
     else:
         best = int(np.argmin([f["loss"] for f in per_fold]))
+    if beta is None:
+        rows = [h for h in end.history if h["fold"] == best]
+        beta = rows[-1].get("beta") if rows else None
     latent = torch.from_numpy(end.latents[best])
     with torch.no_grad():
+        filtered = parametrization.filtered(latent).numpy()
         density = parametrization.density(latent, beta=beta).numpy()
         speed = parametrization.speed(latent, beta=beta).numpy()
+        binary = parametrization.binary(latent).numpy()
+    region = problem.setup.region.numpy()
     buffer = io.BytesIO()
-    np.savez(buffer, latent=end.latents[best], density=density, speed=speed,
-             region=problem.setup.region.numpy(), fold=np.asarray(best))
+    np.savez(buffer, latent=end.latents[best], filtered=filtered, density=density, speed=speed,
+             region=region, binary=binary, fold=np.asarray(best),
+             min_feature_cells=np.asarray(fab.min_feature_cells),
+             min_solid_cells=np.asarray(fab.min_solid_cells),
+             min_void_cells=np.asarray(fab.min_void_cells))
     _atomic_write(paths["design"], buffer.getvalue())
+    paths.update(write_drc(out, binary, region, max(fab.min_solid_cells, 1),
+                           max(fab.min_void_cells, 1), pitch=fab.pitch))
     paths.update(_plots(out, end, problem, speed))
     paths.update(_response_plots(out, problem, torch.from_numpy(speed)))
+    return paths
+
+
+def _fabrication_summary(problem: Problem, parametrization: Parametrization, fab: Fabrication,
+                         wave_speed: float | None) -> dict:
+    summary = fab.describe()
+    speed = wave_speed if wave_speed is not None else (
+        fab.process.wave_speed if fab.process is not None else None)
+    if fab.pitch is not None and speed is not None:
+        from wavefab.solver import source_band
+
+        examples = problem.examples()
+        grid = problem.setup.grid
+        band = (0.0, 0.0)
+        if examples:
+            longest = max(w.numel() for _, w in examples)
+            clips = torch.zeros(len(examples), longest)
+            for row, (_, waveform) in enumerate(examples):
+                clips[row, :waveform.numel()] = waveform.float()
+            band = source_band(clips, grid.dt)
+        summary["scale"] = scale_report(
+            pitch=fab.pitch, wave_speed=speed, shape=grid.shape, h=grid.h, dt=grid.dt,
+            c0=parametrization.material.c0, band=band,
+            seconds_per_step=problem.seconds_per_step)
+    return summary
+
+
+def write_drc(out: Path, binary: np.ndarray, region: np.ndarray, min_solid_cells: int,
+              min_void_cells: int, *, pitch: float | None = None) -> dict[str, Path]:
+    """Check ``binary`` and write ``drc.json`` and the overlay ``drc.png`` into ``out``.
+
+    Returns:
+        ``{"drc": path of drc.json, "drc_png": path of drc.png}``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    report = drc.check(binary, min_solid_cells, min_void_cells=min_void_cells, region=region,
+                       pitch=pitch)
+    paths = {"drc": out / "drc.json", "drc_png": out / "drc.png"}
+    _atomic_write(paths["drc"], json.dumps(report.to_dict(), indent=1).encode())
+
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.imshow(np.where(region, np.where(binary, 0.15, 0.95), 0.75), cmap="gray", vmin=0, vmax=1,
+              origin="upper", interpolation="nearest")
+    colours = {"solid": "tab:red", "void": "tab:blue", "outside_region": "tab:orange"}
+    for v in report.violations:
+        r0, c0, r1, c1 = v.bbox
+        ax.add_patch(Rectangle((c0 - 1, r0 - 1), c1 - c0 + 2, r1 - r0 + 2, fill=False,
+                               edgecolor=colours[v.kind], linewidth=1.2))
+        ax.annotate(f"{v.size_cells}", (c1 + 1.5, r0), color=colours[v.kind], fontsize=7)
+    verdict = "PASS" if report.passed else f"FAIL: {len(report.violations)} violation(s)"
+    ax.set_title(f"DRC {verdict}\nrule solid {min_solid_cells} / void {min_void_cells} cells; "
+                 f"measured {report.min_solid_cells:g} / {report.min_void_cells:g}",
+                 fontsize=10)
+    ax.set_xlabel("column (cells)")
+    ax.set_ylabel("row (cells)")
+    fig.tight_layout()
+    fig.savefig(paths["drc_png"], dpi=110)
+    plt.close(fig)
     return paths
 
 

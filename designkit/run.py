@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import RunConfig
+from .config import RunConfig, fabrication_from_config
+from .fabrication import Fabrication
+from .filters import DensityFilter
 from .optimize import Event, RunEnd, optimize
 from .parametrization import LinearSpeed, Parametrization
 from .problems.base import Problem
@@ -48,11 +50,19 @@ def build_problem(config: RunConfig, data_dir: str | Path | None = None) -> Prob
     return VowelProblem(load_data(config, data_dir), geometry, split=config.data.split)
 
 
-def build_parametrization(config: RunConfig, problem: Problem) -> Parametrization:
-    """The latent → speed chain of a configuration, on the problem's design region."""
+def build_parametrization(config: RunConfig, problem: Problem,
+                          fabrication: Fabrication | None = None) -> Parametrization:
+    """The latent → speed chain of a configuration, on the problem's design region.
+
+    The density filter's radius comes from ``fabrication`` (built from the config when None).
+    """
     m = config.material
+    fab = fabrication if fabrication is not None else fabrication_from_config(config)
     return Parametrization(region=problem.setup.region, blur_radius=m.blur_radius,
-                           beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1))
+                           beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1),
+                           filter=DensityFilter(config.fabrication.filter, fab.filter_radius,
+                                                config.fabrication.filter_edge),
+                           projection=config.fabrication.projection)
 
 
 def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None = None,
@@ -68,11 +78,13 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
     start = time.perf_counter()
     write_config(out, config)
     problem = build_problem(config, data_dir)
-    parametrization = build_parametrization(config, problem)
+    fabrication = fabrication_from_config(config)
+    parametrization = build_parametrization(config, problem, fabrication)
     for event in optimize(problem, parametrization, config.training,
-                          checkpoint_dir=out / "checkpoint", resume=resume, device=device):
+                          checkpoint_dir=out / "checkpoint", resume=resume, device=device,
+                          fabrication=fabrication):
         if isinstance(event, RunEnd):
             write_results(out, event, problem, parametrization,
                           event.earlier_seconds + time.perf_counter() - start,
-                          beta=config.training.beta_at(config.training.epochs - 1))
+                          fabrication=fabrication, wave_speed=config.fabrication.wave_speed)
         yield event
