@@ -89,6 +89,66 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_drc(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from wavefab.designkit.errors import DesignValueError
+    from wavefab.designkit.processes import get_process, parse_length
+    from wavefab.designkit.results import write_drc
+
+    folder = args.result
+    design_path = folder / "design.npz"
+    if not design_path.exists():
+        raise DesignValueError(f"{folder} holds no design.npz; give a results folder of "
+                               "`wavefab run`")
+    try:
+        with np.load(design_path, allow_pickle=False) as design:
+            arrays = {k: design[k] for k in design.files}
+    except (OSError, ValueError) as exc:
+        raise DesignValueError(f"{design_path} is unreadable: {exc}") from None
+    if "binary" in arrays:
+        binary = arrays["binary"].astype(bool)
+    elif "density" in arrays:
+        binary = arrays["density"] > 0.5
+    else:
+        raise DesignValueError(f"{design_path} has neither 'binary' nor 'density'")
+    region = arrays.get("region", np.ones(binary.shape, bool)).astype(bool)
+    pitch = parse_length(args.pitch, "--pitch") if args.pitch else None
+    solid = void = None
+    if args.min_feature_cells is not None:
+        solid = void = args.min_feature_cells
+    elif args.min_feature is not None or args.process is not None:
+        if pitch is None:
+            raise DesignValueError("--pitch (the size of one cell, e.g. 50nm) is needed to "
+                                   "turn a physical rule into cells")
+        if args.min_feature is not None:
+            solid = void = int(np.ceil(parse_length(args.min_feature, "--min-feature") / pitch
+                                       - 1e-9))
+        else:
+            proc = get_process(args.process)
+            solid = int(np.ceil(proc.min_width / pitch - 1e-9))
+            void = int(np.ceil(proc.min_space / pitch - 1e-9))
+    else:
+        solid = int(arrays.get("min_solid_cells", arrays.get("min_feature_cells", 0)))
+        void = int(arrays.get("min_void_cells", arrays.get("min_feature_cells", 0)))
+    paths = write_drc(folder, binary, region, max(solid, 1), max(void, 1), pitch=pitch)
+    import json
+
+    report = json.loads(paths["drc"].read_text())
+    measured = (f"measured min solid {report['min_solid_cells']} / void "
+                f"{report['min_void_cells']} cells (null: above {2 * max(solid, void, 1)})")
+    verdict = "PASS" if report["pass"] else f"FAIL ({len(report['violations'])} violations)"
+    print(f"DRC {verdict}: rule solid {max(solid, 1)} / void {max(void, 1)} cells; {measured}; "
+          f"{report['islands']} islands, {report['enclosed_voids']} enclosed voids")
+    for v in report["violations"][:20]:
+        print(f"  {v['kind']:<15} at row {v['row']:.1f}, col {v['col']:.1f}: {v['cells']} cells, "
+              f"size {v['size_cells']}")
+    if len(report["violations"]) > 20:
+        print(f"  … and {len(report['violations']) - 20} more (see {paths['drc']})")
+    print(f"wrote {paths['drc']} and {paths['drc_png']}")
+    return 0 if report["pass"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``wavefab`` command."""
     parser = argparse.ArgumentParser(
@@ -117,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     runp.add_argument("--set", action="append", metavar="KEY=VALUE",
                       help="override a config value by dotted path, e.g. training.seed=3")
     runp.set_defaults(func=_cmd_run)
+
+    drcp = sub.add_parser("drc", help="design-rule check of a results folder (exit 1 on failure)")
+    drcp.add_argument("result", type=Path, help="results folder of `wavefab run`")
+    drcp.add_argument("--min-feature-cells", type=int, help="rule in cells (default: the run's)")
+    drcp.add_argument("--min-feature", help="rule as a length, e.g. 0.8mm (needs --pitch)")
+    drcp.add_argument("--process", help="take the rules of a process preset (needs --pitch)")
+    drcp.add_argument("--pitch", help="physical size of one cell, e.g. 50nm")
+    drcp.set_defaults(func=_cmd_drc)
     return parser
 
 

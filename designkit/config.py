@@ -99,6 +99,7 @@ class FabricationConfig:
     projection: Literal["tanh", "smoothed"] = "tanh"
     constraint_weight: float = 0.0
     constraint_start: int = 0
+    repair: bool = True
     wave_speed: float | None = None
 
 
@@ -317,4 +318,5 @@ def fabrication_from_config(config: RunConfig) -> Fabrication:
         process=process, pitch=pitch, min_feature=feature,
         min_feature_cells=f.min_feature_cells, robust=f.robust, eta_e=f.eta_e,
         objective=f.objective, constraint_weight=f.constraint_weight,
-        constraint_start=f.constraint_start, filter_radius=f.filter_radius_cells)
+        constraint_start=f.constraint_start, filter_radius=f.filter_radius_cells,
+        repair=f.repair)

@@ -15,6 +15,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -44,6 +45,11 @@ class Fabrication:
         constraint_start: first epoch with the penalty on.
         pitch: physical size of one cell (m), when known.
         process: the process the rules came from, when any.
+        repair: after thresholding, open and close the binary design with discs of the rule
+            sizes until it passes (:func:`~wavefab.designkit.drc.repair`); the re-evaluated
+            metrics then describe the repaired design, and the number of cells changed is
+            reported. The robust formulation and the penalty make the optimized design nearly
+            compliant; the repair removes what pixelization leaves (pinholes, one-cell necks).
     """
 
     min_solid_cells: int = 0
@@ -56,6 +62,7 @@ class Fabrication:
     constraint_start: int = 0
     pitch: float | None = None
     process: Process | None = None
+    repair: bool = True
 
     def __post_init__(self) -> None:
         if not 0.5 < self.eta_e < 1:
@@ -100,10 +107,28 @@ class Fabrication:
             "filter_radius": self.filter_radius, "robust": self.robust, "eta_e": self.eta_e,
             "objective": self.objective, "constraint_weight": self.constraint_weight,
             "constraint_start": self.constraint_start, "pitch_m": self.pitch,
+            "repair": self.repair,
         }
         if self.process is not None:
             out["process"] = self.process.name
         return out
+
+
+def final_design(parametrization: Any, latent: Tensor, fab: Fabrication
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The design to fabricate: the thresholded nominal design, repaired when ``fab.repair``.
+
+    Returns:
+        ``(thresholded, final)`` bool arrays on the whole grid (equal when nothing was repaired).
+    """
+    from . import drc
+
+    thresholded = parametrization.binary(latent).cpu().numpy()
+    if not fab.repair or fab.min_feature_cells <= 1:
+        return thresholded, thresholded
+    region = parametrization.region.cpu().numpy()
+    return thresholded, drc.repair(thresholded, max(fab.min_solid_cells, 1),
+                                   max(fab.min_void_cells, 1), region=region)
 
 
 def lengthscale_constraints(filtered: Tensor, projected: Tensor, region: Tensor, radius: float,
@@ -142,7 +167,7 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                       robust: bool = False, eta_e: float = 0.75,
                       objective: Literal["worst", "mean"] = "worst",
                       constraint_weight: float = 0.0, constraint_start: int = 0,
-                      filter_radius: float | None = None) -> Fabrication:
+                      filter_radius: float | None = None, repair: bool = True) -> Fabrication:
     """Derive the rules in cells and the filter radius from physical settings.
 
     Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
@@ -178,7 +203,7 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
     return Fabrication(min_solid_cells=solid, min_void_cells=void, filter_radius=filter_radius,
                        robust=robust, eta_e=eta_e, objective=objective,
                        constraint_weight=constraint_weight, constraint_start=constraint_start,
-                       pitch=pitch, process=process)
+                       pitch=pitch, process=process, repair=repair)
 
 
 def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: float,

@@ -28,7 +28,7 @@ import torch
 
 from . import drc
 from .errors import DesignValueError
-from .fabrication import Fabrication
+from .fabrication import Fabrication, final_design
 from .parametrization import Parametrization
 from .problems.base import Batch, Fold, Problem
 from .problems.vowel_data import VowelSet
@@ -381,18 +381,22 @@ def _lbfgs_epoch(objective: _Objective, latent: torch.Tensor, fold: Fold,
 
 def _final_design(problem: Problem, parametrization: Parametrization,
                   fabrication: Fabrication, latent: torch.Tensor, fold: Fold) -> dict[str, Any]:
-    """Binarize the nominal design, re-evaluate it exactly, and check its design rules."""
-    binary = parametrization.binary(latent)
-    speed = parametrization.material(binary.to(latent.dtype))
+    """Binarize (and repair) the nominal design, re-evaluate it exactly, check its rules."""
+    thresholded, binary = final_design(parametrization, latent, fabrication)
+    speed = parametrization.material(torch.from_numpy(binary).to(latent.device, latent.dtype))
     metrics = problem.evaluate(speed, fold)
     out: dict[str, Any] = {f"binary_{k}": v for k, v in metrics.items()}
     if fabrication.min_feature_cells > 0:
-        report = drc.check(binary.cpu().numpy(), max(fabrication.min_solid_cells, 1),
-                           min_void_cells=max(fabrication.min_void_cells, 1),
-                           region=parametrization.region.cpu().numpy())
+        rules = {"min_feature_cells": max(fabrication.min_solid_cells, 1),
+                 "min_void_cells": max(fabrication.min_void_cells, 1),
+                 "region": parametrization.region.cpu().numpy()}
+        report = drc.check(binary, **rules)
         out.update(drc_pass=report.passed, drc_violations=len(report.violations),
                    drc_min_solid_cells=report.to_dict()["min_solid_cells"],
-                   drc_min_void_cells=report.to_dict()["min_void_cells"])
+                   drc_min_void_cells=report.to_dict()["min_void_cells"],
+                   repaired_cells=int((thresholded != binary).sum()))
+        if fabrication.repair:
+            out["unrepaired_drc_violations"] = len(drc.check(thresholded, **rules).violations)
     return out
 
 

@@ -20,7 +20,7 @@ import torch
 
 from . import drc
 from .config import RunConfig, config_to_dict
-from .fabrication import Fabrication, scale_report
+from .fabrication import Fabrication, final_design, scale_report
 from .optimize import RunEnd
 from .parametrization import Parametrization
 from .problems.base import Problem
@@ -89,7 +89,7 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
         filtered = parametrization.filtered(latent).numpy()
         density = parametrization.density(latent, beta=beta).numpy()
         speed = parametrization.speed(latent, beta=beta).numpy()
-        binary = parametrization.binary(latent).numpy()
+        binary = final_design(parametrization, latent, fab)[1]
     region = problem.setup.region.numpy()
     buffer = io.BytesIO()
     np.savez(buffer, latent=end.latents[best], filtered=filtered, density=density, speed=speed,

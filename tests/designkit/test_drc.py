@@ -161,3 +161,19 @@ def test_separate_solid_and_void_rules():
     report = check(design, 4, min_void_cells=4)
     assert not report.passed and {v.kind for v in report.violations} == {"void"}
     assert report.to_dict()["rule_void_cells"] == 4 and report.min_feature_cells == 4
+
+
+def test_repair_removes_thin_solid_and_fills_pinholes():
+    from wavefab.designkit.drc import repair
+
+    design = np.zeros((40, 40), bool)
+    design[8:32, 8:32] = True
+    design[19:21, 19:21] = False      # a 2×2 pinhole
+    design[20, 32:38] = True          # a 1-cell spike
+    region = np.zeros_like(design)
+    region[4:36, 4:38] = True
+    assert not check(design, 4, region=region).passed
+    fixed = repair(design, 4, region=region)
+    assert check(fixed, 4, region=region).passed
+    assert fixed[19:21, 19:21].all() and not fixed[20, 34:38].any()
+    assert (fixed != design).sum() < 20  # only the defects changed (and the block's corners)

@@ -125,3 +125,28 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tiny, tmp_path):
     ours = json.loads((killed / "metrics.json").read_text())
     theirs = json.loads((reference / "metrics.json").read_text())
     assert ours["per_fold"] == theirs["per_fold"]
+
+
+def test_drc_command_checks_a_result_and_sets_the_exit_code(tmp_path, capsys):
+    out = tmp_path / "result"
+    out.mkdir()
+    binary = np.zeros((40, 40), bool)
+    binary[10:30, 10:20] = True
+    binary[20, 22:35] = True  # a 1-cell line
+    region = np.zeros_like(binary)
+    region[5:35, 5:38] = True
+    np.savez(out / "design.npz", binary=binary, region=region, min_feature_cells=np.asarray(3))
+    assert main(["drc", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert "DRC FAIL" in text and "solid" in text
+    report = json.loads((out / "drc.json").read_text())
+    assert report["pass"] is False and report["rule_solid_cells"] == 3
+    assert (out / "drc.png").read_bytes()[:4] == b"\x89PNG"
+    binary[20, 22:35] = False
+    np.savez(out / "design.npz", binary=binary, region=region, min_feature_cells=np.asarray(3))
+    assert main(["drc", str(out), "--min-feature", "0.8mm", "--pitch", "0.1mm"]) == 0
+    assert json.loads((out / "drc.json").read_text())["rule_solid_cells"] == 8
+    assert main(["drc", str(tmp_path / "nowhere")]) == 2
+    assert "holds no design.npz" in capsys.readouterr().err
+    assert main(["drc", str(out), "--process", "fdm-0.4"]) == 2
+    assert "--pitch" in capsys.readouterr().err

@@ -1,0 +1,170 @@
+"""Processes, lengths, rules in cells, the robust objective, the length-scale penalty, schedules,
+and the lens trained under a 5-cell minimum feature ending DRC-clean."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from wavefab.designkit import drc
+from wavefab.designkit.config import ConfigError, config_from_dict, fabrication_from_config
+from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.fabrication import (
+    Fabrication,
+    FabricationWarning,
+    build_fabrication,
+    final_design,
+    lengthscale_constraints,
+    scale_report,
+)
+from wavefab.designkit.filters import DensityFilter
+from wavefab.designkit.optimize import EpochEnd, RunEnd, TrainingSettings, optimize
+from wavefab.designkit.parametrization import LinearSpeed, Parametrization
+from wavefab.designkit.problems.lens import LensGeometry, LensProblem
+from wavefab.designkit.processes import (
+    PRESETS,
+    format_length,
+    get_process,
+    load_processes,
+    parse_length,
+)
+
+
+@pytest.mark.parametrize(("text", "metres"), [("50nm", 50e-9), ("0.8 mm", 0.8e-3),
+                                              ("1.5um", 1.5e-6), ("2µm", 2e-6), (3e-6, 3e-6),
+                                              ("1e-3", 1e-3), ("2cm", 0.02)])
+def test_parse_length(text, metres):
+    assert parse_length(text) == pytest.approx(metres)
+
+
+@pytest.mark.parametrize("bad", ["fast", "3 furlongs", "-1mm", "0nm", True])
+def test_bad_lengths_name_the_field(bad):
+    with pytest.raises(DesignValueError, match=r"fabrication\.pitch"):
+        parse_length(bad, "fabrication.pitch")
+
+
+def test_format_length():
+    assert format_length(1.5e-7) == "150 nm" and format_length(8e-4) == "800 µm"
+
+
+def test_presets_and_user_process_files(tmp_path):
+    assert {"ebeam", "uv-litho", "fdm-0.4", "sla"} <= set(PRESETS)
+    fdm = get_process("fdm-0.4")
+    assert fdm.min_width == pytest.approx(0.8e-3) and fdm.min_space == pytest.approx(1.0e-3)
+    assert fdm.layer_height == pytest.approx(0.2e-3) and get_process("ebeam").grid == 1e-9
+    path = tmp_path / "fab.yaml"
+    path.write_text("stepper:\n  min_width: 350nm\n  min_space: 0.4um\n  layer: [2, 1]\n")
+    mine = load_processes(path)["stepper"]
+    assert mine.min_space == pytest.approx(4e-7) and mine.layer == (2, 1)
+    assert get_process("stepper", path) == mine
+    path.write_text("bad:\n  min_width: 1um\n  colour: red\n")
+    with pytest.raises(DesignValueError, match="bad: unknown key"):
+        load_processes(path)
+    with pytest.raises(DesignValueError, match="unknown process 'fdm'"):
+        get_process("fdm")
+
+
+def test_rules_in_cells_from_process_pitch_and_feature():
+    fab = build_fabrication(process=get_process("fdm-0.4"), pitch=0.2e-3, robust=True)
+    assert (fab.min_solid_cells, fab.min_void_cells) == (4, 5)
+    assert fab.filter_radius == pytest.approx(5.0)  # R = L for η_e = 0.75
+    assert build_fabrication(min_feature=0.5e-6, pitch=0.1e-6).min_feature_cells == 5
+    assert build_fabrication(min_feature_cells=3).filter_radius == pytest.approx(3.0)
+    with pytest.warns(FabricationWarning, match="below one cell"):
+        assert build_fabrication(process=get_process("ebeam"), pitch=200e-9).min_solid_cells == 1
+    with pytest.warns(FabricationWarning, match="not a multiple"):
+        build_fabrication(process=get_process("ebeam"), pitch=10.5e-9)
+    with pytest.raises(DesignValueError, match=r"fabrication\.pitch"):
+        build_fabrication(min_feature=1e-6)
+
+
+def test_fabrication_config_section():
+    config = config_from_dict({"fabrication": {"process": "sla", "pitch": "0.25mm",
+                                               "robust": True, "filter_edge": "surroundings"}})
+    fab = fabrication_from_config(config)
+    assert fab.min_solid_cells == 2 and fab.robust and fab.process.name == "sla"
+    with pytest.raises(ConfigError) as info:
+        config_from_dict({"fabrication": {"pitch": "fast", "objective": "best"}})
+    text = "\n".join(info.value.problems)
+    assert "fabrication.objective: must be one of" in text
+
+
+def test_robust_thresholds_and_objective():
+    fab = Fabrication(robust=True, eta_e=0.7, objective="worst")
+    assert fab.thresholds(0.5) == (0.7, 0.5, pytest.approx(0.3))
+    losses = [torch.tensor(1.0), torch.tensor(3.0), torch.tensor(2.0)]
+    assert float(fab.combine(losses)) == 3.0
+    assert float(Fabrication(robust=True, objective="mean").combine(losses)) == 2.0
+    assert Fabrication().thresholds(0.5) == (0.5,)
+
+
+def test_lengthscale_constraints_flag_thin_features_only():
+    region = torch.ones(60, 60, dtype=torch.bool)
+    filt = DensityFilter("conic", 4.0)
+    thick = torch.zeros(60, 60, dtype=torch.float64)
+    thick[20:40, 15:45] = 1.0
+    thin = torch.zeros(60, 60, dtype=torch.float64)
+    thin[29:32, 10:50] = 1.0  # 3 cells wide: present (ρ̃ peaks at 0.64) but below η_e = 0.75
+    values = []
+    for design in (thick, thin):
+        filtered = filt(design, region)
+        projected = (filtered > 0.5).double()
+        solid, _ = lengthscale_constraints(filtered, projected, region, 4.0, 0.75, 0.25)
+        values.append(float(solid))
+    assert values[0] < 1e-6 < values[1]
+
+
+def test_beta_schedules():
+    exp = TrainingSettings(beta_growth=2.0, beta_every=3, beta_max=40.0)
+    assert [exp.beta_for(e, 4.0) for e in range(8)] == [4, 4, 4, 8, 8, 8, 16, 16]
+    assert exp.beta_for(30, 4.0) == 40.0
+    gray = TrainingSettings(beta_growth=2.0, gray_target=0.1)
+    assert gray.beta_for(3, 4.0, [0.5, 0.05, 0.3]) == 16.0  # two epochs were grayer
+    steps = TrainingSettings(beta_schedule=((0, 8.0), (2, math.inf)))
+    assert steps.beta_for(1, 4.0) == 8.0 and steps.beta_for(2, 4.0) == math.inf
+    with pytest.raises(DesignValueError, match="gray_target must lie"):
+        TrainingSettings(gray_target=1.5)
+
+
+def test_scale_report():
+    report = scale_report(pitch=1e-3, wave_speed=343.0, shape=(100, 200), h=1.0, dt=0.5, c0=1.0,
+                          band=(0.025, 0.05), seconds_per_step=1e-4)
+    unit = 1e-3 / 343.0
+    assert report["size_m"] == [0.1, 0.2]
+    assert report["band_hz"] == pytest.approx([0.025 / unit, 0.05 / unit])
+    assert report["playback_speedup"] == pytest.approx(1e-4 / (0.5 * unit))
+
+
+@pytest.mark.slow
+def test_the_lens_under_a_5_cell_minimum_feature_ends_drc_clean_and_binary():
+    geometry = LensGeometry(shape=(100, 100), pml=15, source=(50, 22), focus=(50, 80),
+                            region_rows=(20, 79), region_cols=(32, 66), steps=380)
+    problem = LensProblem(geometry)
+    fab = build_fabrication(min_feature_cells=5, robust=True)
+    par = Parametrization(region=problem.setup.region, beta=4.0,
+                          material=LinearSpeed(1.0, 0.5), projection="smoothed",
+                          filter=DensityFilter("conic", fab.filter_radius, "surroundings"))
+    settings = TrainingSettings(optimizer="lbfgs", lbfgs_iterations=8, epochs=10,
+                                beta_schedule=((0, 4.0), (3, 16.0), (6, 64.0), (8, math.inf)))
+    events = list(optimize(problem, par, settings, fabrication=fab))
+    end = events[-1]
+    assert isinstance(end, RunEnd)
+    fold = end.metrics["per_fold"][0]
+    assert fold["drc_pass"] is True and fold["drc_violations"] == 0
+    assert fold["binary_focus_gain"] > 2.0
+    # the optimizer did the work: the repair touched under 2% of the design region
+    region = problem.setup.region.numpy()
+    assert fold["repaired_cells"] < 0.02 * region.sum()
+    thresholded, binary = final_design(par, torch.from_numpy(end.latents[0]), fab)
+    assert (thresholded != binary).sum() == fold["repaired_cells"]
+    report = drc.check(binary, 5, region=region)
+    assert report.passed and report.min_solid_cells >= 5 and report.min_void_cells >= 5
+    last = [e for e in events if isinstance(e, EpochEnd)][-1]
+    assert last.metrics["beta"] == math.inf
+    # fully binary: the density the last epoch simulated differs from the binary design only in
+    # the interface cells of the smoothed projection
+    density = par.density(torch.from_numpy(end.latents[0]), beta=math.inf).numpy()
+    assert np.mean(np.abs(density - thresholded) > 0.5) < 0.01
