@@ -37,8 +37,13 @@ def test_run_writes_the_results_contract(tiny, tmp_path, capsys):
     assert 0 <= metrics["test_accuracy"] <= 1 and len(metrics["per_fold"]) == 2
     with np.load(out / "design.npz") as design:
         assert design["speed"].shape == (50, 60) and design["region"].dtype == bool
-        assert {"latent", "density", "speed", "region"} <= set(design.files)
+        assert {"latent", "density", "speed", "region", "binary",
+                "min_feature_cells"} <= set(design.files)
         assert design["speed"][~design["region"]].min() == 1.0
+        assert design["binary"].dtype == bool and not design["binary"][~design["region"]].any()
+    report = json.loads((out / "drc.json").read_text())
+    assert {"min_solid_cells", "min_void_cells", "violations", "pass"} <= set(report)
+    assert "binary_test_accuracy" in metrics
     history = (out / "history.csv").read_text().splitlines()
     assert history[0].startswith("fold,epoch,loss") and len(history) == 5
     for png in ("curves.png", "confusion.png", "material.png", "fields.png",
@@ -150,3 +155,26 @@ def test_drc_command_checks_a_result_and_sets_the_exit_code(tmp_path, capsys):
     assert "holds no design.npz" in capsys.readouterr().err
     assert main(["drc", str(out), "--process", "fdm-0.4"]) == 2
     assert "--pitch" in capsys.readouterr().err
+
+
+def test_the_fabrication_example_carries_rules_and_physical_scale(tmp_path, capsys):
+    from pathlib import Path
+
+    example = Path(__file__).parents[3] / "assets" / "examples" / "lens_fab.yaml"
+    out = tmp_path / "fab"
+    assert main(["run", str(example), "--out", str(out), "--set", "training.epochs=2",
+                 "--set", "lens.steps=400"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    fab = metrics["fabrication"]
+    assert fab["process"] == "sla" and fab["min_solid_cells"] == 5 and fab["robust"] is True
+    scale = fab["scale"]
+    assert scale["pitch_m"] == pytest.approx(1e-4) and scale["size_m"] == pytest.approx(
+        [0.014, 0.014])
+    assert 1e3 < scale["band_hz"][0] < scale["band_hz"][1] < 1e6  # audible-to-ultrasonic
+    with np.load(out / "design.npz") as design:
+        assert int(design["min_feature_cells"]) == 5
+    assert "drc_pass" in metrics and "repaired_cells" in metrics["per_fold"][0]
+    capsys.readouterr()
+    code = main(["drc", str(out)])
+    assert code == (0 if json.loads((out / "drc.json").read_text())["pass"] else 1)
+    assert "rule solid 5 / void 5 cells" in capsys.readouterr().out
