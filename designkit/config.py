@@ -82,7 +82,9 @@ class FabricationConfig:
 
     Lengths are text with a unit (``"50nm"``, ``"0.8mm"``) or numbers in metres. ``pitch`` is
     the physical size of one cell. The minimum feature comes from ``min_feature_cells``, else
-    ``min_feature``, else the ``process``'s min width/space (the last two need ``pitch``).
+    ``min_feature``, else the ``process``'s min width/space (the last two need ``pitch``). The
+    filter radius follows from the rule unless ``filter_radius_cells`` or ``filter_radius`` (a
+    length, needs ``pitch``) sets it.
     """
 
     process: str | None = None
@@ -94,6 +96,7 @@ class FabricationConfig:
     eta_e: float = 0.75
     objective: Literal["worst", "mean"] = "worst"
     filter: Literal["conic", "gaussian"] = "conic"
+    filter_radius: float | str | None = None
     filter_radius_cells: float | None = None
     filter_edge: Literal["renormalize", "surroundings"] = "renormalize"
     projection: Literal["tanh", "smoothed"] = "tanh"
@@ -310,13 +313,19 @@ def fabrication_from_config(config: RunConfig) -> Fabrication:
     if f.min_feature_cells is not None and f.min_feature_cells < 1:
         raise DesignValueError(f"fabrication.min_feature_cells must be ≥ 1, got "
                                f"{f.min_feature_cells}")
-    if f.filter_radius_cells is not None and f.filter_radius_cells < 0:
+    radius = f.filter_radius_cells
+    if radius is not None and radius < 0:
         raise DesignValueError("fabrication.filter_radius_cells must be ≥ 0")
+    if f.filter_radius is not None and radius is None:
+        if pitch is None:
+            raise DesignValueError("fabrication.filter_radius is a length: it needs "
+                                   "fabrication.pitch (or give filter_radius_cells)")
+        radius = parse_length(f.filter_radius, "fabrication.filter_radius") / pitch
     if f.wave_speed is not None and not f.wave_speed > 0:
         raise DesignValueError("fabrication.wave_speed must be positive (m/s)")
     return build_fabrication(
         process=process, pitch=pitch, min_feature=feature,
         min_feature_cells=f.min_feature_cells, robust=f.robust, eta_e=f.eta_e,
         objective=f.objective, constraint_weight=f.constraint_weight,
-        constraint_start=f.constraint_start, filter_radius=f.filter_radius_cells,
+        constraint_start=f.constraint_start, filter_radius=radius,
         repair=f.repair)

@@ -86,6 +86,9 @@ def test_fabrication_config_section():
                                                "robust": True, "filter_edge": "surroundings"}})
     fab = fabrication_from_config(config)
     assert fab.min_solid_cells == 2 and fab.robust and fab.process.name == "sla"
+    physical = config_from_dict({"fabrication": {"pitch": "0.25mm", "min_feature_cells": 3,
+                                                 "filter_radius": "1mm"}})
+    assert fabrication_from_config(physical).filter_radius == pytest.approx(4.0)
     with pytest.raises(ConfigError) as info:
         config_from_dict({"fabrication": {"pitch": "fast", "objective": "best"}})
     text = "\n".join(info.value.problems)
