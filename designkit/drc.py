@@ -6,18 +6,18 @@ Definitions (all in cells; a physical pitch converts them):
   lies inside the inscribed circle (:func:`disc`): 1 → one cell, 2 and 3 → squares, 4 → a 4×4
   square without its corners, 5 → 5×5 without corners, …
 * A solid cell is **covered at size d** when some placement of that disc lies wholly in the solid
-  and contains it (the morphological opening of the solid by the disc). Its **local size** is the
-  largest ``d`` such that it is covered at every size ``1..d``; the solid meets a minimum feature
-  of ``d`` when every solid cell's local size is at least ``d``. Voids likewise (the closing),
-  with everything outside the grid counted as void: the grid edge is open space, not a wall.
+  and contains it (the morphological opening of the solid by the disc); the solid meets a
+  minimum feature of ``d`` when every solid cell is covered at ``d``. Voids likewise (the
+  closing), with everything outside the grid counted as void: the grid edge is open space, not a
+  wall. Small discs are not nested (a 4-disc holds no 3×3 square), so a design can meet 4 and
+  not 3; the **measured minimum size** is the largest ``d`` it meets.
 * **Outline cells of a compliant feature are not violations**: a cell on the outline of its
   phase (a 4-neighbour of the other phase), below the size but touching (8-neighbour) a cell
   that meets it. No disc fills a sharp convex corner, so without this rule every rectangle would
   fail; the price is that one-cell roughness on a large feature's outline passes (a fab rounds
   both). Anything thin that sticks out further is still found.
 * A **violation** is a connected group of remaining cells below the required size, reported with
-  its position, extent and local feature size (the largest disc that does cover it). The
-  **measured minimum size** of a phase is the largest ``d`` whose check finds no violation.
+  its position, extent and local feature size (the largest smaller disc that covers all of it).
 
 Openings are evaluated with FFT convolutions, so a 400×400 design checks in well under a second
 per size.
@@ -76,54 +76,53 @@ def covered(phase: np.ndarray, footprint: np.ndarray, *, outside: bool) -> np.nd
     return cover[pad:pad + ny, pad:pad + nx] & phase
 
 
-def local_size(phase: np.ndarray, *, outside: bool, largest: int) -> np.ndarray:
-    """Per cell of ``phase``, the largest ``d ≤ largest`` covering it at every size ``1..d``.
-
-    Cells outside the phase get 0.
-
-    "Every size" matters: small discs are not nested (the 12-cell disc of size 4 holds no 3×3
-    square), so a cell can be covered at size 4 but not at 3; its size is then 2.
-    """
+def coverage(phase: np.ndarray, *, outside: bool, largest: int) -> list[np.ndarray]:
+    """``[covered at 1, covered at 2, …, covered at largest]`` for the cells of ``phase``."""
     phase = np.asarray(phase, bool)
-    size = np.zeros(phase.shape, np.int32)
-    alive = phase.copy()
-    for d in range(1, largest + 1):
-        alive &= covered(phase, disc(d), outside=outside)
-        if not alive.any():
-            break
-        size[alive] = d
+    return [covered(phase, disc(d), outside=outside) for d in range(1, largest + 1)]
+
+
+def local_size(phase: np.ndarray, *, outside: bool, largest: int) -> np.ndarray:
+    """Per cell of ``phase``, the largest ``d ≤ largest`` whose disc covers it (0 elsewhere).
+
+    Small discs are not nested (the 12-cell disc of size 4 holds no 3×3 square), so a cell can
+    be covered at size 4 but not at 3: a rule of ``d`` asks for coverage at ``d`` only.
+    """
+    size = np.zeros(np.shape(phase), np.int32)
+    for d, cover in enumerate(coverage(phase, outside=outside, largest=largest), start=1):
+        size[cover] = d
     return size
 
 
-def below(phase: np.ndarray, size: np.ndarray, rule: int, *, outside: bool) -> np.ndarray:
-    """Cells of ``phase`` that violate a minimum size ``rule``.
+def below(phase: np.ndarray, cover: np.ndarray, *, outside: bool) -> np.ndarray:
+    """Cells of ``phase`` that violate a rule, given the rule's coverage map ``cover``.
 
-    Outline cells of compliant features are excepted (see the module docstring).
+    Outline cells of compliant features are excepted (see the module docstring); beyond the
+    grid lies ``outside`` (True: this phase).
     """
     phase = np.asarray(phase, bool)
-    small = phase & (size < rule)
+    small = phase & ~cover
     if not small.any():
         return small
     inner = ndimage.binary_erosion(phase, ndimage.generate_binary_structure(2, 1),
                                    border_value=int(outside))
-    near_large = ndimage.binary_dilation(phase & (size >= rule),
-                                         ndimage.generate_binary_structure(2, 2))
+    near_large = ndimage.binary_dilation(cover, ndimage.generate_binary_structure(2, 2))
     return small & ~(~inner & near_large)
 
 
-def measured_minimum(phase: np.ndarray, size: np.ndarray, largest: int, *,
-                     outside: bool) -> float:
-    """Largest ``d < largest`` with no violation of the rule ``d``.
+def measured_minimum(phase: np.ndarray, covers: list[np.ndarray], *, outside: bool) -> float:
+    """Largest ``d`` whose rule the phase meets (``covers[d-1]`` its coverage at ``d``).
 
-    ``inf`` when the phase is empty or every rule up to ``largest`` passes.
+    ``inf`` when the phase is empty or it meets every rule up to ``len(covers)``.
     """
     phase = np.asarray(phase, bool)
     if not phase.any():
         return math.inf
-    for d in range(2, largest + 1):
-        if below(phase, size, d, outside=outside).any():
-            return float(d - 1)
-    return math.inf
+    passing = [d for d, cover in enumerate(covers, start=1)
+               if not below(phase, cover, outside=outside).any()]
+    if passing and passing[-1] == len(covers):
+        return math.inf
+    return float(passing[-1]) if passing else 0.0
 
 
 @dataclass
@@ -202,6 +201,7 @@ class DrcReport:
 
 
 def _groups(mask: np.ndarray, kind: str, size: np.ndarray) -> list[Violation]:
+    """Connected groups of ``mask``; ``size`` gives each cell's local feature size."""
     labels, _ = ndimage.label(mask)
     out = []
     for k, box in enumerate(ndimage.find_objects(labels), start=1):
@@ -251,45 +251,98 @@ def check(binary: np.ndarray, min_feature_cells: int, *, min_void_cells: int | N
         raise DesignValueError(f"region has shape {region.shape}, the design {solid.shape}")
     cap = 2 * max(rule, void_rule) + 1
     void = ~solid
-    solid_size = local_size(solid, outside=False, largest=cap)
-    void_size = local_size(void, outside=True, largest=cap)
-    violations = (_groups(below(solid, solid_size, rule, outside=False), "solid", solid_size)
-                  + _groups(below(void, void_size, void_rule, outside=True), "void", void_size)
-                  + _groups(solid & ~region, "outside_region", solid_size))
+    solid_covers = coverage(solid, outside=False, largest=cap)
+    void_covers = coverage(void, outside=True, largest=cap)
+
+    def size_under(covers: list[np.ndarray], limit: int) -> np.ndarray:
+        size = np.zeros(solid.shape, np.int32)
+        for d, cover in enumerate(covers[:limit - 1], start=1):
+            size[cover] = d
+        return size
+
+    violations = (
+        _groups(below(solid, solid_covers[rule - 1], outside=False), "solid",
+                size_under(solid_covers, rule))
+        + _groups(below(void, void_covers[void_rule - 1], outside=True), "void",
+                  size_under(void_covers, void_rule))
+        + _groups(solid & ~region, "outside_region", size_under(solid_covers, cap + 1)))
     islands = ndimage.label(solid)[1]
     void_labels, _ = ndimage.label(np.pad(void, 1, constant_values=True))
     enclosed = len(set(np.unique(void_labels)) - {0, void_labels[0, 0]})
     return DrcReport(
         min_feature_cells=max(rule, void_rule), rule_solid_cells=rule, rule_void_cells=void_rule,
-        min_solid_cells=measured_minimum(solid, solid_size, cap, outside=False),
-        min_void_cells=measured_minimum(void, void_size, cap, outside=True),
+        min_solid_cells=measured_minimum(solid, solid_covers, outside=False),
+        min_void_cells=measured_minimum(void, void_covers, outside=True),
         violations=violations, islands=int(islands), enclosed_voids=int(enclosed),
         solid_fraction=float(solid[region].mean()) if region.any() else 0.0,
         passed=not violations, pitch=pitch,
     )
 
 
-def repair(binary: np.ndarray, min_solid_cells: int, min_void_cells: int | None = None, *,
-           region: np.ndarray | None = None, rounds: int = 8) -> np.ndarray:
-    """Make a binary design meet its rules by morphological opening and closing.
+def meets(binary: np.ndarray, min_solid_cells: int, min_void_cells: int,
+          region: np.ndarray | None = None) -> bool:
+    """Whether ``binary`` passes the check (quicker than :func:`check`: no measurements)."""
+    solid = np.asarray(binary, bool)
+    if region is not None and (solid & ~np.asarray(region, bool)).any():
+        return False
+    solid_cover = covered(solid, disc(min_solid_cells), outside=False)
+    if below(solid, solid_cover, outside=False).any():
+        return False
+    void_cover = covered(~solid, disc(min_void_cells), outside=True)
+    return not below(~solid, void_cover, outside=True).any()
 
-    Each round removes solid no disc of ``min_solid_cells`` can cover (thin lines, slivers,
-    small islands) and then fills void no disc of ``min_void_cells`` can cover (pinholes, narrow
-    gaps), keeping material inside ``region``; rounds repeat until nothing changes. What a fab's
-    own "DRC fixing" would do, but done here so that the fixed design is re-simulated and its
-    performance reported.
+
+def repair(binary: np.ndarray, min_solid_cells: int, min_void_cells: int | None = None, *,
+           region: np.ndarray | None = None, rounds: int = 12) -> np.ndarray:
+    """Make a binary design meet its rules, changing as little as the rules force.
+
+    First rounds of morphological opening (removes solid no disc of ``min_solid_cells`` can
+    cover: thin lines, slivers, small islands) and closing (fills void no disc of
+    ``min_void_cells`` can cover: pinholes, narrow gaps), stopping as soon as the design passes;
+    then, where a neck too thin to keep meets a gap too narrow to open (the two operations undo
+    each other there), rounds that cut such necks as wide as the void rule and fill the void
+    cells that stay narrow. Material stays inside
+    ``region``. What a fab's own "DRC fixing" would do, but here, so that the fixed design is
+    re-simulated and its performance reported.
 
     Returns:
-        The repaired design (bool, same shape).
+        The repaired design (bool, same shape). It passes :func:`check` unless ``rounds`` of
+        each kind were not enough (then the best effort; :func:`check` tells).
     """
     solid = np.asarray(binary, bool).copy()
     void_rule = min_solid_cells if min_void_cells is None else min_void_cells
     inside = np.ones(solid.shape, bool) if region is None else np.asarray(region, bool)
     solid &= inside
+
+    def done(s: np.ndarray) -> bool:
+        return meets(s, min_solid_cells, void_rule)
+
+    if done(solid):
+        return solid
     for _ in range(rounds):
-        before = solid
         solid = covered(solid, disc(min_solid_cells), outside=False)
+        if done(solid):
+            return solid
         solid = ~covered(~solid, disc(void_rule), outside=True) & inside
-        if np.array_equal(solid, before):
-            break
+        if done(solid):
+            return solid
+    # Opening and closing can undo each other at a neck that is too thin to keep and a gap too
+    # narrow to open: cut such necks wide enough for the void rule, then fill what stays narrow.
+    start = solid
+    for order in ("solid", "void"), ("void", "solid"), ("solid",), ("void",):
+        solid = start
+        for _ in range(rounds):
+            for kind in order:
+                if kind == "solid":
+                    thin = below(solid, covered(solid, disc(min_solid_cells), outside=False),
+                                 outside=False)
+                    if thin.any():
+                        thin = ndimage.binary_dilation(thin, disc(void_rule))
+                    solid = covered(solid & ~thin, disc(min_solid_cells), outside=False)
+                else:
+                    narrow = below(~solid, covered(~solid, disc(void_rule), outside=True),
+                                   outside=True)
+                    solid = (solid | narrow) & inside
+                if done(solid):
+                    return solid
     return solid

@@ -30,27 +30,27 @@ def test_disc_footprints():
         disc(0)
 
 
-def _brute_local_size(phase: np.ndarray, outside: bool, largest: int) -> np.ndarray:
+def _brute_covered(phase: np.ndarray, outside: bool, d: int) -> np.ndarray:
     ny, nx = phase.shape
 
     def at(r, c):
         return phase[r, c] if 0 <= r < ny and 0 <= c < nx else outside
 
+    offsets = np.argwhere(disc(d))
+    cover = np.zeros_like(phase)
+    for r0 in range(-d + 1, ny):
+        for c0 in range(-d + 1, nx):
+            if all(at(r0 + a, c0 + b) for a, b in offsets):
+                for a, b in offsets:
+                    if 0 <= r0 + a < ny and 0 <= c0 + b < nx:
+                        cover[r0 + a, c0 + b] = True
+    return cover
+
+
+def _brute_local_size(phase: np.ndarray, outside: bool, largest: int) -> np.ndarray:
     size = np.zeros(phase.shape, np.int32)
-    alive = phase.copy()
     for d in range(1, largest + 1):
-        offsets = np.argwhere(disc(d))
-        cover = np.zeros_like(phase)
-        for r0 in range(-d + 1, ny):
-            for c0 in range(-d + 1, nx):
-                if all(at(r0 + a, c0 + b) for a, b in offsets):
-                    for a, b in offsets:
-                        if 0 <= r0 + a < ny and 0 <= c0 + b < nx:
-                            cover[r0 + a, c0 + b] = True
-        alive &= cover
-        if not alive.any():
-            break
-        size[alive] = d
+        size[_brute_covered(phase, outside, d)] = d
     return size
 
 
@@ -70,7 +70,7 @@ def test_local_size_agrees_with_brute_force(pattern, rule):
 
 def _brute_below(phase, outside, rule):
     """Violating cells by the module's rule, with explicit loops."""
-    size = _brute_local_size(phase, outside, rule)
+    cover = _brute_covered(phase, outside, rule)
     ny, nx = phase.shape
 
     def at(r, c):
@@ -79,14 +79,22 @@ def _brute_below(phase, outside, rule):
     out = np.zeros_like(phase)
     for r in range(ny):
         for c in range(nx):
-            if not phase[r, c] or size[r, c] >= rule:
+            if not phase[r, c] or cover[r, c]:
                 continue
             outline = not all(at(r + a, c + b) for a, b in ((0, 1), (1, 0), (0, -1), (-1, 0)))
-            near = any(0 <= r + a < ny and 0 <= c + b < nx and phase[r + a, c + b]
-                       and size[r + a, c + b] >= rule
+            near = any(0 <= r + a < ny and 0 <= c + b < nx and cover[r + a, c + b]
                        for a in (-1, 0, 1) for b in (-1, 0, 1))
             out[r, c] = not (outline and near)
     return out
+
+
+def test_a_disc_meets_its_own_rule():
+    for d in range(1, 12):
+        design = np.zeros((d + 6, d + 6), bool)
+        design[3:3 + d, 3:3 + d] = disc(d)
+        report = check(design, d)
+        assert report.passed, d
+        assert report.min_solid_cells >= d
 
 
 def test_seeded_violations_are_found_where_they_are():
@@ -177,3 +185,19 @@ def test_repair_removes_thin_solid_and_fills_pinholes():
     assert check(fixed, 4, region=region).passed
     assert fixed[19:21, 19:21].all() and not fixed[20, 34:38].any()
     assert (fixed != design).sum() < 20  # only the defects changed (and the block's corners)
+
+
+def test_repair_makes_random_blobs_compliant():
+    from scipy import ndimage
+
+    from wavefab.designkit.drc import repair
+
+    rng = np.random.default_rng(1)
+    region = np.zeros((60, 50), bool)
+    region[5:55, 5:45] = True
+    for _ in range(12):
+        noise = ndimage.gaussian_filter(rng.random((60, 50)), 2.0)
+        design = (noise > np.median(noise)) & region
+        fixed = repair(design, 4, 3, region=region)
+        assert check(fixed, 4, min_void_cells=3, region=region).passed
+        assert not (fixed & ~region).any()
