@@ -386,6 +386,13 @@ def _final_design(problem: Problem, parametrization: Parametrization,
     speed = parametrization.material(torch.from_numpy(binary).to(latent.device, latent.dtype))
     metrics = problem.evaluate(speed, fold)
     out: dict[str, Any] = {f"binary_{k}": v for k, v in metrics.items()}
+    if parametrization.projection == "smoothed":
+        # The η contour of the filtered density, rasterized by area coverage: what a smooth
+        # (sub-cell) mask or print of this design re-simulates as.
+        with torch.no_grad():
+            rho = parametrization.project(parametrization.filtered(latent), beta=math.inf)
+        contour = problem.evaluate(parametrization.material(rho), fold)
+        out.update({f"contour_{k}": v for k, v in contour.items()})
     if fabrication.min_feature_cells > 0:
         rules = {"min_feature_cells": max(fabrication.min_solid_cells, 1),
                  "min_void_cells": max(fabrication.min_void_cells, 1),
@@ -412,9 +419,12 @@ def optimize(
 ) -> Iterator[Event]:
     """Train one design per fold of ``problem``; yield progress; checkpoint after each epoch.
 
-    After a fold's last epoch its design is binarized (filtered density > η), re-evaluated on
-    the exact binary material (metrics ``binary_*``) and, with fabrication rules, checked
-    (``drc_pass``, ``drc_violations``, ``drc_min_solid_cells``, ``drc_min_void_cells``).
+    After a fold's last epoch its design is binarized (filtered density > η, repaired when the
+    fabrication asks), re-evaluated on the exact binary material (metrics ``binary_*``) and,
+    with fabrication rules, checked (``drc_pass``, ``drc_violations``, ``drc_min_solid_cells``,
+    ``drc_min_void_cells``, ``repaired_cells``). With the smoothed projection the η contour at
+    sub-cell resolution (area fractions) is evaluated too (``contour_*``): what a smooth mask
+    or print re-simulates as.
 
     Args:
         problem: what to optimize (setup, batches, loss, metrics).
@@ -534,7 +544,7 @@ def optimize(
         yield FoldEnd(fold_index, finished[f"fold{fold_index}"],
                       _fold_metrics(history, finals, fold_index))
     per_fold = [_fold_metrics(history, finals, k) for k in range(len(folds))]
-    keys = [*problem.summary_keys, *(f"binary_{k}" for k in problem.summary_keys)]
+    keys = [f"{prefix}{k}" for prefix in ("", "binary_", "contour_") for k in problem.summary_keys]
     summary: dict[str, Any] = {
         key: float(np.mean([m[key] for m in per_fold]))
         for key in keys if all(key in m for m in per_fold)

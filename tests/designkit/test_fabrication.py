@@ -157,7 +157,7 @@ def test_the_lens_under_a_5_cell_minimum_feature_ends_drc_clean_and_binary():
     assert isinstance(end, RunEnd)
     fold = end.metrics["per_fold"][0]
     assert fold["drc_pass"] is True and fold["drc_violations"] == 0
-    assert fold["binary_focus_gain"] > 2.0
+    assert fold["binary_focus_gain"] > 2.0 and fold["contour_focus_gain"] > 2.0
     # the optimizer did the work: the repair touched under 2% of the design region
     region = problem.setup.region.numpy()
     assert fold["repaired_cells"] < 0.02 * region.sum()
