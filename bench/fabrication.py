@@ -40,6 +40,8 @@ def main() -> None:
     x = torch.rand(n, n, requires_grad=True)
     print(f"filters on {n}×{n} (design region {n - 40}×{n - 40}), float32, seconds:")
     print(f"{'filter':<22}{'wavefab fwd+bwd':>17}{'scipy fwd only':>16}")
+    arr = x.detach().numpy().astype(np.float64)
+    mask = region.numpy().astype(np.float64)
     for kind, radius in (("conic", 2.0), ("conic", 5.0), ("conic", 12.0), ("gaussian", 3.0)):
         filt = DensityFilter(kind, radius)
         kernel = filt.kernel(torch.float64).numpy()
@@ -48,14 +50,12 @@ def main() -> None:
             y = filt(x, region)
             y.sum().backward()
 
-        arr = x.detach().numpy().astype(np.float64)
-        mask = region.numpy().astype(np.float64)
-
         def reference(kernel=kernel):
             ndimage.convolve(arr * mask, kernel, mode="constant") / np.maximum(
                 ndimage.convolve(mask, kernel, mode="constant"), 1e-30)
 
-        print(f"{kind + ' r=' + format(radius, 'g'):<22}{best(ours):>17.4f}{best(reference):>16.4f}")
+        name = f"{kind} r={radius:g}"
+        print(f"{name:<22}{best(ours):>17.4f}{best(reference):>16.4f}")
 
     y = torch.rand(n, n, requires_grad=True)
 

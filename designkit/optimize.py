@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 from . import drc
+from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import DesignValueError
 from .fabrication import Fabrication, final_design
 from .parametrization import Parametrization
@@ -36,9 +36,6 @@ from .problems.vowels import VowelGeometry, VowelProblem
 from .projection import gray_level
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_VERSION = 2
-
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -218,62 +215,6 @@ class RunEnd:
 
 
 Event = RunStart | BatchEnd | EpochEnd | FoldEnd | RunEnd
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def save_checkpoint(folder: Path, state: dict, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``checkpoint.npz`` then ``checkpoint.json`` (which names the npz's digest) atomically.
-
-    A crash between the two leaves the previous json pointing at a previous npz digest, which
-    :func:`load_checkpoint` detects; a crash inside either write leaves only a ``.tmp`` file.
-    """
-    import hashlib
-    import io
-
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    payload = buffer.getvalue()
-    _write_atomically(folder / "checkpoint.npz", payload)
-    state = {**state, "version": CHECKPOINT_VERSION,
-             "npz_sha256": hashlib.sha256(payload).hexdigest()}
-    _write_atomically(folder / "checkpoint.json", json.dumps(state, indent=1).encode())
-
-
-def load_checkpoint(folder: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
-    """The last complete checkpoint in ``folder``, or None when there is none."""
-    import hashlib
-
-    meta, npz = folder / "checkpoint.json", folder / "checkpoint.npz"
-    if not meta.exists():
-        return None
-    try:
-        state = json.loads(meta.read_text())
-        payload = npz.read_bytes()
-    except (OSError, ValueError) as exc:
-        raise DesignValueError(f"checkpoint in {folder} is unreadable: {exc}") from None
-    if state.get("version") != CHECKPOINT_VERSION:
-        raise DesignValueError(
-            f"checkpoint in {folder} has version {state.get('version')!r}; this wavefab "
-            f"writes version {CHECKPOINT_VERSION}"
-        )
-    if hashlib.sha256(payload).hexdigest() != state.get("npz_sha256"):
-        raise DesignValueError(
-            f"checkpoint in {folder} is incomplete (checkpoint.npz does not match "
-            f"checkpoint.json); delete both to start over"
-        )
-    import io
-
-    with np.load(io.BytesIO(payload), allow_pickle=False) as npz_file:
-        arrays = {k: npz_file[k] for k in npz_file.files}
-    return state, arrays
 
 
 def _plain(value: Any) -> Any:
