@@ -86,6 +86,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             scalars = {k: v for k, v in m.items() if isinstance(v, float) and k != "loss"}
             mean = f" (mean of {folds} folds)" if folds > 1 else ""
             print(f"{_format_metrics(scalars)}{mean}; results in {out}")
+            if "drc_pass" in m:
+                print("design-rule check of the final design(s): "
+                      + ("PASS" if m["drc_pass"] else f"FAIL (see {out}/drc.png)"))
     return 0
 
 

@@ -13,6 +13,7 @@ from wavefab.designkit.config import (
     apply_overrides,
     config_from_dict,
     config_to_dict,
+    fabrication_from_config,
     load_config,
 )
 
@@ -24,6 +25,13 @@ def test_examples_load(name):
     config = load_config(EXAMPLES / name)
     assert config.geometry.shape == (140, 140) and config.data.vowels == ("ae", "ei", "iy")
     assert config.training.learning_rate == 4e-4
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_validates_and_round_trips(path):
+    config = load_config(path)
+    assert config_from_dict(config_to_dict(config)) == config
+    fabrication_from_config(config)  # the fabrication section builds too
 
 
 def test_defaults_are_the_reference_and_round_trip():
