@@ -103,6 +103,7 @@ class FabricationConfig:
     constraint_weight: float = 0.0
     constraint_start: int = 0
     repair: bool = True
+    exact_from: int | None = None
     wave_speed: float | None = None
 
 
@@ -328,4 +329,4 @@ def fabrication_from_config(config: RunConfig) -> Fabrication:
         min_feature_cells=f.min_feature_cells, robust=f.robust, eta_e=f.eta_e,
         objective=f.objective, constraint_weight=f.constraint_weight,
         constraint_start=f.constraint_start, filter_radius=radius,
-        repair=f.repair)
+        repair=f.repair, exact_from=f.exact_from)

@@ -50,6 +50,9 @@ class Fabrication:
             metrics then describe the repaired design, and the number of cells changed is
             reported. The robust formulation and the penalty make the optimized design nearly
             compliant; the repair removes what pixelization leaves (pinholes, one-cell necks).
+        exact_from: first epoch whose steps simulate the exact binary designs (the nominal one
+            thresholded and repaired: what will be made) while taking gradients from the
+            projection (straight-through); None: never.
     """
 
     min_solid_cells: int = 0
@@ -63,6 +66,7 @@ class Fabrication:
     pitch: float | None = None
     process: Process | None = None
     repair: bool = True
+    exact_from: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.5 < self.eta_e < 1:
@@ -107,7 +111,7 @@ class Fabrication:
             "filter_radius": self.filter_radius, "robust": self.robust, "eta_e": self.eta_e,
             "objective": self.objective, "constraint_weight": self.constraint_weight,
             "constraint_start": self.constraint_start, "pitch_m": self.pitch,
-            "repair": self.repair,
+            "repair": self.repair, "exact_from": self.exact_from,
         }
         if self.process is not None:
             out["process"] = self.process.name
@@ -167,7 +171,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                       robust: bool = False, eta_e: float = 0.75,
                       objective: Literal["worst", "mean"] = "worst",
                       constraint_weight: float = 0.0, constraint_start: int = 0,
-                      filter_radius: float | None = None, repair: bool = True) -> Fabrication:
+                      filter_radius: float | None = None, repair: bool = True,
+                      exact_from: int | None = None) -> Fabrication:
     """Derive the rules in cells and the filter radius from physical settings.
 
     Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
@@ -203,7 +208,7 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
     return Fabrication(min_solid_cells=solid, min_void_cells=void, filter_radius=filter_radius,
                        robust=robust, eta_e=eta_e, objective=objective,
                        constraint_weight=constraint_weight, constraint_start=constraint_start,
-                       pitch=pitch, process=process, repair=repair)
+                       pitch=pitch, process=process, repair=repair, exact_from=exact_from)
 
 
 def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: float,

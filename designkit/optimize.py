@@ -244,7 +244,9 @@ class _Objective:
     """The scalar a step minimizes.
 
     The problem's loss on the nominal design (or the robust combination of the eroded, nominal
-    and dilated designs), plus the fabrication penalty.
+    and dilated designs), plus the fabrication penalty. From ``fabrication.exact_from`` on, the
+    designs simulated are the exact binary ones (the nominal one thresholded and repaired as it
+    will be made), with the gradients of the projection (straight-through).
     """
 
     problem: Problem
@@ -254,12 +256,21 @@ class _Objective:
     def __call__(self, latent: torch.Tensor, batch: Batch, beta: float | None,
                  epoch: int) -> torch.Tensor:
         par = self.parametrization
+        fab = self.fabrication
         filtered = par.filtered(latent)
+        exact = fab.exact_from is not None and epoch >= fab.exact_from
         losses, nominal = [], None
-        for eta in self.fabrication.thresholds(par.eta):
+        for eta in fab.thresholds(par.eta):
             rho = par.project(filtered, beta=beta, eta=eta)
             if eta == par.eta:
                 nominal = rho
+            if exact:
+                if eta == par.eta:
+                    made = final_design(par, latent.detach(), fab)[1]
+                    hard = torch.from_numpy(made).to(rho.device, rho.dtype)
+                else:
+                    hard = ((filtered.detach() > eta) & par.region.to(rho.device)).to(rho.dtype)
+                rho = hard + rho - rho.detach()
             out = self.problem.setup.simulate(par.material(rho), batch.inputs)
             losses.append(self.problem.loss(out.probes, batch.targets))
         loss = self.fabrication.combine(losses)

@@ -171,3 +171,28 @@ def test_the_lens_under_a_5_cell_minimum_feature_ends_drc_clean_and_binary():
     # the interface cells of the smoothed projection
     density = par.density(torch.from_numpy(end.latents[0]), beta=math.inf).numpy()
     assert np.mean(np.abs(density - thresholded) > 0.5) < 0.01
+
+
+def test_exact_steps_simulate_what_will_be_made_with_projection_gradients():
+    from wavefab.designkit.optimize import _Objective
+
+    geometry = LensGeometry(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
+                            region_rows=(16, 63), region_cols=(26, 56), steps=300)
+    problem = LensProblem(geometry)
+    fab = build_fabrication(min_feature_cells=4, exact_from=3)
+    par = Parametrization(region=problem.setup.region, beta=math.inf,
+                          material=LinearSpeed(1.0, 0.5), projection="smoothed",
+                          filter=DensityFilter("conic", fab.filter_radius, "surroundings"))
+    torch.manual_seed(1)
+    latent = torch.rand(geometry.shape).requires_grad_(True)
+    objective = _Objective(problem, par, fab)
+    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingSettings()))
+    soft = objective(latent, batch, math.inf, epoch=2)
+    exact = objective(latent, batch, math.inf, epoch=3)
+    made = torch.from_numpy(final_design(par, latent.detach(), fab)[1]).float()
+    out = problem.setup.simulate(par.material(made), batch.inputs)
+    assert exact.item() == pytest.approx(problem.loss(out.probes, batch.targets).item(),
+                                         rel=1e-5)
+    assert exact.item() != pytest.approx(soft.item(), rel=1e-3)
+    (grad,) = torch.autograd.grad(exact, latent)
+    assert torch.isfinite(grad).all() and float(grad.abs().sum()) > 0
