@@ -294,31 +294,70 @@ def meets(binary: np.ndarray, min_solid_cells: int, min_void_cells: int,
 
 def repair(binary: np.ndarray, min_solid_cells: int, min_void_cells: int | None = None, *,
            region: np.ndarray | None = None, rounds: int = 12) -> np.ndarray:
-    """Make a binary design meet its rules, changing as little as the rules force.
+    """Make a binary design meet its rules, changing as few cells as it can.
 
-    First rounds of morphological opening (removes solid no disc of ``min_solid_cells`` can
-    cover: thin lines, slivers, small islands) and closing (fills void no disc of
-    ``min_void_cells`` can cover: pinholes, narrow gaps), stopping as soon as the design passes;
-    then, where a neck too thin to keep meets a gap too narrow to open (the two operations undo
-    each other there), rounds that cut such necks as wide as the void rule and fill the void
-    cells that stay narrow. Material stays inside
-    ``region``. What a fab's own "DRC fixing" would do, but here, so that the fixed design is
-    re-simulated and its performance reported.
+    Strategies, in order, each stopping as soon as the design passes:
+
+    1. remove exactly the solid cells the check flags and fill exactly the void cells it flags
+       (a design that nearly passes changes in a handful of cells);
+    2. the same, but cutting flagged necks as wide as the void rule first — where a neck too
+       thin to keep meets a gap too narrow to open, strategy 1 would undo itself;
+    3. morphological opening (drops all solid no disc of ``min_solid_cells`` covers) and closing
+       (fills all void no disc of ``min_void_cells`` covers), which also shaves every sharp
+       corner, then strategy 2 again.
+
+    Material stays inside ``region``. What a fab's own "DRC fixing" would do, but here, so that
+    the fixed design is re-simulated and its performance reported.
 
     Returns:
-        The repaired design (bool, same shape). It passes :func:`check` unless ``rounds`` of
-        each kind were not enough (then the best effort; :func:`check` tells).
+        The repaired design (bool, same shape). It passes :func:`check` unless ``rounds`` were
+        not enough (then the best effort; :func:`check` tells).
     """
-    solid = np.asarray(binary, bool).copy()
+    start = np.asarray(binary, bool).copy()
     void_rule = min_solid_cells if min_void_cells is None else min_void_cells
-    inside = np.ones(solid.shape, bool) if region is None else np.asarray(region, bool)
-    solid &= inside
+    inside = np.ones(start.shape, bool) if region is None else np.asarray(region, bool)
+    start &= inside
 
     def done(s: np.ndarray) -> bool:
         return meets(s, min_solid_cells, void_rule)
 
-    if done(solid):
-        return solid
+    def flagged(s: np.ndarray, kind: str) -> np.ndarray:
+        if kind == "solid":
+            return below(s, covered(s, disc(min_solid_cells), outside=False), outside=False)
+        return below(~s, covered(~s, disc(void_rule), outside=True), outside=True)
+
+    def guided(s: np.ndarray, order: tuple[str, ...], cut: bool) -> tuple[np.ndarray, bool]:
+        removed = np.zeros_like(s)
+        for _ in range(rounds):
+            for kind in order:
+                bad = flagged(s, kind)
+                if kind == "solid":
+                    if cut and bad.any():
+                        bad = ndimage.binary_dilation(bad, disc(void_rule)) & s
+                    s = s & ~bad
+                    removed |= bad
+                else:
+                    # A gap left where thin solid was removed: widen it rather than refill it
+                    # (refilling would bring the thin solid back).
+                    conflict = bad & removed
+                    if conflict.any():
+                        widen = ndimage.binary_dilation(conflict, disc(void_rule)) & s
+                        s = s & ~widen
+                        removed |= widen
+                    s = (s | (bad & ~removed)) & inside
+                if done(s):
+                    return s, True
+        return s, False
+
+    if done(start):
+        return start
+    orders = (("solid", "void"), ("void", "solid"))
+    for cut in (False, True):
+        for order in orders:
+            fixed, ok = guided(start, order, cut)
+            if ok:
+                return fixed
+    solid = start
     for _ in range(rounds):
         solid = covered(solid, disc(min_solid_cells), outside=False)
         if done(solid):
@@ -326,23 +365,8 @@ def repair(binary: np.ndarray, min_solid_cells: int, min_void_cells: int | None 
         solid = ~covered(~solid, disc(void_rule), outside=True) & inside
         if done(solid):
             return solid
-    # Opening and closing can undo each other at a neck that is too thin to keep and a gap too
-    # narrow to open: cut such necks wide enough for the void rule, then fill what stays narrow.
-    start = solid
-    for order in ("solid", "void"), ("void", "solid"), ("solid",), ("void",):
-        solid = start
-        for _ in range(rounds):
-            for kind in order:
-                if kind == "solid":
-                    thin = below(solid, covered(solid, disc(min_solid_cells), outside=False),
-                                 outside=False)
-                    if thin.any():
-                        thin = ndimage.binary_dilation(thin, disc(void_rule))
-                    solid = covered(solid & ~thin, disc(min_solid_cells), outside=False)
-                else:
-                    narrow = below(~solid, covered(~solid, disc(void_rule), outside=True),
-                                   outside=True)
-                    solid = (solid | narrow) & inside
-                if done(solid):
-                    return solid
+    for order in (*orders, ("solid",), ("void",)):
+        fixed, ok = guided(solid, order, cut=True)
+        if ok:
+            return fixed
     return solid
