@@ -38,13 +38,14 @@ from .errors import DesignValueError
 def disc(diameter: int) -> np.ndarray:
     """Footprint of a disc of ``diameter`` cells: bool ``(d, d)``, cells mostly inside the circle.
 
-    The area of each cell inside the circle is computed on a 64×64 sub-grid, exactly enough to
-    decide "more than half" for every diameter up to several hundred cells.
+    The area of each cell inside the circle is estimated on a sub-grid (64×64 per cell for
+    small discs, coarser for large ones so memory stays bounded): enough to decide "more than
+    half" exactly for every diameter checked here (a 512-point sub-grid agrees up to d = 60).
     """
     if isinstance(diameter, bool) or int(diameter) != diameter or diameter < 1:
         raise DesignValueError(f"disc diameter must be a positive integer, got {diameter!r}")
     d = int(diameter)
-    sub = 64
+    sub = min(64, max(8, 4096 // d))
     offsets = (np.arange(sub) + 0.5) / sub
     coords = (np.arange(d)[:, None] + offsets[None, :]).ravel() - d / 2  # (d·sub,)
     inside = (coords[:, None] ** 2 + coords[None, :] ** 2) <= (d / 2) ** 2
@@ -339,7 +340,8 @@ def repair(binary: np.ndarray, min_solid_cells: int, min_void_cells: int | None 
                 else:
                     # A gap left where thin solid was removed: widen it rather than refill it
                     # (refilling would bring the thin solid back).
-                    conflict = bad & removed
+                    # ... and a gap outside the region cannot be filled: widen it too
+                    conflict = bad & (removed | ~inside)
                     if conflict.any():
                         widen = ndimage.binary_dilation(conflict, disc(void_rule)) & s
                         s = s & ~widen

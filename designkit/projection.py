@@ -79,8 +79,10 @@ def smoothed_projection(x: Tensor, beta: float, eta: float = 0.5) -> Tensor:
 
         ρ = (1 − F)·P(x − R|∇x|) + F·P(x + R|∇x|)
 
-    where ``P`` is the tanh projection at ``beta`` (which may be ``inf``). Cells the contour does
-    not cross get ``P(x)``; at ``beta = inf`` crossed cells get exactly ``F``.
+    where ``P`` is the tanh projection at ``beta`` (which may be ``inf``). ``F`` is 0 or 1 in
+    cells the contour does not cross, so those get ``P(x ∓ R|∇x|)`` — slightly sharper than
+    ``P(x)`` at finite β, and continuous across the crossing band; at ``beta = inf`` they are
+    exactly 0 or 1 and crossed cells get exactly ``F``.
     """
     _check(beta, eta)
     grad = gradient_norm(x)

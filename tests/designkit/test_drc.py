@@ -201,3 +201,13 @@ def test_repair_makes_random_blobs_compliant():
         fixed = repair(design, 4, 3, region=region)
         assert check(fixed, 4, min_void_cells=3, region=region).passed
         assert not (fixed & ~region).any()
+
+
+def test_repair_widens_gaps_it_may_not_fill():
+    from wavefab.designkit.drc import repair
+
+    region = np.ones((20, 20), bool)
+    region[:, 10] = False  # a one-cell slit the design may not fill
+    fixed = repair(region.copy(), 3, 3, region=region)
+    assert check(fixed, 3, region=region).passed
+    assert not (fixed & ~region).any()
