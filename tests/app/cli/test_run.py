@@ -71,13 +71,18 @@ def test_bad_input_lists_problems_and_exits_2(tiny, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_the_lens_example_runs_with_lbfgs(tmp_path, capsys):
+def _run_short_example(name: str, out) -> None:
+    """Run an example configuration for 2 epochs of a 400-step pulse into ``out``."""
     from pathlib import Path
 
-    example = Path(__file__).parents[3] / "assets" / "examples" / "lens.yaml"
-    out = tmp_path / "lens"
+    example = Path(__file__).parents[3] / "assets" / "examples" / name
     assert main(["run", str(example), "--out", str(out), "--set", "training.epochs=2",
                  "--set", "lens.steps=400"]) == 0
+
+
+def test_the_lens_example_runs_with_lbfgs(tmp_path, capsys):
+    out = tmp_path / "lens"
+    _run_short_example("lens.yaml", out)
     assert "focus gain" in capsys.readouterr().out
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["problem"] == "lens" and metrics["focus_gain"] > 3.0
@@ -158,12 +163,8 @@ def test_drc_command_checks_a_result_and_sets_the_exit_code(tmp_path, capsys):
 
 
 def test_the_fabrication_example_carries_rules_and_physical_scale(tmp_path, capsys):
-    from pathlib import Path
-
-    example = Path(__file__).parents[3] / "assets" / "examples" / "lens_fab.yaml"
     out = tmp_path / "fab"
-    assert main(["run", str(example), "--out", str(out), "--set", "training.epochs=2",
-                 "--set", "lens.steps=400"]) == 0
+    _run_short_example("lens_fab.yaml", out)
     metrics = json.loads((out / "metrics.json").read_text())
     fab = metrics["fabrication"]
     assert fab["process"] == "sla" and fab["min_solid_cells"] == 5 and fab["robust"] is True
