@@ -20,6 +20,7 @@ from .errors import DesignError, DesignValueError
 from .fabrication import Fabrication
 from .optimize import TrainingSettings
 from .problems.lens import LensGeometry
+from .problems.vowels import VowelLayout
 
 SCHEMA_VERSION = 1
 
@@ -47,22 +48,6 @@ class DataConfig:
     rate: int = 10_000
     synthetic_seed: int = 0
     split: Literal["recordings", "speakers"] = "recordings"
-
-
-@dataclass(frozen=True, kw_only=True)
-class GeometryConfig:
-    """Grid, absorber, source, probes and design region (cells; normalized units)."""
-
-    shape: tuple[int, int] = (140, 140)
-    h: float = 1.4283556979968262
-    dt: float = 0.707
-    absorber: int = 20
-    sigma_max: float = 3.0
-    order: float = 4.0
-    source_inset: int = 20
-    probe_inset: int = 20
-    probe_spacing: int = 20
-    region_gap: int = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +103,7 @@ class RunConfig:
     schema_version: int = SCHEMA_VERSION
     problem: Literal["vowels", "lens"] = "vowels"
     data: DataConfig = field(default_factory=DataConfig)
-    geometry: GeometryConfig = field(default_factory=GeometryConfig)
+    geometry: VowelLayout = field(default_factory=VowelLayout)
     lens: LensGeometry = field(default_factory=LensGeometry)
     material: MaterialConfig = field(default_factory=MaterialConfig)
     training: TrainingSettings = field(default_factory=TrainingSettings)

@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class VowelGeometry:
+class VowelLayout:
     """Where the source, the probes and the design region sit (all in cells).
+
+    The layout holds for any number of classes; it is the ``geometry:`` section of a run
+    configuration.
 
     Args:
         shape: ``(ny, nx)``.
@@ -39,7 +42,6 @@ class VowelGeometry:
         source_inset: source distance inside the left absorber's inner edge.
         probe_inset: probe distance inside the right absorber's inner edge.
         probe_spacing: rows between neighbouring probes (centred on the middle row).
-        classes: number of probes.
         region_gap: cells between the design region and the source/probe columns.
     """
 
@@ -52,8 +54,14 @@ class VowelGeometry:
     source_inset: int = 20
     probe_inset: int = 20
     probe_spacing: int = 20
-    classes: int = 3
     region_gap: int = 5
+
+
+@dataclass(frozen=True)
+class VowelGeometry(VowelLayout):
+    """A :class:`VowelLayout` with ``classes`` probes, validated (the data fixes ``classes``)."""
+
+    classes: int = 3
 
     def __post_init__(self) -> None:
         ny = self.shape[0]
