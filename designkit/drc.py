@@ -89,8 +89,13 @@ def local_size(phase: np.ndarray, *, outside: bool, largest: int) -> np.ndarray:
     Small discs are not nested (the 12-cell disc of size 4 holds no 3×3 square), so a cell can
     be covered at size 4 but not at 3: a rule of ``d`` asks for coverage at ``d`` only.
     """
-    size = np.zeros(np.shape(phase), np.int32)
-    for d, cover in enumerate(coverage(phase, outside=outside, largest=largest), start=1):
+    return _sizes(coverage(phase, outside=outside, largest=largest), largest)
+
+
+def _sizes(covers: list[np.ndarray], largest: int) -> np.ndarray:
+    """Per cell, the largest ``d ≤ largest`` with ``covers[d-1]`` set (0 where none is)."""
+    size = np.zeros(covers[0].shape, np.int32)
+    for d, cover in enumerate(covers[:largest], start=1):
         size[cover] = d
     return size
 
@@ -254,19 +259,12 @@ def check(binary: np.ndarray, min_feature_cells: int, *, min_void_cells: int | N
     void = ~solid
     solid_covers = coverage(solid, outside=False, largest=cap)
     void_covers = coverage(void, outside=True, largest=cap)
-
-    def size_under(covers: list[np.ndarray], limit: int) -> np.ndarray:
-        size = np.zeros(solid.shape, np.int32)
-        for d, cover in enumerate(covers[:limit - 1], start=1):
-            size[cover] = d
-        return size
-
     violations = (
         _groups(below(solid, solid_covers[rule - 1], outside=False), "solid",
-                size_under(solid_covers, rule))
+                _sizes(solid_covers, rule - 1))
         + _groups(below(void, void_covers[void_rule - 1], outside=True), "void",
-                  size_under(void_covers, void_rule))
-        + _groups(solid & ~region, "outside_region", size_under(solid_covers, cap + 1)))
+                  _sizes(void_covers, void_rule - 1))
+        + _groups(solid & ~region, "outside_region", _sizes(solid_covers, cap)))
     islands = ndimage.label(solid)[1]
     void_labels, _ = ndimage.label(np.pad(void, 1, constant_values=True))
     enclosed = len(set(np.unique(void_labels)) - {0, void_labels[0, 0]})
