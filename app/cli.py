@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _version() -> str:
@@ -22,11 +23,24 @@ def _version() -> str:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from wavefab.designkit.demo import lens_demo
+    from wavefab.designkit.demo import fabrication_demo
+    from wavefab.designkit.optimize import EpochEnd, RunStart
 
-    result = lens_demo(args.out, size=args.size, steps=args.steps)
-    print(f"wrote {result.figure} ({result.steps} steps in {result.seconds:.2f} s; "
-          f"focus gain {result.focus_gain:.2f}x)")
+    def show(event: object) -> None:
+        if isinstance(event, RunStart):
+            print(f"optimizing the SLA lens ({event.epochs} epochs, about 1-2 min) ...",
+                  flush=True)
+        elif isinstance(event, EpochEnd):
+            print(f"  epoch {event.epoch + 1}: {_format_metrics(event.metrics)}", flush=True)
+
+    demo = fabrication_demo(args.out, epochs=args.epochs, on_event=show)
+    m = demo.metrics
+    print(f"binary design: focus gain {m.get('binary_focus_gain', float('nan')):.2f}x the "
+          f"unpatterned medium; DRC {'PASS' if demo.drc_pass else 'FAIL'}")
+    print(f"wrote {demo.result_dir}/ (results: metrics, design, DRC report, plots)")
+    for path in demo.files.values():
+        print(f"wrote {path}")
+    print(f"done in {demo.seconds:.0f} s")
     return 0
 
 
@@ -92,6 +106,70 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drc_input(args: argparse.Namespace) -> tuple:
+    """``(binary, region, rules from the run, pitch, out folder, stem)`` of a folder or file."""
+    import numpy as np
+
+    from wavefab.designkit.errors import DesignValueError
+
+    target: Path = args.result
+    pitch = _length(args.pitch, "--pitch")
+    if target.is_dir():
+        from wavefab.designkit.export import load_design
+
+        design = load_design(target)
+        region = (design.region if design.region is not None
+                  else np.ones(design.shape, bool)).astype(bool)
+        return (design.binary, region, (design.min_solid_cells, design.min_void_cells),
+                pitch if pitch is not None else design.pitch, target, "drc")
+    if not target.exists():
+        raise DesignValueError(f"{target} does not exist; give a results folder or a layout/"
+                               "mesh file")
+    from wavefab.designkit.export import import_raster, output_kind
+    from wavefab.designkit.layout import SUFFIXES, read_layout
+
+    meta: dict = {}
+    if target.suffix.lower() in SUFFIXES:
+        meta = read_layout(target, layer=_layer(args.layer)).metadata
+    elif output_kind(target) not in ("stl", "3mf", "obj", "dxf"):
+        raise DesignValueError(f"cannot check {target}: give a results folder or a GDS, OASIS, "
+                               "STL, 3MF, OBJ or DXF file")
+    if pitch is None and "pitch_m" in meta:
+        pitch = float(meta["pitch_m"])
+    if pitch is None:
+        raise DesignValueError(f"--pitch (the cell size to rasterize {target.name} at, e.g. "
+                               "50nm) is needed: the file does not record one")
+    if "shape" in meta:
+        shape = tuple(int(v) for v in meta["shape"].split())
+    else:
+        shape = _file_shape(target, pitch, _layer(args.layer))
+    coverage = import_raster(target, shape, pitch, layer=_layer(args.layer))
+    return (coverage > 0.5, np.ones(shape, bool), (0, 0), pitch, target.parent,
+            f"{target.stem}.drc")
+
+
+def _file_shape(target: Path, pitch: float, layer: tuple[int, int] | None) -> tuple[int, int]:
+    """Rows and columns covering a file's shapes from the origin at ``pitch``."""
+    import math
+
+    from wavefab.designkit.export import output_kind
+    from wavefab.designkit.layout import read_layout
+
+    if output_kind(target) in ("gds", "oas"):
+        bounds = read_layout(target, layer=layer).geometry.bounds
+    elif output_kind(target) == "dxf":
+        from wavefab.designkit.outlines import read_dxf
+
+        bounds = read_dxf(target).bounds
+    else:
+        from wavefab.designkit.meshes import read_mesh
+
+        mm = read_mesh(target).bounds  # [[xmin, ymin, zmin], [xmax, ymax, zmax]] in mm
+        bounds = (mm[0][0] * 1e-3, mm[0][1] * 1e-3, mm[1][0] * 1e-3, mm[1][1] * 1e-3)
+    rows = max(1, math.ceil(bounds[3] / pitch - 1e-9))
+    return rows, max(1, math.ceil(bounds[2] / pitch - 1e-9))
+
+
 def _cmd_drc(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -99,24 +177,7 @@ def _cmd_drc(args: argparse.Namespace) -> int:
     from wavefab.designkit.processes import get_process, parse_length
     from wavefab.designkit.results import write_drc
 
-    folder = args.result
-    design_path = folder / "design.npz"
-    if not design_path.exists():
-        raise DesignValueError(f"{folder} holds no design.npz; give a results folder of "
-                               "`wavefab run`")
-    try:
-        with np.load(design_path, allow_pickle=False) as design:
-            arrays = {k: design[k] for k in design.files}
-    except (OSError, ValueError) as exc:
-        raise DesignValueError(f"{design_path} is unreadable: {exc}") from None
-    if "binary" in arrays:
-        binary = arrays["binary"].astype(bool)
-    elif "density" in arrays:
-        binary = arrays["density"] > 0.5
-    else:
-        raise DesignValueError(f"{design_path} has neither 'binary' nor 'density'")
-    region = arrays.get("region", np.ones(binary.shape, bool)).astype(bool)
-    pitch = parse_length(args.pitch, "--pitch") if args.pitch else None
+    binary, region, (run_solid, run_void), pitch, folder, stem = _drc_input(args)
     solid = void = None
     if args.min_feature_cells is not None:
         solid = void = args.min_feature_cells
@@ -131,10 +192,13 @@ def _cmd_drc(args: argparse.Namespace) -> int:
             proc = get_process(args.process)
             solid = int(np.ceil(proc.min_width / pitch - 1e-9))
             void = int(np.ceil(proc.min_space / pitch - 1e-9))
+    elif run_solid or run_void:
+        solid, void = run_solid, run_void
     else:
-        solid = int(arrays.get("min_solid_cells", arrays.get("min_feature_cells", 0)))
-        void = int(arrays.get("min_void_cells", arrays.get("min_feature_cells", 0)))
-    paths = write_drc(folder, binary, region, max(solid, 1), max(void, 1), pitch=pitch)
+        raise DesignValueError("no rule to check against: give --min-feature-cells, "
+                               "--min-feature LENGTH or --process NAME")
+    paths = write_drc(folder, binary, region, max(solid, 1), max(void, 1), pitch=pitch,
+                      stem=stem)
     import json
 
     report = json.loads(paths["drc"].read_text())
@@ -152,6 +216,91 @@ def _cmd_drc(args: argparse.Namespace) -> int:
     return 0 if report["pass"] else 1
 
 
+def _layer(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    from wavefab.designkit.errors import DesignValueError
+
+    parts = text.replace(":", "/").split("/")
+    try:
+        values = tuple(int(v) for v in parts)
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 2) or not all(0 <= v < 65536 for v in values):
+        raise DesignValueError(f"--layer must be LAYER or LAYER/DATATYPE (0-65535), got {text!r}")
+    return (values[0], values[1] if len(values) == 2 else 0)
+
+
+def _length(text: str | None, flag: str) -> float | None:
+    from wavefab.designkit.processes import parse_length
+
+    return None if text is None else parse_length(text, flag)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import json
+
+    from wavefab.designkit.errors import DesignValueError
+    from wavefab.designkit.export import ExportSettings, export_design, load_design
+    from wavefab.designkit.processes import format_length
+
+    outputs = [getattr(args, kind) for kind in ("gds", "oas", "stl", "3mf", "obj", "dxf", "svg")
+               if getattr(args, kind) is not None]
+    outputs = [p for group in outputs for p in group]
+    if not outputs:
+        raise DesignValueError("nothing to export: give at least one of --gds, --oas, --stl, "
+                               "--3mf, --obj, --dxf, --svg with a file name")
+    settings = ExportSettings(
+        pitch=_length(args.pitch, "--pitch"), process=args.process,
+        process_file=args.process_file, mode=args.mode,
+        tolerance=_length(args.tolerance, "--tolerance"), tone=args.tone,
+        layer=_layer(args.layer), frame=_length(args.frame, "--frame") or 0.0,
+        height=_length(args.height, "--height"),
+        base=_length(args.base, "--base") or 0.0, label=not args.no_label, name=args.name)
+    report = export_design(load_design(args.result), outputs, settings)
+    rows, cols = load_design(args.result).shape
+    print(f"{report.name}: {rows}x{cols} cells at pitch {format_length(report.pitch_m)} = "
+          f"{format_length(report.size_m[0])} x {format_length(report.size_m[1])}, "
+          f"{report.mode} outlines, {report.polygons['polygons']} polygons, "
+          f"{report.polygons['holes']} holes"
+          + (f", process {report.process}" if report.process else ""))
+    drc = report.drc
+    verdict = "PASS" if drc["pass"] else f"FAIL ({len(drc['violations'])} violations)"
+    print(f"DRC {verdict}: rule solid {drc['rule_solid_cells']} / void {drc['rule_void_cells']} "
+          f"cells; measured min solid {drc['min_solid_cells']} / void {drc['min_void_cells']}")
+    for path, info in report.files.items():
+        extra = ""
+        if "volume_mm3" in info:
+            extra = (f" (volume {info['volume_mm3']:.1f} mm3, "
+                     f"{'watertight' if info['watertight'] else 'NOT watertight'})")
+        elif "polygons" in info:
+            extra = f" ({info['polygons']} polygons, max {info['max_vertices']} vertices)"
+        print(f"wrote {path}{extra}")
+    if args.report is not None:
+        from wavefab.designkit.files import write_atomically
+
+        write_atomically(args.report, json.dumps(report.to_dict(), indent=1).encode())
+        print(f"wrote {args.report}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from wavefab.designkit.verify import describe, verify
+
+    result = verify(args.result, args.file, data_dir=args.data,
+                    pitch=_length(args.pitch, "--pitch"), layer=_layer(args.layer),
+                    section_z=_length(args.section_z, "--section-z"))
+    print(describe(result))
+    if args.report is not None:
+        from wavefab.designkit.files import write_atomically
+
+        write_atomically(args.report, json.dumps(result.to_dict(), indent=1).encode())
+        print(f"wrote {args.report}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``wavefab`` command."""
     parser = argparse.ArgumentParser(
@@ -160,13 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"wavefab {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = sub.add_parser("demo", help="simulate a pulse through a lens and write field.png")
-    demo.add_argument("--out", default="wavefab-demo", help="output folder (default: %(default)s)")
-    demo.add_argument("--size", type=int, default=200, help="grid size in cells")
-    demo.add_argument("--steps", type=int, default=540, help="number of time steps")
+    demo = sub.add_parser("demo", help="optimize a printable lens, check it, write GDS, STL and "
+                          "previews")
+    demo.add_argument("--out", type=Path, default=Path("wavefab-demo"),
+                      help="output folder (default: %(default)s)")
+    demo.add_argument("--epochs", type=int, help="fewer epochs than the built-in 14 (quick look)")
     demo.set_defaults(func=_cmd_demo)
 
-    from pathlib import Path
 
     runp = sub.add_parser("run", help="train a design from a YAML configuration")
     runp.add_argument("config", type=Path, help="YAML run configuration (see assets/examples)")
@@ -181,13 +330,57 @@ def build_parser() -> argparse.ArgumentParser:
                       help="override a config value by dotted path, e.g. training.seed=3")
     runp.set_defaults(func=_cmd_run)
 
-    drcp = sub.add_parser("drc", help="design-rule check of a results folder (exit 1 on failure)")
-    drcp.add_argument("result", type=Path, help="results folder of `wavefab run`")
+    drcp = sub.add_parser("drc", help="design-rule check of a results folder or an exported file "
+                          "(exit 1 on failure)")
+    drcp.add_argument("result", type=Path, metavar="FILE_OR_RESULT",
+                      help="results folder of `wavefab run`, or a GDS/OASIS/STL/3MF/OBJ/DXF file")
+    drcp.add_argument("--layer", help="layout LAYER/DATATYPE (default: the one the file names)")
     drcp.add_argument("--min-feature-cells", type=int, help="rule in cells (default: the run's)")
     drcp.add_argument("--min-feature", help="rule as a length, e.g. 0.8mm (needs --pitch)")
     drcp.add_argument("--process", help="take the rules of a process preset (needs --pitch)")
-    drcp.add_argument("--pitch", help="physical size of one cell, e.g. 50nm")
+    drcp.add_argument("--pitch", help="physical size of one cell, e.g. 50nm (files: the cell "
+                      "size to rasterize at; default: the one the file records)")
     drcp.set_defaults(func=_cmd_drc)
+
+    exp = sub.add_parser("export", help="write masks, meshes and outlines of a results folder")
+    exp.add_argument("result", type=Path, help="results folder of `wavefab run`")
+    for kind, what in (("gds", "GDSII mask"), ("oas", "OASIS mask"), ("stl", "binary STL mesh"),
+                       ("3mf", "3MF mesh"), ("obj", "OBJ mesh"), ("dxf", "DXF outline"),
+                       ("svg", "SVG outline")):
+        exp.add_argument(f"--{kind}", dest=kind, action="append", type=Path, metavar="PATH",
+                         help=f"write a {what}")
+    exp.add_argument("--process", help="process preset for rules, grid and layer (default: the "
+                     "run's)")
+    exp.add_argument("--process-file", type=Path, help="YAML file of your own process presets")
+    exp.add_argument("--pitch", help="physical size of one cell, e.g. 50nm or 0.2mm (default: "
+                     "the run's)")
+    exp.add_argument("--height", help="extrusion height of meshes, e.g. 2mm")
+    exp.add_argument("--base", help="base-plate thickness of meshes, e.g. 1mm (default: none)")
+    exp.add_argument("--frame", help="frame width around the design, e.g. 1mm (default: none)")
+    exp.add_argument("--mode", choices=["exact", "smooth"], default="exact",
+                     help="exact: cell outlines (re-rasterize identically); smooth: the contour "
+                     "of the filtered density (default: %(default)s)")
+    exp.add_argument("--tolerance", help="simplification tolerance of smooth outlines "
+                     "(default: the process grid)")
+    exp.add_argument("--tone", choices=["solid", "void"], default="solid",
+                     help="masks: draw the solid or the void regions (default: %(default)s)")
+    exp.add_argument("--layer", help="masks: LAYER/DATATYPE (default: the process's)")
+    exp.add_argument("--name", help="design name (top cell, label; default: the folder's name)")
+    exp.add_argument("--no-label", action="store_true", help="masks: no text label")
+    exp.add_argument("--report", type=Path, help="also write the export report as JSON")
+    exp.set_defaults(func=_cmd_export)
+
+    ver = sub.add_parser("verify", help="re-simulate an exported file and compare with the design")
+    ver.add_argument("result", type=Path, help="results folder of `wavefab run`")
+    ver.add_argument("file", type=Path, help="GDS, OASIS, STL, 3MF, OBJ or DXF file")
+    ver.add_argument("--data", help="recordings folder (vowel problems; default: the run's)")
+    ver.add_argument("--pitch", help="cell size the file was exported at (default: the run's, "
+                     "else the one the file records)")
+    ver.add_argument("--layer", help="layout LAYER/DATATYPE (default: the one the file names)")
+    ver.add_argument("--section-z", help="meshes: height of the cut above the lowest point "
+                     "(default: just below the top)")
+    ver.add_argument("--report", type=Path, help="also write the comparison as JSON")
+    ver.set_defaults(func=_cmd_verify)
     return parser
 
 

@@ -9,26 +9,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DesignValueError
+from .files import write_atomically
 
 #: Format version of the checkpoint files this wavefab writes and reads.
 CHECKPOINT_VERSION = 2
 
 __all__ = ["CHECKPOINT_VERSION", "load_checkpoint", "save_checkpoint"]
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def save_checkpoint(folder: Path, state: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -40,10 +31,10 @@ def save_checkpoint(folder: Path, state: dict, arrays: dict[str, np.ndarray]) ->
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     payload = buffer.getvalue()
-    _write_atomically(folder / "checkpoint.npz", payload)
+    write_atomically(folder / "checkpoint.npz", payload)
     state = {**state, "version": CHECKPOINT_VERSION,
              "npz_sha256": hashlib.sha256(payload).hexdigest()}
-    _write_atomically(folder / "checkpoint.json", json.dumps(state, indent=1).encode())
+    write_atomically(folder / "checkpoint.json", json.dumps(state, indent=1).encode())
 
 
 def load_checkpoint(folder: Path) -> tuple[dict, dict[str, np.ndarray]] | None:

@@ -1,101 +1,101 @@
-"""A built-in demonstration: a Ricker pulse focused by a slow circular lens, written as a PNG."""
+"""The built-in demonstration behind ``wavefab demo``; it needs no data.
+
+:func:`fabrication_demo` optimizes the focusing lens for SLA printing (the configuration of
+``assets/examples/lens_fab.yaml``), checks its design rules and hands it off as a GDSII mask, an
+STL mesh and PNG previews: the whole loop from physics to a file a fab takes.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
-import torch
-
-from wavefab.solver import PML, Grid, PointProbe, PointSource, propagate, ricker
+from typing import Any
 
 from .errors import DesignValueError
 
 log = logging.getLogger(__name__)
 
 
-#: Smallest grid (cells per side) the demo's geometry fits in.
-MIN_SIZE = 100
+#: The demo's run: ``assets/examples/lens_fab.yaml`` (a test keeps the two equal). Lens geometry
+#: and material speeds are the defaults.
+DEMO_CONFIG: dict = {
+    "problem": "lens",
+    "material": {"c0": 1.0, "c1": 0.5, "beta": 4.0, "eta": 0.5},
+    "training": {"optimizer": "lbfgs", "lbfgs_iterations": 10, "epochs": 14,
+                 "beta_schedule": [[0, 4.0], [4, 16.0], [8, 64.0], [11, math.inf]]},
+    "fabrication": {"process": "sla", "pitch": "0.1mm", "robust": True, "eta_e": 0.75,
+                    "objective": "worst", "filter": "conic", "filter_edge": "surroundings",
+                    "projection": "smoothed", "constraint_weight": 0.0, "repair": True},
+}
+#: Printed part of the demo: wall height and base plate (metres).
+DEMO_HEIGHT = 2e-3
+DEMO_BASE = 1e-3
 
 
-@dataclass(frozen=True)
-class DemoResult:
-    """Where the demo wrote its figure, and what it measured."""
+@dataclass
+class FabricationDemo:
+    """What :func:`fabrication_demo` measured and wrote."""
 
-    figure: Path
-    steps: int
+    result_dir: Path
+    files: dict[str, Path]
+    metrics: dict
+    drc_pass: bool
     seconds: float
-    focus_gain: float
 
 
-def lens_demo(out_dir: str | Path, *, size: int = 200, steps: int = 540) -> DemoResult:
-    """Simulate a pulse through a circular lens (speed 0.6 in a medium of speed 1) and plot it.
+def fabrication_demo(out_dir: str | Path, *, epochs: int | None = None,
+                     on_event: Callable[[Any], None] | None = None) -> FabricationDemo:
+    """Optimize the SLA lens, check it, and write GDS, STL and previews into ``out_dir``.
 
     Args:
-        out_dir: folder to write ``field.png`` into (created if missing).
-        size: grid size in cells (square).
-        steps: number of time steps.
-
-    Returns:
-        A :class:`DemoResult`; ``focus_gain`` is the peak intensity behind the lens relative to
-        the same point without the lens.
+        out_dir: folder for everything (created if missing): ``result/`` (the run's results
+            folder), ``lens.gds``, ``lens.stl``, ``layout.png``, ``mesh.png``, ``export.json``.
+        epochs: train for fewer epochs than the configuration's 14 (tests); the β schedule
+            is compressed to reach a clean step at the end.
+        on_event: called with every training event (progress display).
 
     Raises:
-        DesignValueError: for a grid under 100 cells (the PML and the focus need room) or
-            fewer than 3 steps.
+        DesignValueError: when ``out_dir`` cannot be written or ``epochs`` < 1.
     """
-    if int(size) != size or size < MIN_SIZE:
-        raise DesignValueError(
-            f"size must be an integer ≥ {MIN_SIZE} cells (the 20-cell PML and the focus behind "
-            f"the lens need room), got {size!r}"
-        )
-    if int(steps) != steps or steps < 3:
-        raise DesignValueError(f"steps must be an integer ≥ 3, got {steps!r}")
+    import json
     import time
 
-    import matplotlib
+    from .config import config_from_dict
+    from .export import ExportSettings, export_design, load_design
+    from .files import write_atomically
+    from .previews import write_previews
+    from .run import run
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    values = copy.deepcopy(DEMO_CONFIG)
+    if epochs is not None:
+        if int(epochs) != epochs or epochs < 1:
+            raise DesignValueError(f"epochs must be an integer ≥ 1, got {epochs!r}")
+        values["training"]["epochs"] = int(epochs)
+        values["training"]["beta_schedule"] = [[0, 4.0], [max(epochs - 1, 1), math.inf]]
+    config = config_from_dict(values, source="the built-in demo")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    grid = Grid(shape=(size, size), h=1.0, dt=0.5)
-    yy, xx = np.mgrid[0:size, 0:size]
-    centre = (size // 2, int(size * 0.42))
-    radius = size * 0.2
-    lens = ((yy - centre[0]) ** 2 + (xx - centre[1]) ** 2) <= radius**2
-    speed = torch.ones(grid.shape)
-    speed[torch.from_numpy(lens)] = 0.6
-    focus = PointProbe(size // 2, int(size * 0.75), measure="intensity")
-    src = PointSource(size // 2, 28)
-    wave = ricker(0.03, steps, grid.dt).unsqueeze(0)
-    t0 = time.perf_counter()
-    res = propagate(speed, wave, grid=grid, sources=[src], probes=[focus],
-                    boundary=PML(width=20), snapshot_every=steps // 3)
-    free = propagate(torch.ones(grid.shape), wave, grid=grid, sources=[src], probes=[focus],
-                     boundary=PML(width=20))
-    seconds = time.perf_counter() - t0
-    gain = float(res.probes.max() / free.probes.max())
-    assert res.snapshots is not None
-    snaps = res.snapshots[0].numpy()
-
-    fig, axes = plt.subplots(1, snaps.shape[0], figsize=(4 * snaps.shape[0], 4))
-    for k, ax in enumerate(np.atleast_1d(axes)):
-        vmax = float(np.abs(snaps[k]).max()) or 1.0
-        ax.imshow(snaps[k], cmap="RdBu_r", vmin=-vmax, vmax=vmax, origin="upper")
-        ax.contour(lens, levels=[0.5], colors="k", linewidths=0.8)
-        ax.plot([src.col], [src.row], "g*", ms=10)
-        ax.plot([focus.col], [focus.row], "ko", mfc="none", ms=8)
-        ax.set_title(f"step {(k + 1) * (steps // 3)}")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(f"wavefab demo: pulse through a slow lens (focus gain {gain:.2f}×)")
-    fig.tight_layout()
-    figure = out / "field.png"
-    fig.savefig(figure, dpi=100)
-    plt.close(fig)
-    log.info("wrote %s", figure)
-    return DemoResult(figure=figure, steps=steps, seconds=seconds, focus_gain=gain)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DesignValueError(f"cannot create the demo folder {out}: {exc.strerror}") from None
+    start = time.perf_counter()
+    result_dir = out / "result"
+    for event in run(config, result_dir):
+        if on_event is not None:
+            on_event(event)
+    metrics = json.loads((result_dir / "metrics.json").read_text())
+    design = load_design(result_dir)
+    design.name = "wavefab_lens"
+    files = {"gds": out / "lens.gds", "stl": out / "lens.stl"}
+    report = export_design(design, list(files.values()),
+                           ExportSettings(height=DEMO_HEIGHT, base=DEMO_BASE))
+    files["export"] = out / "export.json"
+    write_atomically(files["export"], json.dumps(report.to_dict(), indent=1).encode())
+    files.update(write_previews(out, design, report.pitch_m, files["stl"]))
+    return FabricationDemo(result_dir=result_dir, files=files, metrics=metrics,
+                           drc_pass=bool(report.drc["pass"]),
+                           seconds=time.perf_counter() - start)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +20,10 @@ import torch
 from . import drc
 from .config import RunConfig, config_to_dict
 from .fabrication import Fabrication, final_design, scale_report
+from .files import write_atomically
 from .optimize import RunEnd
 from .parametrization import Parametrization
 from .problems.base import Problem
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_config(out: Path, config: RunConfig) -> Path:
@@ -39,7 +33,7 @@ def write_config(out: Path, config: RunConfig) -> Path:
     path = out / "config.yaml"
     text = "# resolved configuration of this run (defaults filled in, overrides applied)\n"
     text += yaml.safe_dump(config_to_dict(config), sort_keys=False)
-    _atomic_write(path, text.encode())
+    write_atomically(path, text.encode())
     return path
 
 
@@ -64,7 +58,7 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
                    problem, parametrization, fab, wave_speed)}
     paths = {"metrics": out / "metrics.json", "history": out / "history.csv",
              "design": out / "design.npz"}
-    _atomic_write(paths["metrics"], json.dumps(metrics, indent=1).encode())
+    write_atomically(paths["metrics"], json.dumps(metrics, indent=1).encode())
 
     text = io.StringIO()
     fields = ["fold", "epoch", "loss"]
@@ -74,7 +68,7 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
     writer = csv.DictWriter(text, fieldnames=[*fields, "seconds"], extrasaction="ignore")
     writer.writeheader()
     writer.writerows(end.history)
-    _atomic_write(paths["history"], text.getvalue().encode())
+    write_atomically(paths["history"], text.getvalue().encode())
 
     per_fold = end.metrics["per_fold"]
     if problem.score is not None and all(problem.score in f for f in per_fold):
@@ -97,7 +91,7 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
              min_feature_cells=np.asarray(fab.min_feature_cells),
              min_solid_cells=np.asarray(fab.min_solid_cells),
              min_void_cells=np.asarray(fab.min_void_cells))
-    _atomic_write(paths["design"], buffer.getvalue())
+    write_atomically(paths["design"], buffer.getvalue())
     paths.update(write_drc(out, binary, region, max(fab.min_solid_cells, 1),
                            max(fab.min_void_cells, 1), pitch=fab.pitch))
     paths.update(_plots(out, end, problem, speed))
@@ -130,11 +124,12 @@ def _fabrication_summary(problem: Problem, parametrization: Parametrization, fab
 
 
 def write_drc(out: Path, binary: np.ndarray, region: np.ndarray, min_solid_cells: int,
-              min_void_cells: int, *, pitch: float | None = None) -> dict[str, Path]:
-    """Check ``binary`` and write ``drc.json`` and the overlay ``drc.png`` into ``out``.
+              min_void_cells: int, *, pitch: float | None = None,
+              stem: str = "drc") -> dict[str, Path]:
+    """Check ``binary`` and write ``<stem>.json`` and the overlay ``<stem>.png`` into ``out``.
 
     Returns:
-        ``{"drc": path of drc.json, "drc_png": path of drc.png}``.
+        ``{"drc": path of the JSON report, "drc_png": path of the PNG overlay}``.
     """
     import matplotlib
 
@@ -144,8 +139,8 @@ def write_drc(out: Path, binary: np.ndarray, region: np.ndarray, min_solid_cells
 
     report = drc.check(binary, min_solid_cells, min_void_cells=min_void_cells, region=region,
                        pitch=pitch)
-    paths = {"drc": out / "drc.json", "drc_png": out / "drc.png"}
-    _atomic_write(paths["drc"], json.dumps(report.to_dict(), indent=1).encode())
+    paths = {"drc": out / f"{stem}.json", "drc_png": out / f"{stem}.png"}
+    write_atomically(paths["drc"], json.dumps(report.to_dict(), indent=1).encode())
 
     fig, ax = plt.subplots(figsize=(6, 6))
     ax.imshow(np.where(region, np.where(binary, 0.15, 0.95), 0.75), cmap="gray", vmin=0, vmax=1,

@@ -19,3 +19,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def lens_fab_result(tmp_path_factory: pytest.TempPathFactory):
+    """A results folder of assets/examples/lens_fab.yaml trained for 3 epochs (≈ 15 s).
+
+    A real, short fabrication-constrained run (SLA rules at 0.1 mm pitch) shared by the export,
+    import and verification tests; treat it as read-only.
+    """
+    from pathlib import Path
+
+    from wavefab.designkit.config import load_config
+    from wavefab.designkit.run import run
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("lens_fab")
+    config = load_config(root / "assets/examples/lens_fab.yaml",
+                         ["training.epochs=3", "training.beta_schedule=[[0, 8.0], [2, .inf]]"])
+    for _ in run(config, out):
+        pass
+    return out

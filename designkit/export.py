@@ -1,0 +1,390 @@
+"""Fab hand-off: a trained design → masks (GDSII/OASIS), meshes (STL/3MF/OBJ), outlines (DXF/SVG).
+
+One function per direction:
+
+* :func:`load_design` reads a results folder of ``wavefab run`` (``design.npz`` + the
+  fabrication summary of ``metrics.json``: process and pitch when the run had them).
+* :func:`export_design` turns it into geometry at a physical pitch (``mode="exact"``: the union
+  of the binary design's cells, re-rasterizing to the identical pattern; ``mode="smooth"``: the
+  η contour of the filtered density, sub-cell accurate) and writes every requested file, each
+  atomically, after checking the rules the files will be judged by.
+* :func:`import_raster` goes back: a layout or a mesh file → density raster (area coverage per
+  cell) on the design's grid, which :mod:`wavefab.designkit.verify` re-simulates.
+
+Lengths are metres throughout (files: µm user unit for layouts, mm for meshes and outlines).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+
+from . import drc, geometry
+from .errors import DesignValueError
+from .processes import Process, format_length, get_process
+
+Mode = Literal["exact", "smooth"]
+#: Output kinds and the suffixes each accepts.
+FORMATS = {"gds": (".gds",), "oas": (".oas",), "stl": (".stl",), "3mf": (".3mf",),
+           "obj": (".obj",), "dxf": (".dxf",), "svg": (".svg",)}
+MESH_FORMATS = ("stl", "3mf", "obj")
+
+
+@dataclass
+class Design:
+    """A design to hand off (arrays on the whole simulation grid, rows first).
+
+    Attributes:
+        name: design name (the results folder's name by default).
+        binary: the final binary design (True = solid).
+        filtered: the filtered density, for smooth contours (None when not saved).
+        region: the design region.
+        eta: the projection threshold the contour is drawn at.
+        min_solid_cells: the solid rule the design was optimized for (0: none).
+        min_void_cells: the void rule.
+        pitch: physical size of one cell (metres), when the run had one.
+        process: the run's process name, when it had one.
+        source: where it was read from.
+    """
+
+    name: str
+    binary: np.ndarray
+    filtered: np.ndarray | None = None
+    region: np.ndarray | None = None
+    eta: float = 0.5
+    min_solid_cells: int = 0
+    min_void_cells: int = 0
+    pitch: float | None = None
+    process: str | None = None
+    source: Path | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Grid shape ``(rows, cols)``."""
+        return tuple(self.binary.shape)  # type: ignore[return-value]
+
+
+def load_design(folder: str | Path) -> Design:
+    """Read the design of a results folder of ``wavefab run``.
+
+    Raises:
+        DesignValueError: no or an unreadable ``design.npz``, or one without a design.
+    """
+    folder = Path(folder)
+    path = folder / "design.npz"
+    if not path.is_file():
+        raise DesignValueError(f"{folder} holds no design.npz; give a results folder written by "
+                               "`wavefab run`")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise DesignValueError(f"{path} is unreadable: {exc}") from None
+    if "binary" in arrays:
+        binary = arrays["binary"].astype(bool)
+    elif "density" in arrays:
+        binary = arrays["density"] > 0.5
+    else:
+        raise DesignValueError(f"{path} has neither 'binary' nor 'density'")
+    if binary.ndim != 2:
+        raise DesignValueError(f"{path}: the design must be 2-D, got shape {binary.shape}")
+    fab: dict[str, Any] = {}
+    eta = 0.5
+    metrics_path = folder / "metrics.json"
+    if metrics_path.is_file():
+        try:
+            metrics = json.loads(metrics_path.read_text())
+            fab = metrics.get("fabrication") or {}
+        except (OSError, ValueError):
+            fab = {}  # metrics are informative only; the design itself is in design.npz
+    config_path = folder / "config.yaml"
+    if config_path.is_file():
+        import yaml
+
+        try:
+            eta = float(((yaml.safe_load(config_path.read_text()) or {}).get("material") or {})
+                        .get("eta", 0.5))
+        except (OSError, ValueError, TypeError, yaml.YAMLError):
+            eta = 0.5
+    solid = int(arrays.get("min_solid_cells", arrays.get("min_feature_cells", 0)))
+    void = int(arrays.get("min_void_cells", arrays.get("min_feature_cells", 0)))
+    return Design(name=folder.resolve().name, binary=binary,
+                  filtered=arrays.get("filtered"), region=arrays.get("region"), eta=eta,
+                  min_solid_cells=solid, min_void_cells=void,
+                  pitch=fab.get("pitch_m"), process=fab.get("process"), source=folder)
+
+
+@dataclass
+class ExportSettings:
+    """How to hand a design off (lengths in metres).
+
+    Attributes:
+        pitch: physical size of one cell; default: the design's own.
+        process: process preset whose rules, grid and layer apply; default: the design's.
+        process_file: YAML of user presets (see :mod:`wavefab.designkit.processes`).
+        mode: ``"exact"`` (cell outlines) or ``"smooth"`` (η contour of the filtered density).
+        tolerance: simplification tolerance of smooth outlines; default: the process grid.
+        tone: ``"solid"`` or ``"void"`` (masks only).
+        layer: ``(layer, datatype)``; default: the process's.
+        frame: width of a frame around the design (masks: a ring on the layer; meshes: a
+            wall), 0 for none.
+        height: extrusion height of meshes (needed for STL/3MF/OBJ).
+        base: base-plate thickness of meshes (0 for none).
+        label: write a text label (masks).
+        name: design name; default: the design's.
+    """
+
+    pitch: float | None = None
+    process: str | None = None
+    process_file: str | Path | None = None
+    mode: Mode = "exact"
+    tolerance: float | None = None
+    tone: Literal["solid", "void"] = "solid"
+    layer: tuple[int, int] | None = None
+    frame: float = 0.0
+    height: float | None = None
+    base: float = 0.0
+    label: bool = True
+    name: str | None = None
+
+
+@dataclass
+class ExportReport:
+    """What :func:`export_design` wrote and measured."""
+
+    name: str
+    mode: str
+    pitch_m: float
+    size_m: tuple[float, float]
+    process: str | None
+    polygons: dict[str, Any]
+    drc: dict[str, Any]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {"name": self.name, "mode": self.mode, "pitch_m": self.pitch_m,
+                "size_m": list(self.size_m), "process": self.process,
+                "polygons": self.polygons, "drc": self.drc, "files": self.files}
+
+
+def output_kind(path: str | Path) -> str:
+    """The export format a path's suffix asks for (``"gds"``, ``"stl"`` …)."""
+    suffix = Path(path).suffix.lower()
+    for kind, suffixes in FORMATS.items():
+        if suffix in suffixes:
+            return kind
+    known = ", ".join(s for v in FORMATS.values() for s in v)
+    raise DesignValueError(f"cannot tell the format of {path}: suffix {suffix or '(none)'!r}; "
+                           f"use one of {known}")
+
+
+def _resolve(design: Design, settings: ExportSettings) -> tuple[float, Process | None]:
+    process = None
+    name = settings.process or design.process
+    if name is not None:
+        process = get_process(name, settings.process_file)
+    pitch = settings.pitch if settings.pitch is not None else design.pitch
+    if pitch is None:
+        raise DesignValueError(
+            "the pitch (physical size of one cell) is unknown: this design was optimized without "
+            "a physical scale; pass --pitch, e.g. --pitch 50nm or --pitch 0.2mm")
+    if not (pitch > 0 and math.isfinite(pitch)):
+        raise DesignValueError(f"pitch must be a positive length, got {pitch!r}")
+    return float(pitch), process
+
+
+def design_geometry(design: Design, pitch: float, mode: Mode = "exact", *,
+                    tolerance: float | None = None, grid: float | None = None
+                    ) -> shapely.MultiPolygon:
+    """The design's solid regions as shapely geometry in metres.
+
+    ``exact``: the union of the binary cells (re-rasterizes to the identical pattern).
+    ``smooth``: the η contour of the filtered density inside the design region, simplified
+    within ``tolerance`` and snapped to ``grid`` (refusing a snap that changes the topology).
+    """
+    if mode == "exact":
+        shapes = geometry.cell_polygons(design.binary, pitch)
+    elif mode == "smooth":
+        if design.filtered is None:
+            raise DesignValueError(
+                f"{design.name}: smooth outlines need the filtered density ('filtered' in "
+                "design.npz), which this design does not have; use --mode exact")
+        shapes = geometry.contour_polygons(design.filtered, design.eta, pitch,
+                                           mask=design.region)
+        if tolerance:
+            shapes = geometry.simplify(shapes, tolerance)
+    else:
+        raise DesignValueError(f"mode must be 'exact' or 'smooth', got {mode!r}")
+    if grid is not None:
+        shapes = geometry.snap_to_grid(shapes, grid)
+    if shapes.is_empty:
+        raise DesignValueError(f"{design.name}: the design has no solid region to export "
+                               "(an all-void design)")
+    return shapes
+
+
+def _rule_cells(design: Design, pitch: float, process: Process | None) -> tuple[int, int]:
+    if process is not None:
+        return (max(1, math.ceil(process.min_width / pitch - 1e-9)),
+                max(1, math.ceil(process.min_space / pitch - 1e-9)))
+    return max(design.min_solid_cells, 1), max(design.min_void_cells, 1)
+
+
+def export_design(design: Design, outputs: list[str | Path],
+                  settings: ExportSettings | None = None) -> ExportReport:
+    """Write ``design`` to every path in ``outputs`` (format from the suffix).
+
+    The design-rule check runs on the raster of what is exported (the binary design in exact
+    mode; the contour's coverage in smooth mode) against the process's rules at this pitch (or
+    the design's own rule without a process); a mesh for a printing process is refused when a
+    feature is below what the process can print.
+
+    Raises:
+        DesignValueError: an unknown format, missing height for meshes, a non-printable design,
+            an empty or all-solid design, bad settings.
+    """
+    from . import layout
+
+    settings = settings or ExportSettings()
+    kinds = [(output_kind(p), Path(p)) for p in outputs]
+    if not kinds:
+        raise DesignValueError("nothing to export: give at least one output file")
+    pitch, process = _resolve(design, settings)
+    if settings.mode not in ("exact", "smooth"):
+        raise DesignValueError(f"mode must be 'exact' or 'smooth', got {settings.mode!r}")
+    if settings.height is not None and not (settings.height > 0 and math.isfinite(settings.height)):
+        raise DesignValueError(f"height must be a positive length, got {settings.height!r}")
+    for key in ("base", "frame"):
+        value = getattr(settings, key)
+        if not (value >= 0 and math.isfinite(value)):
+            raise DesignValueError(f"{key} must be a length ≥ 0, got {value!r}")
+    if any(k in MESH_FORMATS for k, _ in kinds) and settings.height is None:
+        raise DesignValueError("meshes (STL/3MF/OBJ) need an extrusion height: pass --height, "
+                               "e.g. --height 2mm")
+    if design.binary.all():
+        raise DesignValueError(f"{design.name}: the design is solid everywhere; nothing to "
+                               "pattern")
+    grid = process.grid if process is not None else None
+    if grid is not None and settings.mode == "exact" and \
+            abs(pitch / grid - round(pitch / grid)) > 1e-6 * (pitch / grid):
+        raise DesignValueError(
+            f"the pitch {format_length(pitch)} is not a multiple of the {process.name} grid "
+            f"{format_length(grid)}: snapped cell outlines would change the cells' sizes; choose "
+            f"a pitch of {format_length(math.floor(pitch / grid) * grid)} or "
+            f"{format_length(math.ceil(pitch / grid) * grid)}, or --mode smooth")
+    tolerance = settings.tolerance if settings.tolerance is not None else (grid or pitch * 1e-3)
+    shapes = design_geometry(design, pitch, settings.mode, tolerance=tolerance, grid=grid)
+    rows, cols = design.shape
+    bounds = (0.0, 0.0, cols * pitch, rows * pitch)
+
+    solid_rule, void_rule = _rule_cells(design, pitch, process)
+    raster = (design.binary if settings.mode == "exact"
+              else geometry.coverage(shapes, design.shape, pitch) > 0.5)
+    check = drc.check(raster, solid_rule, min_void_cells=void_rule, region=design.region,
+                      pitch=pitch)
+    report = ExportReport(name=settings.name or design.name, mode=settings.mode, pitch_m=pitch,
+                          size_m=(cols * pitch, rows * pitch),
+                          process=process.name if process else None,
+                          polygons=geometry.polygon_stats(shapes), drc=check.to_dict())
+
+    if any(k in MESH_FORMATS for k, _ in kinds) and process is not None and \
+            process.kind == "print" and not check.passed:
+        worst = check.to_dict()
+        raise DesignValueError(
+            f"{design.name} cannot be printed with {process.name} at pitch "
+            f"{format_length(pitch)}: {len(check.violations)} features below the minimum wall "
+            f"{format_length(process.min_width)} / hole {format_length(process.min_space)} "
+            f"(measured min solid {worst['min_solid_cells']}, void {worst['min_void_cells']} "
+            f"cells, rule {solid_rule}/{void_rule}); export at a larger pitch or optimize with "
+            "that process's rule")
+
+    metadata = {"pitch_m": pitch, "shape": (rows, cols), "mode": settings.mode}
+    for kind, path in kinds:
+        if kind in ("gds", "oas"):
+            written = layout.write_layout(
+                shapes, path, name=report.name, bounds=bounds,
+                layer=settings.layer or (process.layer if process else (1, 0)),
+                # the process grid when it is finer than 1 nm; coarser grids (printing)
+                # are met by the snapped vertices, on a 1 nm database unit
+                database_unit=min(grid or 1e-9, 1e-9), tone=settings.tone, frame=settings.frame,
+                label=settings.label, metadata=metadata)
+            report.files[str(path)] = written.to_dict()
+        elif kind in MESH_FORMATS:
+            from . import meshes
+
+            assert settings.height is not None
+            mesh = meshes.extrude(shapes, settings.height, base=settings.base,
+                                  frame=settings.frame, bounds=bounds)
+            meshes.write_mesh(mesh, path)
+            report.files[str(path)] = {"format": kind, **meshes.mesh_report(mesh)}
+        elif kind == "dxf":
+            from . import outlines
+
+            outlines.write_dxf(shapes, path)
+            report.files[str(path)] = {"format": kind}
+        elif kind == "svg":
+            from . import outlines
+
+            outlines.write_svg(shapes, path)
+            report.files[str(path)] = {"format": kind}
+    return report
+
+
+def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
+                  layer: tuple[int, int] | None = None, section_z: float | None = None
+                  ) -> np.ndarray:
+    """A layout or mesh file as a density raster: the solid area fraction of each cell.
+
+    Args:
+        path: ``.gds``/``.oas`` (the shapes of ``layer``), ``.stl``/``.3mf``/``.obj`` (the
+            cross-section at height ``section_z``, metres; default: just below the top, where
+            only the walls are cut) or ``.dxf``.
+        shape: the grid ``(rows, cols)`` to rasterize onto (origin at the lower-left corner).
+        pitch: cell size (metres).
+        layer: layout layer ``(layer, datatype)``; default: the one the file names.
+        section_z: mesh section height (metres above the mesh's lowest point).
+
+    Raises:
+        DesignValueError: an unreadable file or one with nothing on the design's area.
+    """
+    kind = output_kind(path)
+    if not (pitch > 0 and math.isfinite(pitch)):
+        raise DesignValueError(f"pitch must be a positive length, got {pitch!r}")
+    rows, cols = shape
+    area = shapely.box(0.0, 0.0, cols * pitch, rows * pitch)
+    if kind in ("gds", "oas"):
+        from . import layout
+
+        found = layout.read_layout(path, layer=layer)
+        shapes = found.geometry
+        if found.metadata.get("tone") == "void":
+            shapes = area.difference(shapes)
+    elif kind in MESH_FORMATS:
+        from . import meshes
+
+        mesh = meshes.read_mesh(path)
+        low, high = (float(v) * 1e-3 for v in (mesh.bounds[0][2], mesh.bounds[1][2]))
+        z = low + section_z if section_z is not None else high - 0.05 * (high - low)
+        if not low < z < high:
+            raise DesignValueError(f"section height {format_length(z - low)} lies outside the "
+                                   f"mesh (0 … {format_length(high - low)})")
+        shapes = meshes.section(mesh, z)
+    elif kind == "dxf":
+        from . import outlines
+
+        shapes = outlines.read_dxf(path)
+    else:
+        raise DesignValueError(f"cannot import {path}: {kind.upper()} is an export-only format")
+    shapes = shapely.intersection(shapes, area)
+    if shapes.is_empty:
+        raise DesignValueError(f"{path} has no solid shapes on the design area "
+                               f"({format_length(cols * pitch)} × {format_length(rows * pitch)} "
+                               "from the origin); check the pitch and the layer")
+    return geometry.coverage(shapes, shape, pitch)

@@ -1,0 +1,40 @@
+"""Crash-safe file writing: a file appears complete under its name, or not at all.
+
+Every writer in the design core goes through here, so a kill, a full disk or an exception in the
+middle of an export leaves at most a ``.tmp`` file next to the target, never a truncated file
+under the name the user asked for (or a damaged earlier version of it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a flushed temporary file and an atomic rename."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path to write instead of ``path``; renamed onto ``path`` on success.
+
+    For libraries that write by file name (gdstk, trimesh, ezdxf). The temporary name keeps the
+    suffix so that writers choosing a format from it still do. On an exception the temporary
+    file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -1,0 +1,283 @@
+"""GDSII and OASIS masks of a design, and the way back from a layout file to a raster.
+
+Units: geometry in metres in and out; inside the files the user unit is 1 µm and the database
+unit is the process's manufacturing grid (1 nm by default). Orientation is the one every export
+shares: cell (row r, col c) of an R-row design at pitch p spans x ∈ [c·p, (c+1)·p],
+y ∈ [(R−1−r)·p, (R−r)·p], lower-left corner at the origin, so the layout looks like the image
+of the array.
+
+What a file records about itself, so that :func:`read_layout` can rebuild the raster without
+being told: OASIS cell properties, and in GDSII (which has no cell properties) the same values
+as element properties of a ``wavefab`` text label, attribute numbers :data:`GDS_ATTRIBUTES`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+
+from .errors import DesignValueError
+from .files import atomic_path
+
+#: GDSII's limit on the vertices of one boundary element (8191 points, the first repeated).
+GDS_MAX_POINTS = 8190
+#: The user unit of written files (metres): coordinates read as micrometres in every viewer.
+USER_UNIT = 1e-6
+#: GDSII element-property attribute numbers of the metadata label.
+GDS_ATTRIBUTES = {"wavefab_version": 1, "pitch_m": 2, "shape": 3, "tone": 4, "design": 5,
+                  "layer": 6}
+SUFFIXES = {".gds": "gds", ".gdsii": "gds", ".gds2": "gds", ".oas": "oas", ".oasis": "oas"}
+
+Tone = Literal["solid", "void"]
+
+
+def _format(path: Path) -> str:
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise DesignValueError(f"layout file {path}: unknown suffix {path.suffix!r}; use one of "
+                               f"{', '.join(sorted(SUFFIXES))}")
+    return kind
+
+
+def _cell_name(name: str) -> str:
+    """A GDSII-safe structure name (letters, digits, ``_``, ``?``, ``$``; at most 32 chars)."""
+    safe = "".join(ch if ch.isalnum() or ch in "_?$" else "_" for ch in name) or "DESIGN"
+    return safe[:32]
+
+
+def _polygons(geometry: shapely.Geometry) -> list[shapely.Polygon]:
+    if geometry.is_empty:
+        return []
+    if isinstance(geometry, shapely.Polygon):
+        return [geometry]
+    return [g for g in getattr(geometry, "geoms", []) if isinstance(g, shapely.Polygon)]
+
+
+def _to_gdstk(polygon: shapely.Polygon, layer: tuple[int, int]) -> list[Any]:
+    """Hole-free gdstk polygons (user units) for one shapely polygon with holes.
+
+    GDSII boundaries cannot have holes; gdstk's boolean joins each hole to the outline with a
+    zero-width cut (the keyhole every mask tool reads as a hole).
+    """
+    import gdstk
+
+    scale = 1.0 / USER_UNIT
+    shell = np.asarray(polygon.exterior.coords)[:-1] * scale
+    kw = {"layer": layer[0], "datatype": layer[1]}
+    if not polygon.interiors:
+        return [gdstk.Polygon(shell, **kw)]
+    holes = [gdstk.Polygon(np.asarray(r.coords)[:-1] * scale) for r in polygon.interiors]
+    # precision: the boolean's own snapping, far below any database unit we write.
+    return gdstk.boolean(gdstk.Polygon(shell), holes, "not", precision=1e-6, **kw)
+
+
+@dataclass
+class LayoutReport:
+    """What :func:`write_layout` wrote (lengths in metres)."""
+
+    path: Path
+    format: str
+    cell: str
+    layer: tuple[int, int]
+    tone: str
+    polygons: int
+    max_vertices: int
+    area_m2: float
+    bounds_m: tuple[float, float, float, float]
+    database_unit_m: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        out = dict(self.__dict__)
+        out["path"] = str(self.path)
+        out["layer"] = list(self.layer)
+        out["bounds_m"] = list(self.bounds_m)
+        return out
+
+
+def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
+                 bounds: tuple[float, float, float, float], layer: tuple[int, int] = (1, 0),
+                 database_unit: float = 1e-9, tone: Tone = "solid", frame: float = 0.0,
+                 label: bool = True, metadata: dict[str, Any] | None = None) -> LayoutReport:
+    """Write a GDSII (``.gds``) or OASIS (``.oas``) mask of ``geometry``.
+
+    Args:
+        geometry: the solid regions (shapely, metres), e.g. from
+            :func:`wavefab.designkit.geometry.cell_polygons`.
+        path: output file; the suffix chooses the format. Written atomically.
+        name: design name: the top cell's name (made GDSII-safe) and the label's text.
+        bounds: ``(xmin, ymin, xmax, ymax)`` of the design area (metres); the void tone and the
+            frame are drawn relative to it.
+        layer: ``(layer, datatype)`` of the shapes.
+        database_unit: the database unit (metres): the process's manufacturing grid.
+        tone: ``"solid"`` draws the solid regions, ``"void"`` the design area minus them (for a
+            negative resist or an etch mask).
+        frame: width (metres) of an optional frame drawn just outside ``bounds``; 0 for none.
+        label: add a text label with the design name and pitch (and, in GDSII, the metadata).
+        metadata: extra values recorded in the file (``pitch_m``, ``shape`` …, see
+            :data:`GDS_ATTRIBUTES`); the wavefab version is always recorded.
+
+    Raises:
+        DesignValueError: unknown suffix, empty design, bad unit, tone or frame.
+    """
+    import gdstk
+
+    path = Path(path)
+    kind = _format(path)
+    if tone not in ("solid", "void"):
+        raise DesignValueError(f"tone must be 'solid' or 'void', got {tone!r}")
+    if not (database_unit > 0 and math.isfinite(database_unit)) or database_unit > USER_UNIT:
+        raise DesignValueError(f"database unit must lie in (0, 1 µm], got {database_unit!r} m")
+    if not (frame >= 0 and math.isfinite(frame)):
+        raise DesignValueError(f"frame must be a width ≥ 0 (metres), got {frame!r}")
+    xmin, ymin, xmax, ymax = bounds
+    area = shapely.box(xmin, ymin, xmax, ymax)
+    shapes = geometry if tone == "solid" else area.difference(geometry)
+    if shapes.is_empty or shapes.area <= 0:
+        raise DesignValueError(
+            f"nothing to write to {path}: the design has no {tone} region "
+            f"({'an all-void' if tone == 'solid' else 'an all-solid'} design); "
+            "check the design or choose the other tone")
+    if frame > 0:
+        shapes = shapely.union(shapes, area.buffer(frame, join_style="mitre").difference(area))
+
+    lib = gdstk.Library(name="WAVEFAB", unit=USER_UNIT, precision=database_unit)
+    cell = lib.new_cell(_cell_name(name))
+    written = []
+    for polygon in _polygons(shapes):
+        written.extend(_to_gdstk(polygon, layer))
+    cell.add(*written)
+    info = {"wavefab_version": designkit_version(), "design": name, "tone": tone,
+            "layer": f"{layer[0]}/{layer[1]}", **(metadata or {})}
+    for key, value in info.items():
+        cell.set_property(key, _property_value(value))
+    if label:
+        text = name
+        if "pitch_m" in info:
+            text += f" pitch {float(info['pitch_m']) / USER_UNIT:.6g} um"
+        mark = gdstk.Label(text, (xmin / USER_UNIT, (ymin - frame) / USER_UNIT),
+                           anchor="n", layer=layer[0], texttype=layer[1])
+        for key, attr in GDS_ATTRIBUTES.items():
+            if key in info:
+                mark.set_gds_property(attr, str(_property_value(info[key])))
+        cell.add(mark)
+    with atomic_path(path) as tmp:
+        if kind == "gds":
+            # gdstk fractures any polygon above max_points into valid pieces.
+            lib.write_gds(tmp, max_points=GDS_MAX_POINTS)
+        else:
+            lib.write_oas(tmp)
+    sizes = [len(p.points) for p in written]
+    if kind == "gds":
+        sizes = [min(s, GDS_MAX_POINTS) for s in sizes]
+    return LayoutReport(path=path, format=kind, cell=cell.name, layer=tuple(layer), tone=tone,
+                        polygons=len(written), max_vertices=max(sizes, default=0),
+                        area_m2=float(shapes.area), bounds_m=tuple(map(float, shapes.bounds)),
+                        database_unit_m=database_unit)
+
+
+def designkit_version() -> str:
+    """The installed wavefab version (``"unknown"`` when run from an uninstalled tree)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("wavefab")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _property_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    return str(value)
+
+
+@dataclass
+class Layout:
+    """A layout file read back: its shapes on one layer (metres) and the recorded metadata."""
+
+    geometry: shapely.Geometry
+    cell: str
+    layer: tuple[int, int]
+    metadata: dict[str, str] = field(default_factory=dict)
+    unit_m: float = USER_UNIT
+    database_unit_m: float = 1e-9
+
+
+def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
+                cell: str | None = None) -> Layout:
+    """Read the shapes of one layer of a GDSII/OASIS file as shapely geometry in metres.
+
+    Args:
+        path: ``.gds`` or ``.oas`` file.
+        layer: ``(layer, datatype)`` to read; default: the one the file's metadata names, else
+            the only layer present.
+        cell: top cell to read (flattened); default: the only top cell.
+
+    Raises:
+        DesignValueError: unreadable file, several top cells or layers and none chosen, a layer
+            or cell that is not there.
+    """
+    import gdstk
+
+    path = Path(path)
+    kind = _format(path)
+    if not path.is_file():
+        raise DesignValueError(f"layout file {path} does not exist")
+    try:
+        lib = gdstk.read_gds(str(path)) if kind == "gds" else gdstk.read_oas(str(path))
+    except Exception as exc:  # gdstk raises bare RuntimeError/OSError with C-level text
+        raise DesignValueError(f"cannot read layout file {path} as {kind.upper()}: {exc}") from None
+    tops = lib.top_level()
+    if cell is not None:
+        chosen = [c for c in lib.cells if c.name == cell]
+        if not chosen:
+            raise DesignValueError(f"{path}: no cell named {cell!r}; cells: "
+                                   f"{', '.join(c.name for c in lib.cells)}")
+        top = chosen[0]
+    elif len(tops) == 1:
+        top = tops[0]
+    else:
+        raise DesignValueError(f"{path} has {len(tops)} top cells "
+                               f"({', '.join(c.name for c in tops)}); choose one with cell=")
+    meta = _read_metadata(top)
+    polygons = top.get_polygons()
+    present = sorted({(p.layer, p.datatype) for p in polygons})
+    if layer is None and "layer" in meta:
+        layer = tuple(int(v) for v in meta["layer"].split("/"))  # type: ignore[assignment]
+    if layer is None:
+        if len(present) != 1:
+            raise DesignValueError(f"{path} has shapes on layers {present}; choose one with layer=")
+        layer = present[0]
+    if tuple(layer) not in present:
+        raise DesignValueError(f"{path} has no shapes on layer {layer[0]}/{layer[1]}; layers "
+                               f"present: {', '.join(f'{a}/{b}' for a, b in present) or 'none'}")
+    scale = lib.unit
+    pieces = [shapely.make_valid(shapely.Polygon(p.points * scale))
+              for p in polygons if (p.layer, p.datatype) == tuple(layer)]
+    geometry = shapely.union_all(pieces)
+    return Layout(geometry=geometry, cell=top.name, layer=tuple(layer), metadata=meta,
+                  unit_m=lib.unit, database_unit_m=lib.precision)
+
+
+def _read_metadata(cell: Any) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for entry in cell.properties:  # OASIS: [name, value, ...]
+        if len(entry) >= 2 and isinstance(entry[0], str):
+            value = entry[1]
+            meta[entry[0]] = value.decode() if isinstance(value, bytes) else str(value)
+    by_attr = {v: k for k, v in GDS_ATTRIBUTES.items()}
+    for label in cell.labels:
+        for entry in label.properties:  # GDSII: ['S_GDS_PROPERTY', attr, b'value\0']
+            if entry and entry[0] == "S_GDS_PROPERTY" and entry[1] in by_attr:
+                meta.setdefault(by_attr[entry[1]], entry[2].rstrip(b"\0").decode())
+    return meta
