@@ -79,6 +79,7 @@ class FabricationConfig:
     min_feature_cells: int | None = None
     robust: bool = False
     eta_e: float = 0.75
+    robust_thresholds: Literal["fixed", "random"] = "fixed"
     objective: Literal["worst", "mean"] = "worst"
     filter: Literal["conic", "gaussian"] = "conic"
     filter_radius: float | str | None = None
@@ -312,6 +313,7 @@ def fabrication_from_config(config: RunConfig) -> Fabrication:
     return build_fabrication(
         process=process, pitch=pitch, min_feature=feature,
         min_feature_cells=f.min_feature_cells, robust=f.robust, eta_e=f.eta_e,
-        objective=f.objective, constraint_weight=f.constraint_weight,
+        robust_thresholds=f.robust_thresholds, objective=f.objective,
+        constraint_weight=f.constraint_weight,
         constraint_start=f.constraint_start, filter_radius=radius,
         repair=f.repair, exact_from=f.exact_from)

@@ -40,6 +40,10 @@ class Fabrication:
         filter_radius: conic filter radius of the parametrization (cells).
         robust: optimize eroded, nominal and dilated designs together.
         eta_e: erosion threshold; the dilation threshold is ``1 − eta_e``.
+        robust_thresholds: ``"fixed"`` evaluates the eroded and dilated designs at ``eta_e`` and
+            ``1 − eta_e``; ``"random"`` draws them afresh for every step, uniformly between the
+            nominal η and those extremes, so that the design must work for every edge shift in
+            between (a design tuned to the three fixed thresholds can fail between them).
         objective: ``"worst"`` (max of the three losses) or ``"mean"``.
         constraint_weight: weight of the geometric length-scale penalty (0 = off).
         constraint_start: first epoch with the penalty on.
@@ -60,6 +64,7 @@ class Fabrication:
     filter_radius: float = 0.0
     robust: bool = False
     eta_e: float = 0.75
+    robust_thresholds: Literal["fixed", "random"] = "fixed"
     objective: Literal["worst", "mean"] = "worst"
     constraint_weight: float = 0.0
     constraint_start: int = 0
@@ -76,16 +81,27 @@ class Fabrication:
                 f"fabrication.objective must be 'worst' or 'mean', got {self.objective!r}")
         if self.constraint_weight < 0:
             raise DesignValueError("fabrication.constraint_weight must be ≥ 0")
+        if self.robust_thresholds not in ("fixed", "random"):
+            raise DesignValueError("fabrication.robust_thresholds must be 'fixed' or 'random', "
+                                   f"got {self.robust_thresholds!r}")
 
     @property
     def min_feature_cells(self) -> int:
         """The larger of the solid and void rules (cells)."""
         return max(self.min_solid_cells, self.min_void_cells)
 
-    def thresholds(self, eta: float) -> tuple[float, ...]:
-        """Projection thresholds evaluated per step: eroded, nominal, dilated (or nominal)."""
+    def thresholds(self, eta: float, rng: np.random.Generator | None = None
+                   ) -> tuple[float, ...]:
+        """Projection thresholds evaluated per step: eroded, nominal, dilated (or nominal).
+
+        With ``robust_thresholds="random"`` and an ``rng``, the eroded and dilated thresholds
+        are drawn uniformly from [η, η_e] and [1 − η_e, η].
+        """
         if not self.robust:
             return (eta,)
+        if self.robust_thresholds == "random" and rng is not None:
+            u, v = rng.uniform(size=2)
+            return (eta + (self.eta_e - eta) * u, eta, eta - (eta - (1 - self.eta_e)) * v)
         return (self.eta_e, eta, 1 - self.eta_e)
 
     def combine(self, losses: list[Tensor]) -> Tensor:
@@ -113,6 +129,8 @@ class Fabrication:
             "constraint_start": self.constraint_start, "pitch_m": self.pitch,
             "repair": self.repair, "exact_from": self.exact_from,
         }
+        if self.robust_thresholds != "fixed":  # absent: checkpoints of earlier runs still match
+            out["robust_thresholds"] = self.robust_thresholds
         if self.process is not None:
             out["process"] = self.process.name
         return out
@@ -172,7 +190,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                       objective: Literal["worst", "mean"] = "worst",
                       constraint_weight: float = 0.0, constraint_start: int = 0,
                       filter_radius: float | None = None, repair: bool = True,
-                      exact_from: int | None = None) -> Fabrication:
+                      exact_from: int | None = None,
+                      robust_thresholds: Literal["fixed", "random"] = "fixed") -> Fabrication:
     """Derive the rules in cells and the filter radius from physical settings.
 
     Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
@@ -206,7 +225,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
         rule = max(solid, void)
         filter_radius = radius_for_length_scale(rule, eta_e) if rule > 1 else 0.0
     return Fabrication(min_solid_cells=solid, min_void_cells=void, filter_radius=filter_radius,
-                       robust=robust, eta_e=eta_e, objective=objective,
+                       robust=robust, eta_e=eta_e, robust_thresholds=robust_thresholds,
+                       objective=objective,
                        constraint_weight=constraint_weight, constraint_start=constraint_start,
                        pitch=pitch, process=process, repair=repair, exact_from=exact_from)
 

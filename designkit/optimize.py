@@ -254,18 +254,22 @@ class _Objective:
     fabrication: Fabrication
 
     def __call__(self, latent: torch.Tensor, batch: Batch, beta: float | None,
-                 epoch: int) -> torch.Tensor:
+                 epoch: int, step: int = 0) -> torch.Tensor:
         par = self.parametrization
         fab = self.fabrication
         filtered = par.filtered(latent)
         exact = fab.exact_from is not None and epoch >= fab.exact_from
         losses, nominal = [], None
-        for eta in fab.thresholds(par.eta):
+        # Random robust thresholds depend on (epoch, step) alone: resumable, and the same
+        # objective for every L-BFGS evaluation of a batch.
+        thresholds = fab.thresholds(par.eta, np.random.default_rng([epoch, step, 0x7E5]))
+        for k, eta in enumerate(thresholds):
+            is_nominal = k == len(thresholds) // 2  # (eroded, nominal, dilated) or (nominal,)
             rho = par.project(filtered, beta=beta, eta=eta)
-            if eta == par.eta:
+            if is_nominal:
                 nominal = rho
             if exact:
-                if eta == par.eta:
+                if is_nominal:
                     made = final_design(par, latent.detach(), fab)[1]
                     hard = torch.from_numpy(made).to(rho.device, rho.dtype)
                 else:
@@ -284,7 +288,7 @@ def _adam_epoch(objective: _Objective, latent: torch.Tensor, optimizer: torch.op
     batches = list(objective.problem.batches(fold, rng, settings))
     for b, batch in enumerate(batches):
         optimizer.zero_grad()
-        loss = objective(latent, batch, beta, index[1])
+        loss = objective(latent, batch, beta, index[1], b)
         loss.backward()
         optimizer.step()
         with torch.no_grad():
@@ -307,10 +311,10 @@ def _lbfgs_epoch(objective: _Objective, latent: torch.Tensor, fold: Fold,
         values = torch.as_tensor(x, dtype=latent.dtype, device=latent.device)
         values.requires_grad_(True)
         value = 0.0
-        for batch in batches:  # gradients accumulate in values.grad, batch by batch
+        for b, batch in enumerate(batches):  # gradients accumulate in values.grad
             full = latent.detach().clone()
             full[region] = values
-            part = objective(full, batch, beta, index[1]) * (batch.size / total)
+            part = objective(full, batch, beta, index[1], b) * (batch.size / total)
             part.backward()
             value += part.item()
         losses.append(value)

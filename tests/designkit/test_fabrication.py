@@ -104,6 +104,28 @@ def test_robust_thresholds_and_objective():
     assert Fabrication().thresholds(0.5) == (0.5,)
 
 
+def test_random_robust_thresholds_cover_the_interval_reproducibly():
+    config = config_from_dict({"fabrication": {"min_feature_cells": 4, "robust": True,
+                                               "eta_e": 0.75, "robust_thresholds": "random"}})
+    fab = fabrication_from_config(config)
+    assert fab.robust_thresholds == "random" and fab.describe()["robust_thresholds"] == "random"
+    draws = [fab.thresholds(0.5, np.random.default_rng([epoch, step]))
+             for epoch in range(20) for step in range(20)]
+    eroded = np.array([d[0] for d in draws])
+    dilated = np.array([d[2] for d in draws])
+    assert all(d[1] == 0.5 for d in draws)
+    assert 0.5 <= eroded.min() < 0.52 and 0.73 < eroded.max() <= 0.75
+    assert 0.25 <= dilated.min() < 0.27 and 0.48 < dilated.max() <= 0.5
+    assert abs(np.corrcoef(eroded, dilated)[0, 1]) < 0.2  # drawn independently
+    again = fab.thresholds(0.5, np.random.default_rng([3, 4]))
+    assert again == fab.thresholds(0.5, np.random.default_rng([3, 4]))
+    # without a generator (final evaluation) the extremes are used
+    assert fab.thresholds(0.5) == (0.75, 0.5, 0.25)
+    assert "robust_thresholds" not in Fabrication(robust=True).describe()  # old checkpoints
+    with pytest.raises(ConfigError, match="robust_thresholds"):
+        config_from_dict({"fabrication": {"robust_thresholds": "sometimes"}})
+
+
 def test_lengthscale_constraints_flag_thin_features_only():
     region = torch.ones(60, 60, dtype=torch.bool)
     filt = DensityFilter("conic", 4.0)
@@ -196,3 +218,26 @@ def test_exact_steps_simulate_what_will_be_made_with_projection_gradients():
     assert exact.item() != pytest.approx(soft.item(), rel=1e-3)
     (grad,) = torch.autograd.grad(exact, latent)
     assert torch.isfinite(grad).all() and float(grad.abs().sum()) > 0
+
+
+def test_random_robust_thresholds_reach_the_objective_reproducibly():
+    from wavefab.designkit.optimize import _Objective
+
+    geometry = LensGeometry(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
+                            region_rows=(16, 63), region_cols=(26, 56), steps=300)
+    problem = LensProblem(geometry)
+    fixed = build_fabrication(min_feature_cells=4, robust=True, objective="mean")
+    drawn = build_fabrication(min_feature_cells=4, robust=True, objective="mean",
+                              robust_thresholds="random")
+    par = Parametrization(region=problem.setup.region, beta=8.0,
+                          material=LinearSpeed(1.0, 0.5), projection="smoothed",
+                          filter=DensityFilter("conic", fixed.filter_radius, "surroundings"))
+    torch.manual_seed(2)
+    latent = torch.rand(geometry.shape)
+    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingSettings()))
+    with torch.no_grad():
+        base = float(_Objective(problem, par, fixed)(latent, batch, 8.0, 0, 0))
+        random = _Objective(problem, par, drawn)
+        a, b, c = (float(random(latent, batch, 8.0, e, s)) for e, s in ((0, 0), (0, 0), (0, 1)))
+    assert a == b            # the same (epoch, step) draws the same thresholds
+    assert a != c and a != base
