@@ -343,10 +343,18 @@ def _final_design(problem: Problem, parametrization: Parametrization,
     metrics = problem.evaluate(speed, fold)
     out: dict[str, Any] = {f"binary_{k}": v for k, v in metrics.items()}
     if parametrization.projection == "smoothed":
-        # The η contour of the filtered density, rasterized by area coverage: what a smooth
-        # (sub-cell) mask or print of this design re-simulates as.
+        # The η contour of the filtered density (marching squares) rasterized by its exact area
+        # coverage: what a smooth mask or print of this design re-simulates as (`wavefab export
+        # --mode smooth` writes these polygons). The smoothed projection the optimizer saw is
+        # a first-order estimate of the same coverage, not the thing itself.
+        from .geometry import contour_polygons, coverage
+
         with torch.no_grad():
-            rho = parametrization.project(parametrization.filtered(latent), beta=math.inf)
+            filtered = parametrization.filtered(latent).cpu().numpy().astype(np.float64)
+        region = parametrization.region.cpu().numpy()
+        shapes = contour_polygons(filtered, parametrization.eta, 1.0, mask=region)
+        rho = torch.from_numpy(coverage(shapes, filtered.shape, 1.0)).to(latent.device,
+                                                                       latent.dtype)
         contour = problem.evaluate(parametrization.material(rho), fold)
         out.update({f"contour_{k}": v for k, v in contour.items()})
     if fabrication.min_feature_cells > 0:
@@ -379,8 +387,8 @@ def optimize(
     fabrication asks), re-evaluated on the exact binary material (metrics ``binary_*``) and,
     with fabrication rules, checked (``drc_pass``, ``drc_violations``, ``drc_min_solid_cells``,
     ``drc_min_void_cells``, ``repaired_cells``). With the smoothed projection the η contour at
-    sub-cell resolution (area fractions) is evaluated too (``contour_*``): what a smooth mask
-    or print re-simulates as.
+    sub-cell resolution (exact area coverage of its polygons) is evaluated too (``contour_*``):
+    what a smooth mask or print re-simulates as.
 
     Args:
         problem: what to optimize (setup, batches, loss, metrics).

@@ -81,7 +81,10 @@ def test_smooth_outlines_stay_close_to_the_design(lens_result, tmp_path):
     area_error = abs(coverage.sum() - design.binary.sum()) / design.binary.sum()
     assert area_error < 0.05
     result = verify(lens_result, gds)
-    assert result.imported["focus_gain"] == pytest.approx(result.design["focus_gain"], rel=0.15)
+    # the run's contour_* metrics simulate these very polygons (before snapping to the 10 µm
+    # grid of the process, a tenth of a cell here)
+    metrics = json.loads((lens_result / "metrics.json").read_text())
+    assert result.imported["focus_gain"] == pytest.approx(metrics["contour_focus_gain"], rel=0.01)
 
 
 def test_refusals_name_the_problem(lens_result, tmp_path):
