@@ -256,7 +256,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         tolerance=_length(args.tolerance, "--tolerance"), tone=args.tone,
         layer=_layer(args.layer), frame=_length(args.frame, "--frame") or 0.0,
         height=_length(args.height, "--height"),
-        base=_length(args.base, "--base") or 0.0, label=not args.no_label, name=args.name)
+        base=_length(args.base, "--base") or 0.0, label=not args.no_label, name=args.name,
+        allow_violations=args.allow_violations)
     report = export_design(load_design(args.result), outputs, settings)
     rows, cols = load_design(args.result).shape
     print(f"{report.name}: {rows}x{cols} cells at pitch {format_length(report.pitch_m)} = "
@@ -367,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--layer", help="masks: LAYER/DATATYPE (default: the process's)")
     exp.add_argument("--name", help="design name (top cell, label; default: the folder's name)")
     exp.add_argument("--no-label", action="store_true", help="masks: no text label")
+    exp.add_argument("--allow-violations", action="store_true",
+                     help="write masks and outlines of a design that fails its design rules")
     exp.add_argument("--report", type=Path, help="also write the export report as JSON")
     exp.set_defaults(func=_cmd_export)
 

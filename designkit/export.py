@@ -138,6 +138,8 @@ class ExportSettings:
         base: base-plate thickness of meshes (0 for none).
         label: write a text label (masks).
         name: design name; default: the design's.
+        allow_violations: write the files of a design that fails its design-rule check (the
+            report still says so); otherwise such a design is refused.
     """
 
     pitch: float | None = None
@@ -152,6 +154,7 @@ class ExportSettings:
     base: float = 0.0
     label: bool = True
     name: str | None = None
+    allow_violations: bool = False
 
 
 @dataclass
@@ -294,16 +297,23 @@ def export_design(design: Design, outputs: list[str | Path],
                           process=process.name if process else None,
                           polygons=geometry.polygon_stats(shapes), drc=check.to_dict())
 
+    measured = check.to_dict()
     if any(k in MESH_FORMATS for k, _ in kinds) and process is not None and \
-            process.kind == "print" and not check.passed:
-        worst = check.to_dict()
+            process.kind == "print" and not check.passed and not settings.allow_violations:
         raise DesignValueError(
             f"{design.name} cannot be printed with {process.name} at pitch "
             f"{format_length(pitch)}: {len(check.violations)} features below the minimum wall "
             f"{format_length(process.min_width)} / hole {format_length(process.min_space)} "
-            f"(measured min solid {worst['min_solid_cells']}, void {worst['min_void_cells']} "
-            f"cells, rule {solid_rule}/{void_rule}); export at a larger pitch or optimize with "
-            "that process's rule")
+            f"(measured min solid {measured['min_solid_cells']}, void "
+            f"{measured['min_void_cells']} cells, rule {solid_rule}/{void_rule}); export at a "
+            "larger pitch, optimize with that process's rule, or --allow-violations")
+    if not check.passed and not settings.allow_violations:
+        where = "; ".join(f"{v.kind} {v.size_cells} cells at row {v.row:.0f}, col {v.col:.0f}"
+                          for v in check.violations[:3])
+        raise DesignValueError(
+            f"{design.name} fails its design rules at pitch {format_length(pitch)} (rule solid "
+            f"{solid_rule} / void {void_rule} cells): {len(check.violations)} violations, e.g. "
+            f"{where}; see `wavefab drc`, or export anyway with --allow-violations")
 
     metadata = {"pitch_m": pitch, "shape": (rows, cols), "mode": settings.mode}
     for kind, path in kinds:

@@ -75,7 +75,9 @@ def test_verify_reproduces_the_design_from_its_mask(lens_result, tmp_path):
 def test_smooth_outlines_stay_close_to_the_design(lens_result, tmp_path):
     design = load_design(lens_result)
     gds = tmp_path / "smooth.gds"
-    report = export_design(design, [gds], ExportSettings(mode="smooth"))
+    # the contour of a short run may have a tip under the rule; the check still runs
+    report = export_design(design, [gds], ExportSettings(mode="smooth", allow_violations=True))
+    assert report.drc["rule_solid_cells"] == 5
     assert report.mode == "smooth"
     coverage = import_raster(gds, design.shape, PITCH)
     area_error = abs(coverage.sum() - design.binary.sum()) / design.binary.sum()
@@ -92,6 +94,12 @@ def test_refusals_name_the_problem(lens_result, tmp_path):
     with pytest.raises(DesignValueError, match="cannot be printed with sla"):
         # at 50 µm per cell the 0.5 mm rule needs 10 cells: the 5-cell design is too fine
         export_design(design, [tmp_path / "fine.stl"], ExportSettings(pitch=50e-6, height=1e-3))
+    with pytest.raises(DesignValueError, match="fails its design rules"):
+        export_design(design, [tmp_path / "fine.gds"], ExportSettings(pitch=50e-6))
+    report = export_design(design, [tmp_path / "fine.gds"],
+                           ExportSettings(pitch=50e-6, allow_violations=True))
+    assert not report.drc["pass"] and report.drc["violations"]
+    (tmp_path / "fine.gds").unlink()
     with pytest.raises(DesignValueError, match="not a multiple of the sla grid"):
         export_design(design, [tmp_path / "odd.gds"], ExportSettings(pitch=125e-6))
     with pytest.raises(DesignValueError, match="--height"):
