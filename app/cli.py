@@ -134,14 +134,21 @@ def _drc_input(args: argparse.Namespace) -> tuple:
     elif output_kind(target) not in ("stl", "3mf", "obj", "dxf"):
         raise DesignValueError(f"cannot check {target}: give a results folder or a GDS, OASIS, "
                                "STL, 3MF, OBJ or DXF file")
-    if pitch is None and "pitch_m" in meta:
-        pitch = float(meta["pitch_m"])
+    try:
+        recorded = float(meta["pitch_m"]) if "pitch_m" in meta else None
+        recorded_shape = tuple(int(v) for v in meta["shape"].split()) if "shape" in meta else None
+    except ValueError:
+        raise DesignValueError(f"{target}: its recorded pitch/shape are unreadable; pass "
+                               "--pitch") from None
+    if pitch is None:
+        pitch = recorded
     if pitch is None:
         raise DesignValueError(f"--pitch (the cell size to rasterize {target.name} at, e.g. "
                                "50nm) is needed: the file does not record one")
-    if "shape" in meta:
-        shape = tuple(int(v) for v in meta["shape"].split())
-    else:
+    if recorded_shape is not None and recorded is not None and abs(pitch - recorded) <= \
+            1e-9 * recorded and len(recorded_shape) == 2:
+        shape = recorded_shape
+    else:  # another pitch than the file's: cover its whole extent
         shape = _file_shape(target, pitch, _layer(args.layer))
     coverage = import_raster(target, shape, pitch, layer=_layer(args.layer))
     return (coverage > 0.5, np.ones(shape, bool), (0, 0), pitch, target.parent,
@@ -247,9 +254,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     outputs = [getattr(args, kind) for kind in ("gds", "oas", "stl", "3mf", "obj", "dxf", "svg")
                if getattr(args, kind) is not None]
     outputs = [p for group in outputs for p in group]
-    if not outputs:
+    if not outputs and args.png is None:
         raise DesignValueError("nothing to export: give at least one of --gds, --oas, --stl, "
-                               "--3mf, --obj, --dxf, --svg with a file name")
+                               "--3mf, --obj, --dxf, --svg, --png with a file name")
     settings = ExportSettings(
         pitch=_length(args.pitch, "--pitch"), process=args.process,
         process_file=args.process_file, mode=args.mode,
@@ -258,8 +265,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
         height=_length(args.height, "--height"),
         base=_length(args.base, "--base") or 0.0, label=not args.no_label, name=args.name,
         allow_violations=args.allow_violations)
-    report = export_design(load_design(args.result), outputs, settings)
-    rows, cols = load_design(args.result).shape
+    design = load_design(args.result)
+    report = export_design(design, outputs, settings) if outputs else None
+    if args.png is not None:
+        from wavefab.designkit.export import preview_png
+
+        print(f"wrote {preview_png(design, args.png, settings)}")
+    if report is None:
+        return 0
+    rows, cols = design.shape
     print(f"{report.name}: {rows}x{cols} cells at pitch {format_length(report.pitch_m)} = "
           f"{format_length(report.size_m[0])} x {format_length(report.size_m[1])}, "
           f"{report.mode} outlines, {report.polygons['polygons']} polygons, "
@@ -300,6 +314,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         write_atomically(args.report, json.dumps(result.to_dict(), indent=1).encode())
         print(f"wrote {args.report}")
     return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from wavefab.app.gui import launch
+
+    return launch(args.project, screenshot=args.screenshot, demo=args.demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -357,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "the run's)")
     exp.add_argument("--height", help="extrusion height of meshes, e.g. 2mm")
     exp.add_argument("--base", help="base-plate thickness of meshes, e.g. 1mm (default: none)")
-    exp.add_argument("--frame", help="frame width around the design, e.g. 1mm (default: none)")
+    exp.add_argument("--frame", help="masks and meshes: frame width around the design, e.g. 1mm "
+                     "(default: none)")
     exp.add_argument("--mode", choices=["exact", "smooth"], default="exact",
                      help="exact: cell outlines (re-rasterize identically); smooth: the contour "
                      "of the filtered density (default: %(default)s)")
@@ -368,8 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--layer", help="masks: LAYER/DATATYPE (default: the process's)")
     exp.add_argument("--name", help="design name (top cell, label; default: the folder's name)")
     exp.add_argument("--no-label", action="store_true", help="masks: no text label")
+    exp.add_argument("--png", type=Path, metavar="PATH",
+                     help="write a picture of the outline (physical units)")
     exp.add_argument("--allow-violations", action="store_true",
-                     help="write masks and outlines of a design that fails its design rules")
+                     help="write the files of a design that fails its design rules")
     exp.add_argument("--report", type=Path, help="also write the export report as JSON")
     exp.set_defaults(func=_cmd_export)
 
@@ -384,6 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: just below the top)")
     ver.add_argument("--report", type=Path, help="also write the comparison as JSON")
     ver.set_defaults(func=_cmd_verify)
+
+    gui = sub.add_parser("gui", help="open the desktop designer")
+    gui.add_argument("project", nargs="?", type=Path,
+                     help="project folder, results folder of `wavefab run`, or config YAML")
+    gui.add_argument("--screenshot", type=Path, metavar="PNG",
+                     help="render the window to a PNG and quit")
+    gui.add_argument("--demo", action="store_true",
+                     help="open a finished demo project (runs `wavefab demo` unless PROJECT "
+                     "is given)")
+    gui.set_defaults(func=_cmd_gui)
     return parser
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,7 @@ class Design:
         min_void_cells: the void rule.
         pitch: physical size of one cell (metres), when the run had one.
         process: the run's process name, when it had one.
+        process_file: the run's file of user process presets, when it had one.
         source: where it was read from.
     """
 
@@ -62,6 +64,7 @@ class Design:
     min_void_cells: int = 0
     pitch: float | None = None
     process: str | None = None
+    process_file: str | None = None
     source: Path | None = None
 
     @property
@@ -84,8 +87,9 @@ def load_design(folder: str | Path) -> Design:
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as exc:
-        raise DesignValueError(f"{path} is unreadable: {exc}") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise DesignValueError(f"{path} is unreadable ({exc}); re-run `wavefab run` or restore "
+                               "the file") from None
     if "binary" in arrays:
         binary = arrays["binary"].astype(bool)
     elif "density" in arrays:
@@ -104,20 +108,23 @@ def load_design(folder: str | Path) -> Design:
         except (OSError, ValueError):
             fab = {}  # metrics are informative only; the design itself is in design.npz
     config_path = folder / "config.yaml"
+    process_file = None
     if config_path.is_file():
         import yaml
 
         try:
-            eta = float(((yaml.safe_load(config_path.read_text()) or {}).get("material") or {})
-                        .get("eta", 0.5))
-        except (OSError, ValueError, TypeError, yaml.YAMLError):
+            raw = yaml.safe_load(config_path.read_text()) or {}
+            eta = float((raw.get("material") or {}).get("eta", 0.5))
+            process_file = (raw.get("fabrication") or {}).get("process_file")
+        except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
             eta = 0.5
     solid = int(arrays.get("min_solid_cells", arrays.get("min_feature_cells", 0)))
     void = int(arrays.get("min_void_cells", arrays.get("min_feature_cells", 0)))
     return Design(name=folder.resolve().name, binary=binary,
                   filtered=arrays.get("filtered"), region=arrays.get("region"), eta=eta,
                   min_solid_cells=solid, min_void_cells=void,
-                  pitch=fab.get("pitch_m"), process=fab.get("process"), source=folder)
+                  pitch=fab.get("pitch_m"), process=fab.get("process"),
+                  process_file=process_file, source=folder)
 
 
 @dataclass
@@ -192,7 +199,7 @@ def _resolve(design: Design, settings: ExportSettings) -> tuple[float, Process |
     process = None
     name = settings.process or design.process
     if name is not None:
-        process = get_process(name, settings.process_file)
+        process = get_process(name, settings.process_file or design.process_file)
     pitch = settings.pitch if settings.pitch is not None else design.pitch
     if pitch is None:
         raise DesignValueError(
@@ -233,7 +240,17 @@ def design_geometry(design: Design, pitch: float, mode: Mode = "exact", *,
     return shapes
 
 
-def _rule_cells(design: Design, pitch: float, process: Process | None) -> tuple[int, int]:
+def _multiples(pitch: float, grid: float) -> str:
+    options = [k * grid for k in (math.floor(pitch / grid), math.ceil(pitch / grid)) if k > 0]
+    return " or ".join(format_length(v) for v in options)
+
+
+def _rule_cells(design: Design, pitch: float, process: Process | None,
+                settings: ExportSettings) -> tuple[int, int]:
+    """The rules in cells: the run's own at the run's pitch, else the process's at this pitch."""
+    same_pitch = design.pitch is not None and math.isclose(pitch, design.pitch, rel_tol=1e-9)
+    if design.min_solid_cells and same_pitch and settings.process is None:
+        return max(design.min_solid_cells, 1), max(design.min_void_cells, 1)
     if process is not None:
         return (max(1, math.ceil(process.min_width / pitch - 1e-9)),
                 max(1, math.ceil(process.min_space / pitch - 1e-9)))
@@ -275,19 +292,20 @@ def export_design(design: Design, outputs: list[str | Path],
         raise DesignValueError(f"{design.name}: the design is solid everywhere; nothing to "
                                "pattern")
     grid = process.grid if process is not None else None
-    if grid is not None and settings.mode == "exact" and \
+    if grid is None and any(k in ("gds", "oas") for k, _ in kinds):
+        grid = 1e-9  # the database unit: snap (with the topology check) before gdstk rounds
+    if process is not None and settings.mode == "exact" and \
             abs(pitch / grid - round(pitch / grid)) > 1e-6 * (pitch / grid):
         raise DesignValueError(
             f"the pitch {format_length(pitch)} is not a multiple of the {process.name} grid "
             f"{format_length(grid)}: snapped cell outlines would change the cells' sizes; choose "
-            f"a pitch of {format_length(math.floor(pitch / grid) * grid)} or "
-            f"{format_length(math.ceil(pitch / grid) * grid)}, or --mode smooth")
+            f"a pitch of {_multiples(pitch, grid)}, or --mode smooth")
     tolerance = settings.tolerance if settings.tolerance is not None else (grid or pitch * 1e-3)
     shapes = design_geometry(design, pitch, settings.mode, tolerance=tolerance, grid=grid)
     rows, cols = design.shape
     bounds = (0.0, 0.0, cols * pitch, rows * pitch)
 
-    solid_rule, void_rule = _rule_cells(design, pitch, process)
+    solid_rule, void_rule = _rule_cells(design, pitch, process, settings)
     raster = (design.binary if settings.mode == "exact"
               else geometry.coverage(shapes, design.shape, pitch) > 0.5)
     check = drc.check(raster, solid_rule, min_void_cells=void_rule, region=design.region,
@@ -342,9 +360,24 @@ def export_design(design: Design, outputs: list[str | Path],
         elif kind == "svg":
             from . import outlines
 
-            outlines.write_svg(shapes, path)
+            outlines.write_svg(shapes, path, bounds=bounds)
             report.files[str(path)] = {"format": kind}
     return report
+
+
+def preview_png(design: Design, path: str | Path, settings: ExportSettings | None = None
+                ) -> Path:
+    """A PNG of the outline :func:`export_design` would write (same pitch, mode and grid)."""
+    from .previews import layout_png
+
+    settings = settings or ExportSettings()
+    pitch, process = _resolve(design, settings)
+    grid = process.grid if process is not None and settings.mode == "smooth" else None
+    tolerance = settings.tolerance if settings.tolerance is not None else (grid or pitch * 1e-3)
+    shapes = design_geometry(design, pitch, settings.mode, tolerance=tolerance, grid=grid)
+    rows, cols = design.shape
+    return layout_png(shapes, (0.0, 0.0, cols * pitch, rows * pitch), path,
+                      title=f"{settings.name or design.name} ({settings.mode} outline)")
 
 
 def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
@@ -354,8 +387,9 @@ def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
 
     Args:
         path: ``.gds``/``.oas`` (the shapes of ``layer``), ``.stl``/``.3mf``/``.obj`` (the
-            cross-section at height ``section_z``, metres; default: just below the top, where
-            only the walls are cut) or ``.dxf``.
+            cross-section at height ``section_z``, metres; default: mid-height of the walls,
+            between the top and the next lower vertex level such as the base plate's top) or
+            ``.dxf``.
         shape: the grid ``(rows, cols)`` to rasterize onto (origin at the lower-left corner).
         pitch: cell size (metres).
         layer: layout layer ``(layer, datatype)``; default: the one the file names.
@@ -381,7 +415,13 @@ def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
 
         mesh = meshes.read_mesh(path)
         low, high = (float(v) * 1e-3 for v in (mesh.bounds[0][2], mesh.bounds[1][2]))
-        z = low + section_z if section_z is not None else high - 0.05 * (high - low)
+        if section_z is not None:
+            z = low + section_z
+        else:
+            # Mid-height of the walls: between the top and the next lower level of vertices
+            # (the base plate's top, or the bottom), whatever the plate's thickness.
+            levels = np.unique(np.round(np.asarray(mesh.vertices)[:, 2] * 1e-3, 12))
+            z = 0.5 * (levels[-1] + levels[-2]) if len(levels) >= 2 else 0.5 * (low + high)
         if not low < z < high:
             raise DesignValueError(f"section height {format_length(z - low)} lies outside the "
                                    f"mesh (0 … {format_length(high - low)})")
@@ -392,7 +432,7 @@ def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
         shapes = outlines.read_dxf(path)
     else:
         raise DesignValueError(f"cannot import {path}: {kind.upper()} is an export-only format")
-    shapes = shapely.intersection(shapes, area)
+    shapes = geometry.polygonal_part(shapely.intersection(shapes, area))
     if shapes.is_empty:
         raise DesignValueError(f"{path} has no solid shapes on the design area "
                                f"({format_length(cols * pitch)} × {format_length(rows * pitch)} "

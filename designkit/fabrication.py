@@ -208,7 +208,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
         if abs(steps - round(steps)) > 1e-6 * max(steps, 1):
             warnings.warn(
                 f"the pitch {format_length(pitch)} is not a multiple of the {process.name} grid "
-                f"{format_length(process.grid)}: cell edges will be snapped on export",
+                f"{format_length(process.grid)}: exact (cell-outline) exports will be refused; "
+                "choose a multiple of the grid",
                 FabricationWarning, stacklevel=2)
     if min_feature_cells is not None:
         solid = void = int(min_feature_cells)

@@ -105,6 +105,15 @@ def _repaired(geometry: shapely.Geometry) -> shapely.MultiPolygon:
     return result
 
 
+def polygonal_part(geometry: shapely.Geometry) -> shapely.MultiPolygon:
+    """The polygons of an overlay result as a valid MultiPolygon (lines and points dropped).
+
+    Clipping a layout to a rectangle can yield a GeometryCollection (a frame touching the
+    rectangle along its edge leaves lines); this keeps the areas only.
+    """
+    return _repaired(geometry)
+
+
 # --------------------------------------------------------------------------------------------
 # Raster → geometry
 

@@ -8,7 +8,9 @@ of the array.
 
 What a file records about itself, so that :func:`read_layout` can rebuild the raster without
 being told: OASIS cell properties, and in GDSII (which has no cell properties) the same values
-as element properties of a ``wavefab`` text label, attribute numbers :data:`GDS_ATTRIBUTES`.
+as element properties of the first boundary element, attribute numbers :data:`GDS_ATTRIBUTES`
+(with or without the visible text label). Values are trusted only from an element that also
+carries the wavefab version (attribute 1), so other tools' properties are not misread.
 """
 
 from __future__ import annotations
@@ -45,9 +47,9 @@ def _format(path: Path) -> str:
 
 
 def _cell_name(name: str) -> str:
-    """A GDSII-safe structure name (letters, digits, ``_``, ``?``, ``$``; at most 32 chars)."""
-    safe = "".join(ch if ch.isalnum() or ch in "_?$" else "_" for ch in name) or "DESIGN"
-    return safe[:32]
+    """A GDSII-safe structure name (ASCII letters, digits, ``_?$``; at most 32 characters)."""
+    safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "_?$" else "_" for ch in name)
+    return (safe or "DESIGN")[:32]
 
 
 def _polygons(geometry: shapely.Geometry) -> list[shapely.Polygon]:
@@ -114,7 +116,9 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
         bounds: ``(xmin, ymin, xmax, ymax)`` of the design area (metres); the void tone and the
             frame are drawn relative to it.
         layer: ``(layer, datatype)`` of the shapes.
-        database_unit: the database unit (metres): the process's manufacturing grid.
+        database_unit: the database unit (metres): the process's manufacturing grid where it
+            is 1 nm or finer (coarser grids, e.g. of printers, are met by snapping the
+            vertices; the file keeps 1 nm).
         tone: ``"solid"`` draws the solid regions, ``"void"`` the design area minus them (for a
             negative resist or an etch mask).
         frame: width (metres) of an optional frame drawn just outside ``bounds``; 0 for none.
@@ -156,16 +160,15 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
             "layer": f"{layer[0]}/{layer[1]}", **(metadata or {})}
     for key, value in info.items():
         cell.set_property(key, _property_value(value))
+    for key, attr in GDS_ATTRIBUTES.items():  # GDSII: on the first boundary element
+        if key in info:
+            written[0].set_gds_property(attr, str(_property_value(info[key]))[:120])
     if label:
         text = name
         if "pitch_m" in info:
             text += f" pitch {float(info['pitch_m']) / USER_UNIT:.6g} um"
-        mark = gdstk.Label(text, (xmin / USER_UNIT, (ymin - frame) / USER_UNIT),
-                           anchor="n", layer=layer[0], texttype=layer[1])
-        for key, attr in GDS_ATTRIBUTES.items():
-            if key in info:
-                mark.set_gds_property(attr, str(_property_value(info[key])))
-        cell.add(mark)
+        cell.add(gdstk.Label(text, (xmin / USER_UNIT, (ymin - frame) / USER_UNIT),
+                             anchor="n", layer=layer[0], texttype=layer[1]))
     with atomic_path(path) as tmp:
         if kind == "gds":
             # gdstk fractures any polygon above max_points into valid pieces.
@@ -253,7 +256,11 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
     polygons = top.get_polygons()
     present = sorted({(p.layer, p.datatype) for p in polygons})
     if layer is None and "layer" in meta:
-        layer = tuple(int(v) for v in meta["layer"].split("/"))  # type: ignore[assignment]
+        try:
+            layer = tuple(int(v) for v in meta["layer"].split("/"))  # type: ignore[assignment]
+        except ValueError:
+            raise DesignValueError(f"{path}: the recorded layer {meta['layer']!r} is not "
+                                   "LAYER/DATATYPE; choose one with layer=") from None
     if layer is None:
         if len(present) != 1:
             raise DesignValueError(f"{path} has shapes on layers {present}; choose one with layer=")
@@ -269,15 +276,24 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
                   unit_m=lib.unit, database_unit_m=lib.precision)
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.rstrip(b"\0").decode("utf-8", errors="replace")
+    return str(value)
+
+
 def _read_metadata(cell: Any) -> dict[str, str]:
     meta: dict[str, str] = {}
     for entry in cell.properties:  # OASIS: [name, value, ...]
-        if len(entry) >= 2 and isinstance(entry[0], str):
-            value = entry[1]
-            meta[entry[0]] = value.decode() if isinstance(value, bytes) else str(value)
+        if len(entry) >= 2 and isinstance(entry[0], str) and entry[0] in GDS_ATTRIBUTES:
+            meta[entry[0]] = _text(entry[1])
     by_attr = {v: k for k, v in GDS_ATTRIBUTES.items()}
-    for label in cell.labels:
-        for entry in label.properties:  # GDSII: ['S_GDS_PROPERTY', attr, b'value\0']
-            if entry and entry[0] == "S_GDS_PROPERTY" and entry[1] in by_attr:
-                meta.setdefault(by_attr[entry[1]], entry[2].rstrip(b"\0").decode())
+    for element in (*cell.polygons, *cell.labels):  # GDSII: ['S_GDS_PROPERTY', attr, b'v\0']
+        found = {entry[1]: _text(entry[2]) for entry in element.properties
+                 if len(entry) >= 3 and entry[0] == "S_GDS_PROPERTY"}
+        if GDS_ATTRIBUTES["wavefab_version"] in found:  # written by wavefab: trust it
+            for attr, value in found.items():
+                if attr in by_attr:
+                    meta.setdefault(by_attr[attr], value)
+            break
     return meta

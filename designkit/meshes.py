@@ -474,6 +474,13 @@ def read_mesh(path: str | Path) -> trimesh.Trimesh:
             f"mesh file {str(path)!r} contains no triangles; pass a mesh file "
             f"({', '.join(MESH_SUFFIXES)})"
         )
+    units = getattr(mesh, "units", None)
+    if units and units not in ("mm", "millimeter", "millimeters"):
+        try:  # a 3MF in other units (trimesh reads its unit attribute)
+            mesh = mesh.convert_units("millimeters")
+        except Exception as exc:  # trimesh raises bare errors for unknown unit names
+            raise DesignValueError(f"mesh file {str(path)!r} has unit {units!r}, which cannot "
+                                   f"be converted to millimetres ({exc})") from None
     mesh.units = "mm"
     return mesh
 

@@ -20,7 +20,7 @@ import torch
 from . import drc
 from .config import RunConfig, config_to_dict
 from .fabrication import Fabrication, final_design, scale_report
-from .files import write_atomically
+from .files import atomic_path, write_atomically
 from .optimize import RunEnd
 from .parametrization import Parametrization
 from .problems.base import Problem
@@ -158,8 +158,11 @@ def write_drc(out: Path, binary: np.ndarray, region: np.ndarray, min_solid_cells
     ax.set_xlabel("column (cells)")
     ax.set_ylabel("row (cells)")
     fig.tight_layout()
-    fig.savefig(paths["drc_png"], dpi=110)
-    plt.close(fig)
+    try:
+        with atomic_path(paths["drc_png"]) as tmp:
+            fig.savefig(tmp, dpi=110)
+    finally:
+        plt.close(fig)
     return paths
 
 

@@ -17,12 +17,14 @@ def test_export_writes_every_requested_file_and_a_report(lens_fab_result, tmp_pa
     args = ["export", str(lens_fab_result), "--gds", str(out / "a.gds"), "--oas",
             str(out / "a.oas"), "--stl", str(out / "a.stl"), "--3mf", str(out / "a.3mf"),
             "--obj", str(out / "a.obj"), "--dxf", str(out / "a.dxf"), "--svg", str(out / "a.svg"),
-            "--height", "2mm", "--base", "0.5mm", "--report", str(out / "export.json")]
+            "--height", "2mm", "--base", "0.5mm", "--report", str(out / "export.json"),
+            "--png", str(out / "a.png")]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "140x140 cells at pitch 100 µm = 14 mm x 14 mm" in text and "DRC" in text
-    for ext in ("gds", "oas", "stl", "3mf", "obj", "dxf", "svg"):
+    for ext in ("gds", "oas", "stl", "3mf", "obj", "dxf", "svg", "png"):
         assert f"wrote {out / ('a.' + ext)}" in text
+    assert (out / "a.png").read_bytes()[:4] == b"\x89PNG"
     report = json.loads((out / "export.json").read_text())
     assert report["process"] == "sla" and report["pitch_m"] == pytest.approx(1e-4)
     assert report["files"][str(out / "a.stl")]["watertight"]

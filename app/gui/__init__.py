@@ -1,0 +1,49 @@
+"""The desktop designer (PyQt6 + pyqtgraph): ``wavefab gui [PROJECT]``.
+
+Qt is imported only here and below, never by :mod:`wavefab.designkit` or the solver.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def launch(project: str | Path | None = None, *, screenshot: str | Path | None = None,
+           demo: bool = False) -> int:
+    """Open the main window (on ``project``); with ``screenshot``, render it to a PNG and quit.
+
+    ``demo`` opens a finished demonstration project: the results of ``wavefab demo`` (run now,
+    about 2 minutes, unless ``project`` already names a results folder).
+    """
+    from PyQt6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    if demo and project is None:
+        import tempfile
+
+        from wavefab.designkit.demo import fabrication_demo
+
+        project = fabrication_demo(Path(tempfile.mkdtemp(prefix="wavefab-demo-"))).result_dir
+    if project is not None and not window.open_path(project):
+        return 2
+    if demo:
+        window.check_rules()
+    window.show()
+    if screenshot is not None:
+        from wavefab.designkit.files import atomic_path
+
+        for _ in range(5):  # let layouts and pyqtgraph settle before grabbing
+            app.processEvents()
+        window.canvas.plot.autoRange(padding=0.02)
+        app.processEvents()
+        with atomic_path(screenshot) as tmp:
+            if not window.grab().save(str(tmp), "PNG"):
+                raise OSError(f"could not write {screenshot}")
+        window.document.undo_stack.setClean()
+        window.close()
+        return 0
+    return app.exec()

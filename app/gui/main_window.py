@@ -1,0 +1,395 @@
+"""The designer's main window: canvas, settings, runs, checks and exports around one document."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PyQt6.QtCore import Qt, QThread
+from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from wavefab.designkit.project import TEMPLATES, Project, sketch
+
+from .document import Document
+from .domain_view import DomainView
+from .panels import LogPanel, RunPlots, SettingsPanel
+from .workers import RunWorker
+
+
+class MainWindow(QMainWindow):
+    """One project: the material map in the middle, settings left, run plots and log right.
+
+    Everything the window does goes through :mod:`wavefab.designkit` (the same calls as the
+    CLI); runs happen on a :class:`~.workers.RunWorker` thread.
+    """
+
+    def __init__(self, document: Document | None = None) -> None:
+        super().__init__()
+        self.document = document or Document()
+        self.canvas = DomainView()
+        self.setCentralWidget(self.canvas)
+        self.settings = SettingsPanel(self.document)
+        self.plots = RunPlots()
+        self.log = LogPanel()
+        self.violations = QTableWidget(0, 4)
+        self.violations.setHorizontalHeaderLabels(["kind", "row", "col", "size (cells)"])
+        self.violations.cellClicked.connect(self._on_violation_clicked)
+        self._dock("Settings", self.settings, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("Run", self.plots, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Design rules", self.violations, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%p%")
+        self.cursor_label = QLabel()
+        self.statusBar().addPermanentWidget(self.cursor_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.canvas.hovered.connect(self.cursor_label.setText)
+        self.thread: QThread | None = None
+        self.worker: RunWorker | None = None
+        self._run_started = 0.0
+        self._build_actions()
+        self.document.config_changed.connect(self._on_document_changed)
+        self.document.design_changed.connect(self._on_document_changed)
+        self.document.path_changed.connect(self._update_title)
+        self.document.undo_stack.cleanChanged.connect(self._update_title)
+        self._on_document_changed()
+        self.resize(1400, 850)
+
+    # -- construction ------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot: object, shortcut: QKeySequence.StandardKey | str | None
+                = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.actions: dict[str, QAction] = {}
+        file_menu = self.menuBar().addMenu("&File")
+        new_menu = file_menu.addMenu("&New from template")
+        for name, (description, _values) in TEMPLATES.items():
+            action = self._action(f"{name}: {description}",
+                                  lambda _c=False, n=name: self.new_project(n))
+            new_menu.addAction(action)
+        for key, text, slot, shortcut in (
+                ("open", "&Open…", self._on_open, QKeySequence.StandardKey.Open),
+                ("save", "&Save", self._on_save, QKeySequence.StandardKey.Save),
+                ("save_as", "Save &as…", self._on_save_as, QKeySequence.StandardKey.SaveAs),
+                ("save_config", "Save as &config…", self._on_save_config, None),
+                ("export", "&Export…", self._on_export, "Ctrl+E")):
+            self.actions[key] = self._action(text, slot, shortcut)
+            file_menu.addAction(self.actions[key])
+        edit = self.menuBar().addMenu("&Edit")
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addActions([undo, redo])
+        self.actions.update(undo=undo, redo=redo)
+        run = self.menuBar().addMenu("&Run")
+        for key, text, slot, shortcut in (
+                ("run", "&Optimize", self.start_run, "F5"),
+                ("pause", "&Pause", self.toggle_pause, "F6"),
+                ("stop", "&Stop", self.stop_run, "Shift+F5"),
+                ("drc", "&Design-rule check", self.check_rules, "F7")):
+            self.actions[key] = self._action(text, slot, shortcut)
+            run.addAction(self.actions[key])
+        toolbar = self.addToolBar("main")
+        toolbar.setObjectName("main toolbar")
+        for key in ("open", "save", "undo", "redo", "run", "pause", "stop", "drc", "export"):
+            toolbar.addAction(self.actions[key])
+        self._set_running(False)
+
+    # -- document → views --------------------------------------------------------------------
+    def _on_document_changed(self, _key: str = "") -> None:
+        project = self.document.project
+        try:
+            setup = sketch(project.config)
+        except ValueError as exc:
+            self.log.log(f"cannot draw the setup: {exc}")
+            return
+        values = project.design.get("binary")
+        label = "binary design (1 material)"
+        if values is None:
+            values = project.design.get("density")
+            label = "density"
+        self.canvas.show_setup(setup, None if values is None else np.asarray(values, float),
+                               label=label)
+        self._update_title()
+
+    def _update_title(self, *_args: object) -> None:
+        project = self.document.project
+        where = f" — {project.path}" if project.path else ""
+        mark = "*" if self.document.dirty else ""
+        self.setWindowTitle(f"{mark}{project.name}{where} · wavefab designer")
+
+    # -- files ---------------------------------------------------------------------------------
+    def new_project(self, template: str) -> None:
+        """Replace the document with a template (asks first when there are unsaved edits)."""
+        if self._may_discard():
+            self.document.new(template)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a project/results folder or a config YAML; errors go to a message box."""
+        try:
+            self.document.open(path)
+        except (ValueError, OSError) as exc:
+            self._error("Cannot open", str(exc))
+            return False
+        self.log.log(f"opened {path}")
+        return True
+
+    def _on_open(self) -> None:
+        if not self._may_discard():
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Open a project or results folder")
+        if folder:
+            self.open_path(folder)
+
+    def _on_save(self) -> None:
+        if self.document.project.path is None or self.document.project.path.is_file():
+            self._on_save_as()
+            return
+        self.save_to(self.document.project.path)
+
+    def _on_save_as(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save the project into a folder")
+        if folder:
+            self.save_to(folder)
+
+    def save_to(self, folder: str | Path) -> bool:
+        """Save the project into ``folder``; errors go to a message box."""
+        try:
+            path = self.document.save(folder)
+        except (ValueError, OSError) as exc:
+            self._error("Cannot save", str(exc))
+            return False
+        self.log.log(f"saved {path}")
+        return True
+
+    def _on_save_config(self) -> None:
+        from wavefab.designkit.project import save_config
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save as a run configuration",
+                                              f"{self.document.project.name}.yaml",
+                                              "YAML (*.yaml *.yml)")
+        if path:
+            save_config(self.document.project, path)
+            self.log.log(f"wrote {path}: run it with `wavefab run {path}`")
+
+    def _on_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the design", self.document.project.name,
+            "Mask (*.gds *.oas);;Mesh (*.stl *.3mf *.obj);;Outline (*.dxf *.svg)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str | Path, **settings: object) -> bool:
+        """Export the current design (format from the suffix); errors go to a message box."""
+        from wavefab.designkit.export import ExportSettings, export_design
+
+        design = self._design()
+        if design is None:
+            return False
+        try:
+            report = export_design(design, [path], ExportSettings(**settings))  # type: ignore[arg-type]
+        except ValueError as exc:
+            self._error("Cannot export", str(exc))
+            return False
+        self.log.log(f"wrote {path} ({report.polygons['polygons']} polygons, DRC "
+                     f"{'pass' if report.drc['pass'] else 'FAIL'})")
+        return True
+
+    def _design(self):
+        from wavefab.designkit.export import Design
+
+        project = self.document.project
+        if "binary" not in project.design:
+            self._error("No design yet", "Optimize (F5) or open a results folder first.")
+            return None
+        fab = project.metrics.get("fabrication") or {}
+        arrays = project.design
+        return Design(name=project.name, binary=np.asarray(arrays["binary"], bool),
+                      filtered=arrays.get("filtered"), region=arrays.get("region"),
+                      eta=project.config.material.eta,
+                      min_solid_cells=int(arrays.get("min_solid_cells", 0)),
+                      min_void_cells=int(arrays.get("min_void_cells", 0)),
+                      pitch=fab.get("pitch_m"), process=fab.get("process"))
+
+    # -- checks ------------------------------------------------------------------------------
+    def check_rules(self) -> dict | None:
+        """Run the design-rule check of the current design; fills the violations table."""
+        from wavefab.designkit import drc
+
+        design = self._design()
+        if design is None:
+            return None
+        solid, void = max(design.min_solid_cells, 1), max(design.min_void_cells, 1)
+        report = drc.check(design.binary, solid, min_void_cells=void, region=design.region,
+                           pitch=design.pitch).to_dict()
+        self.violations.setRowCount(len(report["violations"]))
+        cells = []
+        for i, v in enumerate(report["violations"]):
+            for j, value in enumerate((v["kind"], f"{v['row']:.1f}", f"{v['col']:.1f}",
+                                       str(v["size_cells"]))):
+                self.violations.setItem(i, j, QTableWidgetItem(value))
+            cells.append((v["row"], v["col"]))
+        self.canvas.show_violations(cells)
+        verdict = "PASS" if report["pass"] else f"FAIL ({len(report['violations'])} violations)"
+        self.log.log(f"DRC {verdict}: rule solid {solid} / void {void} cells; measured "
+                     f"{report['min_solid_cells']} / {report['min_void_cells']}")
+        return report
+
+    def _on_violation_clicked(self, row: int, _column: int) -> None:
+        r = float(self.violations.item(row, 1).text())
+        c = float(self.violations.item(row, 2).text())
+        self.canvas.zoom_to(r, c)
+
+    # -- runs ----------------------------------------------------------------------------------
+    def start_run(self, out_dir: str | Path | None = None) -> RunWorker | None:
+        """Optimize the document's configuration on a worker thread."""
+        if self.thread is not None:
+            return None
+        project = self.document.project
+        if out_dir is None:
+            base = project.path if project.path is not None and project.path.is_dir() else \
+                Path(tempfile.mkdtemp(prefix="wavefab-run-"))
+            out_dir = base / "results" if base == project.path else base
+        self.plots.clear_run()
+        self.worker = RunWorker(project.config, out_dir)
+        self.thread = QThread(self)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.work)
+        self.worker.started.connect(self._on_run_started)
+        self.worker.step.connect(self._on_run_step)
+        self.worker.epoch.connect(self._on_run_epoch)
+        self.worker.finished.connect(self._on_run_finished)
+        self.worker.stopped.connect(self._on_run_stopped)
+        self.worker.failed.connect(self._on_run_failed)
+        for signal in (self.worker.finished, self.worker.stopped, self.worker.failed):
+            signal.connect(self.thread.quit)
+        self.thread.finished.connect(self._on_thread_finished)
+        self._run_started = time.perf_counter()
+        self._set_running(True)
+        self.log.log(f"optimizing into {out_dir}")
+        self.thread.start()
+        return self.worker
+
+    def toggle_pause(self) -> None:
+        """Pause or resume the running optimization."""
+        if self.worker is None:
+            return
+        if self.worker.paused:
+            self.worker.resume_run()
+            self.actions["pause"].setText("&Pause")
+            self.log.log("resumed")
+        else:
+            self.worker.pause()
+            self.actions["pause"].setText("&Resume")
+            self.log.log("paused after the current step")
+
+    def stop_run(self) -> None:
+        """Stop after the current step (the last epoch's checkpoint is kept)."""
+        if self.worker is not None:
+            self.worker.stop()
+
+    def _set_running(self, running: bool) -> None:
+        self.actions["run"].setEnabled(not running)
+        self.actions["pause"].setEnabled(running)
+        self.actions["stop"].setEnabled(running)
+
+    def _on_run_started(self, folds: int, epochs: int) -> None:
+        self._total = max(folds * epochs, 1)
+        self.progress.setRange(0, 1000)
+
+    def _on_run_step(self, fold: int, epoch: int, step: int, steps: int) -> None:
+        done = ((fold * self._epochs_per_fold() + epoch) + (step + 1) / max(steps, 1))
+        fraction = min(done / self._total, 1.0)
+        self.progress.setValue(int(1000 * fraction))
+        elapsed = time.perf_counter() - self._run_started
+        if fraction > 0.01:
+            eta = elapsed * (1 - fraction) / fraction
+            self.statusBar().showMessage(f"fold {fold + 1}, epoch {epoch + 1}: about "
+                                         f"{eta:.0f} s left")
+
+    def _epochs_per_fold(self) -> int:
+        return max(self.document.project.config.training.epochs, 1)
+
+    def _on_run_epoch(self, row: dict) -> None:
+        self.plots.add_epoch(row)
+        shown = ", ".join(f"{k} {v:.3g}" for k, v in row.items()
+                          if k not in ("fold", "epoch", "seconds"))
+        self.log.log(f"fold {row['fold'] + 1} epoch {row['epoch'] + 1}: {shown}")
+
+    def _on_run_finished(self, out_dir: str) -> None:
+        from wavefab.designkit.project import load_project
+
+        result: Project = load_project(out_dir)
+        self.document.set_design(result.design, result.metrics)
+        self.progress.setValue(1000)
+        self.statusBar().showMessage("optimization finished", 5000)
+        self.log.log(f"finished: results in {out_dir}")
+        self.check_rules()
+
+    def _on_run_stopped(self) -> None:
+        self.log.log("stopped; the last finished epoch's checkpoint is kept")
+
+    def _on_run_failed(self, message: str) -> None:
+        self.log.log(f"run failed: {message}")
+        self._error("Run failed", message.splitlines()[-1] if message else "unknown error")
+
+    def _on_thread_finished(self) -> None:
+        self._set_running(False)
+        self.actions["pause"].setText("&Pause")
+        if self.thread is not None:
+            self.thread.deleteLater()
+        self.thread = None
+        self.worker = None
+
+    # -- closing -------------------------------------------------------------------------------
+    def _may_discard(self) -> bool:
+        if not self.document.dirty:
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved changes", "Discard the unsaved changes of this project?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop a run cleanly (its checkpoint stays) and ask about unsaved edits."""
+        if not self._may_discard():
+            event.ignore()
+            return
+        if self.thread is not None and self.worker is not None:
+            self.worker.stop()
+            self.thread.quit()
+            self.thread.wait(60_000)
+        event.accept()
+
+    def _error(self, title: str, text: str) -> None:
+        self.log.log(f"{title}: {text}")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        box.setObjectName("error")
+        box.open()

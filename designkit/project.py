@@ -1,0 +1,249 @@
+"""A project: what the desktop designer edits, saves and opens, free of any GUI code.
+
+A project is a run configuration (the same :class:`~wavefab.designkit.config.RunConfig` that
+``wavefab run`` executes), a name and, once optimized, the design arrays and metrics. On disk it
+is a folder: ``project.yaml`` (schema version, name, configuration) and, when there is a design,
+``design.npz`` (arrays only; ``allow_pickle=False`` on read) and ``metrics.json``. Every file is
+written atomically, so a crash while saving leaves the previous save intact. A results folder of
+``wavefab run`` (``config.yaml`` + ``design.npz`` + ``metrics.json``) and a bare configuration
+YAML open as projects too.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import RunConfig, apply_overrides, config_from_dict, config_to_dict
+from .errors import DesignValueError
+from .files import write_atomically
+
+PROJECT_SCHEMA = 1
+PROJECT_FILE = "project.yaml"
+
+#: Templates of a new project: name → (description, configuration values).
+TEMPLATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "lens": ("focusing lens, no rules (seconds to optimize)",
+             {"problem": "lens", "material": {"beta": 4.0},
+              "training": {"optimizer": "lbfgs", "epochs": 12, "lbfgs_iterations": 10,
+                           "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}}),
+    "lens-sla": ("focusing lens printed by SLA: 0.5 mm rules at 0.1 mm per cell",
+                 {}),  # filled below from the demo's configuration
+    "vowels": ("vowel classifier (reference task; recordings or built-in synthetic vowels)",
+               {"problem": "vowels", "training": {"epochs": 4, "folds": 5}}),
+}
+
+
+def _demo_values() -> dict[str, Any]:
+    from .demo import DEMO_CONFIG
+
+    return copy.deepcopy(DEMO_CONFIG)
+
+
+@dataclass
+class Project:
+    """An editable design project (see the module docstring).
+
+    Attributes:
+        config: the run configuration.
+        name: shown in the title bar and used for exported cell names.
+        design: arrays of the optimized design (``binary``, ``density``, ``filtered``, ``region``,
+            … as in a results folder's ``design.npz``); empty before the first run.
+        metrics: the last run's ``metrics.json`` contents.
+        path: where it was last saved or opened from.
+    """
+
+    config: RunConfig
+    name: str = "untitled"
+    design: dict[str, np.ndarray] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def with_value(self, key: str, value: Any) -> RunConfig:
+        """The configuration with one dotted ``key`` set (validated; nothing is changed here).
+
+        Raises:
+            ConfigError: the key is unknown or the value invalid, naming the field.
+        """
+        values = config_to_dict(self.config)
+        text = json.dumps(value, allow_nan=True) if not isinstance(value, str) else value
+        text = text.replace("Infinity", ".inf")
+        return config_from_dict(apply_overrides(values, [f"{key}={text}"]),
+                                source=f"the value of {key}")
+
+    def value(self, key: str) -> Any:
+        """The current value at dotted ``key`` (e.g. ``"training.epochs"``)."""
+        node: Any = config_to_dict(self.config)
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise DesignValueError(f"no setting {key!r} in the configuration")
+            node = node[part]
+        return node
+
+
+def new_project(template: str = "lens", name: str | None = None) -> Project:
+    """A project from a template (see :data:`TEMPLATES`).
+
+    Raises:
+        DesignValueError: an unknown template.
+    """
+    if template not in TEMPLATES:
+        raise DesignValueError(f"unknown template {template!r}; choose one of "
+                               f"{', '.join(TEMPLATES)}")
+    values = _demo_values() if template == "lens-sla" else copy.deepcopy(TEMPLATES[template][1])
+    return Project(config=config_from_dict(values, source=f"template {template}"),
+                   name=name or template)
+
+
+def save_project(project: Project, folder: str | Path) -> Path:
+    """Write ``project`` into ``folder`` (created if missing); returns the folder.
+
+    Raises:
+        DesignValueError: the folder cannot be created or written.
+    """
+    import yaml
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if project.design:
+            buffer = io.BytesIO()
+            np.savez_compressed(buffer, **project.design)
+            write_atomically(folder / "design.npz", buffer.getvalue())
+            write_atomically(folder / "metrics.json",
+                             json.dumps(project.metrics, indent=1, default=_json).encode())
+        # The project file last: a folder whose project.yaml is there is complete.
+        text = yaml.safe_dump({"schema_version": PROJECT_SCHEMA, "name": project.name,
+                               "config": config_to_dict(project.config)}, sort_keys=False)
+        write_atomically(folder / PROJECT_FILE, text.encode())
+    except OSError as exc:
+        raise DesignValueError(f"cannot save the project to {folder}: {exc.strerror}") from None
+    project.path = folder
+    return folder
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
+def load_project(path: str | Path) -> Project:
+    """Open a project folder, a results folder of ``wavefab run`` or a configuration YAML.
+
+    Raises:
+        DesignValueError: nothing openable there, or an unreadable/invalid file (the message
+            names the file and the field).
+    """
+    import yaml
+
+    path = Path(path)
+    if path.is_file():
+        from .config import load_config
+
+        return Project(config=load_config(path), name=path.stem, path=path)
+    if not path.is_dir():
+        raise DesignValueError(f"{path} does not exist")
+    if (path / PROJECT_FILE).is_file():
+        try:
+            raw = yaml.safe_load((path / PROJECT_FILE).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise DesignValueError(f"{path / PROJECT_FILE} is unreadable: {exc}") from None
+        if not isinstance(raw, dict) or "config" not in raw:
+            raise DesignValueError(f"{path / PROJECT_FILE} is not a wavefab project "
+                                   "(no 'config' section)")
+        if raw.get("schema_version", PROJECT_SCHEMA) > PROJECT_SCHEMA:
+            raise DesignValueError(f"{path / PROJECT_FILE} was written by a newer wavefab "
+                                   f"(schema {raw['schema_version']}); update wavefab")
+        config = config_from_dict(raw["config"] or {}, source=str(path / PROJECT_FILE))
+        name = str(raw.get("name") or path.name)
+    elif (path / "config.yaml").is_file():  # a results folder
+        from .config import load_config
+
+        config = load_config(path / "config.yaml")
+        name = path.name
+    else:
+        raise DesignValueError(f"{path} holds neither {PROJECT_FILE} nor a results folder's "
+                               "config.yaml")
+    project = Project(config=config, name=name, path=path)
+    if (path / "design.npz").is_file():
+        try:
+            with np.load(path / "design.npz", allow_pickle=False) as npz:
+                project.design = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError) as exc:
+            raise DesignValueError(f"{path / 'design.npz'} is unreadable: {exc}") from None
+    if (path / "metrics.json").is_file():
+        try:
+            project.metrics = json.loads((path / "metrics.json").read_text())
+        except (OSError, ValueError):
+            project.metrics = {}  # informative only; the design is what matters
+    return project
+
+
+def save_config(project: Project, path: str | Path) -> Path:
+    """Write the project's configuration as a YAML that ``wavefab run`` accepts."""
+    import yaml
+
+    text = f"# {project.name}: saved from the wavefab designer\n"
+    text += yaml.safe_dump(config_to_dict(project.config), sort_keys=False)
+    write_atomically(path, text.encode())
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """What a canvas draws of a configuration's setup, without loading any data.
+
+    Attributes:
+        shape: grid ``(rows, cols)``.
+        h: cell size (simulation length units; times the pitch when there is one).
+        region: bool ``(rows, cols)`` design region.
+        sources: ``(row, col)`` of each source.
+        probes: ``(row, col)`` of each probe.
+        probe_names: a label per probe.
+        absorber: width (cells) of the absorbing boundary.
+        pitch: physical size of one cell (metres) when the fabrication section gives one.
+    """
+
+    shape: tuple[int, int]
+    h: float
+    region: np.ndarray
+    sources: tuple[tuple[int, int], ...]
+    probes: tuple[tuple[int, int], ...]
+    probe_names: tuple[str, ...]
+    absorber: int
+    pitch: float | None = None
+
+
+def sketch(config: RunConfig) -> Sketch:
+    """The setup of ``config`` for drawing (cheap: no recordings are read)."""
+    from dataclasses import asdict
+
+    from .processes import parse_length
+
+    if config.problem == "lens":
+        g = config.lens
+        region = g.region().numpy()
+        sources, probes, names = ((tuple(g.source),), (tuple(g.focus),), ("focus",))
+        shape, h, absorber = tuple(g.shape), g.h, g.pml
+    else:
+        from .problems.vowels import VowelGeometry
+
+        g = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
+        region = g.region().numpy()
+        sources = ((g.source.row, g.source.col),)
+        probes = tuple((p.row, p.col) for p in g.probes)
+        names = tuple(config.data.vowels)
+        shape, h, absorber = tuple(g.shape), g.h, g.absorber
+    pitch = config.fabrication.pitch
+    return Sketch(shape=shape, h=float(h), region=region, sources=sources, probes=probes,
+                  probe_names=names, absorber=int(absorber),
+                  pitch=parse_length(pitch, "fabrication.pitch") if pitch is not None else None)

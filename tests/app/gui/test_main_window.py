@@ -1,0 +1,148 @@
+"""The desktop designer, offscreen: edits and undo, runs on the worker, files, checks, exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtWidgets import QMessageBox
+
+from wavefab.app.gui import launch
+from wavefab.app.gui.document import Document
+from wavefab.app.gui.main_window import MainWindow
+from wavefab.designkit.project import new_project
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(Document(new_project("lens")))
+    yield win
+    if win.thread is not None:
+        win.stop_run()
+        win.thread.wait(30_000)
+    # closed here, not by qtbot: a dirty document would (rightly) ask before closing
+    win.document.undo_stack.setClean()
+    win.document._unsaved_design = False
+    win.close()
+
+
+def test_settings_edits_are_undoable_and_mark_the_title(window, qtbot):
+    editor = window.settings.editors["training.epochs"]
+    editor.setText("7")
+    editor.editingFinished.emit()
+    assert window.document.project.config.training.epochs == 7
+    assert window.windowTitle().startswith("*")
+    window.actions["undo"].trigger()
+    assert window.document.project.config.training.epochs == 12
+    assert editor.text() == "12"
+    window.actions["redo"].trigger()
+    assert window.document.project.config.training.epochs == 7
+    window.settings.editors["fabrication.robust"].setChecked(True)
+    assert window.document.project.config.fabrication.robust is True
+    assert window.document.undo_stack.count() == 2
+
+
+def test_invalid_values_are_marked_in_place_and_change_nothing(window):
+    assert not window.settings.commit("training.epochs", -3)
+    editor = window.settings.editors["training.epochs"]
+    assert "training.epochs" in editor.toolTip() and "border" in editor.styleSheet()
+    assert window.document.project.config.training.epochs == 12
+    assert window.document.undo_stack.count() == 0
+    assert window.settings.commit("training.epochs", 5)
+    assert editor.toolTip() == ""
+    assert not window.settings.commit("data.folder", "/no/such/folder")
+    assert "not a folder" in window.settings.editors["data.folder"].toolTip()
+
+
+def test_canvas_is_in_physical_units_with_row_zero_at_the_top(window):
+    rows, cols = 140, 140
+    p = window.canvas.cell
+    assert "row 0, col 0" in window.canvas.readout(0.5 * p, (rows - 0.5) * p)
+    assert f"row {rows - 1}, col {cols - 1}" in window.canvas.readout((cols - 0.5) * p, 0.5 * p)
+    image = window.canvas.image.image
+    region = window.document.project.config.lens.region().numpy()
+    np.testing.assert_array_equal(image[::-1] > 0, region)  # flipped back: the array itself
+
+
+def test_a_tiny_run_finishes_on_the_worker_and_is_checked(window, qtbot, tmp_path):
+    document = window.document
+    for key, value in (("training.epochs", 1), ("training.lbfgs_iterations", 2),
+                       ("lens.steps", 200)):
+        document.set_value(key, value)
+    worker = window.start_run(tmp_path / "run")
+    assert worker is not None and not window.actions["run"].isEnabled()
+    with qtbot.waitSignal(worker.finished, timeout=180_000):
+        pass
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert "binary" in document.project.design and document.project.metrics
+    assert len(window.plots.rows) == 1 and window.actions["run"].isEnabled()
+    assert window.progress.value() == 1000
+    assert "DRC" in window.log.toPlainText()
+
+
+def test_pause_and_stop_between_steps(window, qtbot, tmp_path):
+    window.document.set_value("training.epochs", 50)
+    window.document.set_value("lens.steps", 200)
+    worker = window.start_run(tmp_path / "run")
+    with qtbot.waitSignal(worker.step, timeout=120_000):
+        pass
+    window.toggle_pause()
+    assert worker.paused and window.actions["pause"].text() == "&Resume"
+    with qtbot.waitSignal(worker.stopped, timeout=120_000):
+        window.stop_run()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert window.actions["run"].isEnabled() and "stopped" in window.log.toPlainText()
+
+
+def test_save_and_open_round_trip(window, tmp_path, lens_fab_result):
+    window.document.set_value("training.epochs", 9)
+    assert window.save_to(tmp_path / "project")
+    assert not window.document.dirty and not window.windowTitle().startswith("*")
+    other = MainWindow()
+    assert other.open_path(tmp_path / "project")
+    assert other.document.project.config == window.document.project.config
+    # a results folder of `wavefab run` opens with its design, which saves and reopens
+    assert other.open_path(lens_fab_result)
+    binary = other.document.project.design["binary"]
+    assert other.save_to(tmp_path / "with_design")
+    third = MainWindow()
+    assert third.open_path(tmp_path / "with_design")
+    np.testing.assert_array_equal(third.document.project.design["binary"], binary)
+    assert third.document.project.metrics == other.document.project.metrics
+    for win in (other, third):
+        win.close()
+
+
+def test_checks_and_exports_from_the_window(window, tmp_path, lens_fab_result):
+    from wavefab.designkit.export import import_raster
+
+    assert window.open_path(lens_fab_result)
+    report = window.check_rules()
+    assert report is not None and window.violations.rowCount() == len(report["violations"])
+    assert window.export_to(tmp_path / "lens.gds")
+    binary = window.document.project.design["binary"]
+    np.testing.assert_allclose(import_raster(tmp_path / "lens.gds", binary.shape, 1e-4), binary,
+                               atol=1e-9)
+    assert window.export_to(tmp_path / "lens.stl", height=2e-3)
+    assert (tmp_path / "lens.stl").is_file()
+
+
+def test_bad_files_give_a_message_not_a_crash(window, tmp_path):
+    garbage = tmp_path / "broken"
+    garbage.mkdir()
+    (garbage / "project.yaml").write_text("config: [not, a, mapping")
+    assert not window.open_path(garbage)
+    boxes = [w for w in window.findChildren(QMessageBox) if w.objectName() == "error"]
+    assert boxes and "project.yaml" in boxes[-1].text()
+    assert not window.export_to(tmp_path / "x.gds")  # no design yet: a message, no file
+    assert not (tmp_path / "x.gds").exists()
+
+
+def test_screenshot_of_a_finished_project(lens_fab_result, tmp_path, qapp):
+    png = tmp_path / "shot.png"
+    assert launch(lens_fab_result, screenshot=png) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
