@@ -92,12 +92,12 @@ def test_a_damaged_design_file_is_a_one_line_error(tmp_path, capsys):
 
 
 def test_3mf_in_other_units_reads_in_millimetres(tmp_path):
+    import io
+    import zipfile
+
     import trimesh
 
     from wavefab.designkit.meshes import read_mesh
-
-    import io
-    import zipfile
 
     written = io.BytesIO(trimesh.creation.box((1.0, 2.0, 3.0)).export(file_type="3mf"))
     path = tmp_path / "inch.3mf"
