@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .config import RunConfig, fabrication_from_config
@@ -76,6 +76,10 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    if data_dir is not None and config.problem == "vowels":
+        # Record where the recordings came from, so that the results folder alone re-runs,
+        # exports and verifies on the same data (not on the synthetic default).
+        config = replace(config, data=replace(config.data, folder=str(Path(data_dir).resolve())))
     write_config(out, config)
     problem = build_problem(config, data_dir)
     fabrication = fabrication_from_config(config)

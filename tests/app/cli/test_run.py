@@ -179,3 +179,29 @@ def test_the_fabrication_example_carries_rules_and_physical_scale(tmp_path, caps
     code = main(["drc", str(out)])
     assert code == (0 if json.loads((out / "drc.json").read_text())["pass"] else 1)
     assert "rule solid 5 / void 5 cells" in capsys.readouterr().out
+
+
+def test_the_data_folder_given_on_the_command_line_is_recorded(tiny, tmp_path, capsys):
+    import wave
+
+    import yaml
+
+    folder = tmp_path / "wavs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    t = np.arange(4000) / 16_000
+    for g in "mw":
+        for k in range(1, 4):
+            for v, f in (("ae", 700.0), ("ei", 450.0), ("iy", 300.0)):
+                tone = 8000 * np.sin(2 * np.pi * f * t) + 300 * rng.standard_normal(t.size)
+                with wave.open(str(folder / f"{g}{k:02d}{v}.wav"), "wb") as w:
+                    w.setnchannels(1)
+                    w.setsampwidth(2)
+                    w.setframerate(16_000)
+                    w.writeframes(tone.astype("<i2").tobytes())
+    out = tmp_path / "results"
+    assert main(["run", str(tiny), "--out", str(out), "--data", str(folder),
+                 "--set", "training.epochs=1"]) == 0
+    capsys.readouterr()
+    recorded = yaml.safe_load((out / "config.yaml").read_text())["data"]["folder"]
+    assert recorded == str(folder.resolve())  # export/verify of this folder use the same data
