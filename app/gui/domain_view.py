@@ -33,8 +33,7 @@ class DomainView(pg.GraphicsLayoutWidget):
         self.plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
-        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
-                                        label="density (0 background, 1 material)")
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"))
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.region_outline = pg.PlotDataItem(pen=pg.mkPen("#e76f51", width=2,
                                                            style=pg.QtCore.Qt.PenStyle.DashLine))
