@@ -157,7 +157,7 @@ def test_drc_command_checks_a_result_and_sets_the_exit_code(tmp_path, capsys):
     assert main(["drc", str(out), "--min-feature", "0.8mm", "--pitch", "0.1mm"]) == 0
     assert json.loads((out / "drc.json").read_text())["rule_solid_cells"] == 8
     assert main(["drc", str(tmp_path / "nowhere")]) == 2
-    assert "holds no design.npz" in capsys.readouterr().err
+    assert "nowhere does not exist" in capsys.readouterr().err
     assert main(["drc", str(out), "--process", "fdm-0.4"]) == 2
     assert "--pitch" in capsys.readouterr().err
 
