@@ -56,6 +56,7 @@ class Project:
         design: arrays of the optimized design (``binary``, ``density``, ``filtered``, ``region``,
             … as in a results folder's ``design.npz``); empty before the first run.
         metrics: the last run's ``metrics.json`` contents.
+        history: the last run's epochs (rows of ``history.csv``: fold, epoch, loss, metrics).
         path: where it was last saved or opened from.
     """
 
@@ -63,6 +64,7 @@ class Project:
     name: str = "untitled"
     design: dict[str, np.ndarray] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
     path: Path | None = None
 
     def with_value(self, key: str, value: Any) -> RunConfig:
@@ -185,7 +187,22 @@ def load_project(path: str | Path) -> Project:
             project.metrics = json.loads((path / "metrics.json").read_text())
         except (OSError, ValueError):
             project.metrics = {}  # informative only; the design is what matters
+    project.history = _read_history(path / "history.csv")
     return project
+
+
+def _read_history(path: Path) -> list[dict[str, float]]:
+    """Rows of a run's ``history.csv`` as numbers (empty when missing or unreadable)."""
+    import csv
+
+    if not path.is_file():
+        return []
+    try:
+        with open(path, newline="") as fh:
+            return [{k: float(v) for k, v in row.items() if v not in (None, "")}
+                    for row in csv.DictReader(fh)]
+    except (OSError, ValueError):
+        return []  # a display aid only
 
 
 def save_config(project: Project, path: str | Path) -> Path:

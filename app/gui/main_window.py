@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.document.config_changed.connect(self._on_document_changed)
         self.document.design_changed.connect(self._on_document_changed)
+        self.document.design_changed.connect(self._on_design_changed)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self._on_document_changed()
@@ -138,6 +139,17 @@ class MainWindow(QMainWindow):
         self.canvas.show_setup(setup, None if values is None else np.asarray(values, float),
                                label=label)
         self._update_title()
+
+    def _on_design_changed(self) -> None:
+        """Show a loaded run's history and check its design."""
+        project = self.document.project
+        if self.thread is None:
+            self.plots.clear_run()
+            for row in project.history:
+                self.plots.add_epoch(row)
+        self.violations.setRowCount(0)
+        if "binary" in project.design and self.thread is None:
+            self.check_rules()
 
     def _update_title(self, *_args: object) -> None:
         project = self.document.project
@@ -258,8 +270,12 @@ class MainWindow(QMainWindow):
             cells.append((v["row"], v["col"]))
         self.canvas.show_violations(cells)
         verdict = "PASS" if report["pass"] else f"FAIL ({len(report['violations'])} violations)"
+        def measured(value: float | None, rule: int) -> str:
+            return f"> {2 * rule}" if value is None else f"{value:g}"  # None: above 2 × rule
+
         self.log.log(f"DRC {verdict}: rule solid {solid} / void {void} cells; measured "
-                     f"{report['min_solid_cells']} / {report['min_void_cells']}")
+                     f"{measured(report['min_solid_cells'], solid)} / "
+                     f"{measured(report['min_void_cells'], void)}")
         return report
 
     def _on_violation_clicked(self, row: int, _column: int) -> None:

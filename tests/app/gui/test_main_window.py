@@ -121,6 +121,8 @@ def test_checks_and_exports_from_the_window(window, tmp_path, lens_fab_result):
     from wavefab.designkit.export import import_raster
 
     assert window.open_path(lens_fab_result)
+    assert len(window.plots.rows) == 3  # the run's history, one row per epoch
+    assert "DRC" in window.log.toPlainText()  # checked on opening
     report = window.check_rules()
     assert report is not None and window.violations.rowCount() == len(report["violations"])
     assert window.export_to(tmp_path / "lens.gds")
