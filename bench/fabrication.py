@@ -11,25 +11,14 @@ Each line: wavefab's time next to a reference doing the same work with scipy
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from scipy import ndimage
+from timing import best
 
 from wavefab.designkit import drc
 from wavefab.designkit.filters import DensityFilter
 from wavefab.designkit.projection import smoothed_projection
-
-
-def best(fn, repeats: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -16,24 +16,13 @@ with it (one run each).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import shapely
 from scipy import ndimage
+from timing import best
 
 from wavefab.designkit.geometry import cell_polygons, contour_polygons, coverage, polygon_stats
-
-
-def best(fn, repeats: int = 3) -> float:
-    if repeats > 1:
-        fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def union_of_runs(binary: np.ndarray) -> shapely.Geometry:

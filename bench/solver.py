@@ -43,6 +43,7 @@ import numba as nb
 import numpy as np
 import torch
 import torch.nn.functional as F
+from timing import timed
 
 from wavefab.solver import (
     PML,
@@ -130,17 +131,6 @@ def numba_threading_layer() -> str | None:
 
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
-
-
-def timed(fn: Callable[[], object], repeats: int) -> list[float]:
-    """Run ``fn`` once to warm up, then ``repeats`` times; return the timed seconds."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def emit(record: dict) -> None:

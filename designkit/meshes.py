@@ -76,6 +76,16 @@ def _check_inside(polygons: shapely.MultiPolygon, rect: tuple[float, ...], name:
         )
 
 
+def _within(geometry: shapely.Geometry, bounds: tuple[float, ...] | None
+            ) -> tuple[shapely.MultiPolygon, tuple[float, ...]]:
+    """The geometry as a MultiPolygon and its rectangle (``bounds``, checked to hold it)."""
+    polygons = as_multipolygon(geometry)
+    rect = check_bounds(polygons.bounds if bounds is None else bounds)
+    if bounds is not None:
+        _check_inside(polygons, rect, "bounds")
+    return polygons, rect
+
+
 def _pinch_points(region: shapely.Geometry) -> np.ndarray:
     """Points where the boundary of ``region`` meets itself (corner-only contacts), ``[k, 2]``."""
     import shapely
@@ -158,10 +168,7 @@ def extrude(
     height = _length(height, "height", positive=True)
     base = _length(base, "base")
     frame = _length(frame, "frame")
-    polygons = as_multipolygon(geometry)
-    rect = check_bounds(polygons.bounds if bounds is None else bounds)
-    if bounds is not None:
-        _check_inside(polygons, rect, "bounds")
+    polygons, rect = _within(geometry, bounds)
     xmin, ymin, xmax, ymax = rect
     inner = shapely.box(xmin, ymin, xmax, ymax)
     ring = None
@@ -325,10 +332,7 @@ def check_printable(
 
     min_wall = _length(min_wall, "min_wall")
     min_hole = _length(min_hole, "min_hole")
-    polygons = as_multipolygon(geometry)
-    rect = check_bounds(polygons.bounds if bounds is None else bounds)
-    if bounds is not None:
-        _check_inside(polygons, rect, "bounds")
+    polygons, rect = _within(geometry, bounds)
     box = shapely.box(*rect)
     if closed_bounds:
         void = box.difference(polygons)
