@@ -118,13 +118,26 @@ def load_design(folder: str | Path) -> Design:
             process_file = (raw.get("fabrication") or {}).get("process_file")
         except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
             eta = 0.5
+    design = design_from_arrays(folder.resolve().name, {**arrays, "binary": binary}, fab, eta=eta)
+    design.process_file, design.source = process_file, folder
+    return design
+
+
+def design_from_arrays(name: str, arrays: dict[str, np.ndarray], fabrication: dict[str, Any],
+                       *, eta: float = 0.5) -> Design:
+    """A :class:`Design` from ``design.npz`` arrays and the ``fabrication`` summary of metrics.
+
+    Raises:
+        DesignValueError: the arrays hold no ``binary`` design.
+    """
+    if "binary" not in arrays:
+        raise DesignValueError(f"{name} has no binary design yet: optimize it first")
     solid = int(arrays.get("min_solid_cells", arrays.get("min_feature_cells", 0)))
     void = int(arrays.get("min_void_cells", arrays.get("min_feature_cells", 0)))
-    return Design(name=folder.resolve().name, binary=binary,
+    return Design(name=name, binary=np.asarray(arrays["binary"], bool),
                   filtered=arrays.get("filtered"), region=arrays.get("region"), eta=eta,
                   min_solid_cells=solid, min_void_cells=void,
-                  pitch=fab.get("pitch_m"), process=fab.get("process"),
-                  process_file=process_file, source=folder)
+                  pitch=fabrication.get("pitch_m"), process=fabrication.get("process"))
 
 
 @dataclass

@@ -235,20 +235,15 @@ class MainWindow(QMainWindow):
         return True
 
     def _design(self):
-        from wavefab.designkit.export import Design
+        from wavefab.designkit.export import design_from_arrays
 
         project = self.document.project
         if "binary" not in project.design:
             self._error("No design yet", "Optimize (F5) or open a results folder first.")
             return None
-        fab = project.metrics.get("fabrication") or {}
-        arrays = project.design
-        return Design(name=project.name, binary=np.asarray(arrays["binary"], bool),
-                      filtered=arrays.get("filtered"), region=arrays.get("region"),
-                      eta=project.config.material.eta,
-                      min_solid_cells=int(arrays.get("min_solid_cells", 0)),
-                      min_void_cells=int(arrays.get("min_void_cells", 0)),
-                      pitch=fab.get("pitch_m"), process=fab.get("process"))
+        return design_from_arrays(project.name, project.design,
+                                  project.metrics.get("fabrication") or {},
+                                  eta=project.config.material.eta)
 
     # -- checks ------------------------------------------------------------------------------
     def check_rules(self) -> dict | None:
