@@ -19,6 +19,7 @@ from typing import Any, Literal
 from .errors import DesignError, DesignValueError
 from .fabrication import Fabrication
 from .optimize import TrainingSettings
+from .problems.custom import CustomGeometry
 from .problems.lens import LensGeometry
 from .problems.vowels import VowelLayout
 
@@ -98,14 +99,16 @@ class RunConfig:
     """A whole run: what ``wavefab run CONFIG`` executes.
 
     ``problem`` picks the task: ``vowels`` reads ``data`` and ``geometry``; ``lens`` reads
-    ``lens``. ``material``, ``training`` and ``fabrication`` serve both.
+    ``lens``; ``custom`` (hand-placed sources, probes and painted region) reads ``custom``.
+    ``material``, ``training`` and ``fabrication`` serve all of them.
     """
 
     schema_version: int = SCHEMA_VERSION
-    problem: Literal["vowels", "lens"] = "vowels"
+    problem: Literal["vowels", "lens", "custom"] = "vowels"
     data: DataConfig = field(default_factory=DataConfig)
     geometry: VowelLayout = field(default_factory=VowelLayout)
     lens: LensGeometry = field(default_factory=LensGeometry)
+    custom: CustomGeometry = field(default_factory=CustomGeometry)
     material: MaterialConfig = field(default_factory=MaterialConfig)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     fabrication: FabricationConfig = field(default_factory=FabricationConfig)

@@ -35,6 +35,10 @@ TEMPLATES: dict[str, tuple[str, dict[str, Any]]] = {
                            "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}}),
     "lens-sla": ("focusing lens printed by SLA: 0.5 mm rules at 0.1 mm per cell",
                  {}),  # filled below from the demo's configuration
+    "blank": ("blank: place sources and probes, paint the design region (seconds to optimize)",
+              {"problem": "custom", "material": {"beta": 4.0},
+               "training": {"optimizer": "lbfgs", "epochs": 12, "lbfgs_iterations": 10,
+                            "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}}),
     "vowels": ("vowel classifier (reference task; recordings or built-in synthetic vowels)",
                {"problem": "vowels", "training": {"epochs": 4, "folds": 5}}),
 }
@@ -251,6 +255,13 @@ def sketch(config: RunConfig) -> Sketch:
         region = g.region().numpy()
         sources, probes, names = ((tuple(g.source),), (tuple(g.focus),), ("focus",))
         shape, h, absorber = tuple(g.shape), g.h, g.pml
+    elif config.problem == "custom":
+        g = config.custom
+        region = g.region_mask()
+        sources = tuple((int(r), int(c)) for r, c in g.sources)
+        probes = tuple((p.row, p.col) for p in g.probes)
+        names = tuple(p.name for p in g.probes)
+        shape, h, absorber = tuple(g.shape), g.h, g.pml
     else:
         from .problems.vowels import VowelGeometry
 
@@ -264,3 +275,119 @@ def sketch(config: RunConfig) -> Sketch:
     return Sketch(shape=shape, h=float(h), region=region, sources=sources, probes=probes,
                   probe_names=names, absorber=int(absorber),
                   pitch=parse_length(pitch, "fabrication.pitch") if pitch is not None else None)
+
+
+# -- drawing edits: what the designer's mouse tools change, as (dotted key, new value) -------
+PORT_KINDS = ("source", "probe")
+
+
+def _not_drawable(config: RunConfig) -> DesignValueError:
+    return DesignValueError(
+        f"the {config.problem} layout follows its geometry settings and cannot be drawn; "
+        "start from the blank template (problem: custom) to place ports and paint a region")
+
+
+def paint_region(config: RunConfig, shape: dict[str, Any]) -> tuple[str, Any]:
+    """The edit that adds one paint stroke (a :class:`~.problems.custom.RegionShape` mapping).
+
+    The drawn problem appends the stroke; the lens takes a rectangle as its new region.
+
+    Raises:
+        DesignValueError: the problem's region cannot be painted this way.
+    """
+    if config.problem == "custom":
+        strokes = config_to_dict(config)["custom"]["region"]
+        return "custom.region", [*strokes, dict(shape)]
+    if config.problem == "lens" and shape.get("kind") == "rect" and not shape.get("erase"):
+        lens = config_to_dict(config)["lens"]
+        lens["region_rows"] = sorted(round(v) for v in shape["rows"])
+        lens["region_cols"] = sorted(round(v) for v in shape["cols"])
+        return "lens", lens
+    if config.problem == "lens":
+        raise DesignValueError("the lens's design region is one rectangle: draw it with the "
+                               "rectangle tool (or use the blank template for free shapes)")
+    raise _not_drawable(config)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in PORT_KINDS:
+        raise DesignValueError(f"unknown port kind {kind!r}; choose one of {PORT_KINDS}")
+
+
+def add_port(config: RunConfig, kind: str, row: int, col: int) -> tuple[str, Any]:
+    """The edit that places a new source or probe at cell ``(row, col)``.
+
+    The lens has exactly one of each: placing one moves it.
+    """
+    _check_kind(kind)
+    if config.problem == "lens":
+        return move_port(config, kind, 0, row, col)
+    if config.problem != "custom":
+        raise _not_drawable(config)
+    custom = config_to_dict(config)["custom"]
+    if kind == "source":
+        return "custom.sources", [*custom["sources"], [int(row), int(col)]]
+    names = {p["name"] for p in custom["probes"]}
+    n = len(custom["probes"]) + 1
+    while f"p{n}" in names:
+        n += 1
+    probe = {"row": int(row), "col": int(col), "name": f"p{n}", "weight": 1.0}
+    return "custom.probes", [*custom["probes"], probe]
+
+
+def move_port(config: RunConfig, kind: str, index: int, row: int, col: int) -> tuple[str, Any]:
+    """The edit that moves source/probe number ``index`` to cell ``(row, col)``."""
+    _check_kind(kind)
+    if config.problem == "lens":
+        if index != 0:
+            raise DesignValueError(f"the lens has one {kind}, not {index + 1}")
+        return f"lens.{'source' if kind == 'source' else 'focus'}", [int(row), int(col)]
+    if config.problem != "custom":
+        raise _not_drawable(config)
+    custom = config_to_dict(config)["custom"]
+    ports = custom["sources" if kind == "source" else "probes"]
+    if not 0 <= index < len(ports):
+        raise DesignValueError(f"there is no {kind} number {index + 1}")
+    if kind == "source":
+        ports[index] = [int(row), int(col)]
+    else:
+        ports[index] = {**ports[index], "row": int(row), "col": int(col)}
+    return f"custom.{kind}s", ports
+
+
+def delete_port(config: RunConfig, kind: str, index: int) -> tuple[str, Any]:
+    """The edit that removes source/probe number ``index`` (the last one of a kind stays)."""
+    _check_kind(kind)
+    if config.problem == "lens":
+        raise DesignValueError("the lens has exactly one source and one focus: move them "
+                               "instead (or use the blank template)")
+    if config.problem != "custom":
+        raise _not_drawable(config)
+    ports = config_to_dict(config)["custom"][f"{kind}s"]
+    if not 0 <= index < len(ports):
+        raise DesignValueError(f"there is no {kind} number {index + 1}")
+    if len(ports) == 1:
+        raise DesignValueError(f"the last {kind} cannot be deleted: a problem needs one; "
+                               "move it instead")
+    del ports[index]
+    return f"custom.{kind}s", ports
+
+
+def resize_domain(config: RunConfig, width: float, height: float) -> tuple[str, Any]:
+    """The edit that sets the grid to ``width`` × ``height`` (metres) at the project's pitch.
+
+    Raises:
+        DesignValueError: no ``fabrication.pitch`` to convert lengths to cells, or a size that
+            is not positive.
+    """
+    from .processes import parse_length
+
+    if config.fabrication.pitch is None:
+        raise DesignValueError("a domain size in physical units needs fabrication.pitch "
+                               "(the size of one cell); set it first, or edit the shape in cells")
+    if not (width > 0 and height > 0):
+        raise DesignValueError(f"the domain size must be positive, got {width} × {height} m")
+    pitch = parse_length(config.fabrication.pitch, "fabrication.pitch")
+    shape = [max(1, round(height / pitch)), max(1, round(width / pitch))]
+    key = {"custom": "custom.shape", "lens": "lens.shape"}.get(config.problem, "geometry.shape")
+    return key, shape

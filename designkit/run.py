@@ -23,6 +23,7 @@ from .filters import DensityFilter
 from .optimize import Event, RunEnd, optimize
 from .parametrization import LinearSpeed, Parametrization
 from .problems.base import Problem
+from .problems.custom import CustomProblem
 from .problems.lens import LensProblem
 from .problems.synthetic_vowels import synthetic_vowels
 from .problems.vowel_data import VowelSet, load_vowel_folder
@@ -46,6 +47,8 @@ def build_problem(config: RunConfig, data_dir: str | Path | None = None) -> Prob
     """The problem a configuration describes (vowels load their data here)."""
     if config.problem == "lens":
         return LensProblem(config.lens, background_speed=config.material.c0)
+    if config.problem == "custom":
+        return CustomProblem(config.custom, background_speed=config.material.c0)
     geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
     return VowelProblem(load_data(config, data_dir), geometry, split=config.data.split)
 

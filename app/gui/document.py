@@ -15,8 +15,9 @@ from wavefab.designkit.project import Project, load_project, new_project, save_p
 class SetValueCommand(QUndoCommand):
     """Set one dotted configuration key (``training.epochs``); undo restores the old config."""
 
-    def __init__(self, document: Document, key: str, config: RunConfig) -> None:
-        super().__init__(f"set {key}")
+    def __init__(self, document: Document, key: str, config: RunConfig,
+                 text: str | None = None) -> None:
+        super().__init__(text or f"set {key}")
         self._document = document
         self._key = key
         self._old = document.project.config
@@ -49,15 +50,24 @@ class Document(QObject):
         self._unsaved_design = False
 
     # -- edits (undoable) ------------------------------------------------------------------
-    def set_value(self, key: str, value: Any) -> None:
-        """Validate and apply one setting as an undoable command.
+    def set_value(self, key: str, value: Any, text: str | None = None) -> None:
+        """Validate and apply one setting as an undoable command (``text``: its undo label).
 
         Raises:
             ConfigError: naming the field, when the value is not valid; nothing changes then.
         """
         config = self.project.with_value(key, value)
         if config != self.project.config:
-            self.undo_stack.push(SetValueCommand(self, key, config))
+            self.undo_stack.push(SetValueCommand(self, key, config, text))
+
+    def edit(self, change: tuple[str, Any], text: str) -> None:
+        """Apply a drawing edit ``(key, value)`` from :mod:`wavefab.designkit.project`.
+
+        Raises:
+            ConfigError, DesignValueError: the edit is invalid (e.g. a port in the PML); the
+                message names the field; nothing changes then.
+        """
+        self.set_value(*change, text=text)
 
     def _replace_config(self, config: RunConfig, key: str) -> None:
         self.project.config = config

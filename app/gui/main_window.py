@@ -21,10 +21,19 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from wavefab.designkit.project import TEMPLATES, Project, sketch
+from wavefab.designkit.config import ConfigError
+from wavefab.designkit.project import (
+    TEMPLATES,
+    Project,
+    add_port,
+    delete_port,
+    move_port,
+    paint_region,
+    sketch,
+)
 
 from .document import Document
-from .domain_view import DomainView
+from .domain_view import TOOLS, DomainView
 from .panels import LogPanel, RunPlots, SettingsPanel
 from .workers import RunWorker
 
@@ -47,8 +56,9 @@ class MainWindow(QMainWindow):
         self.violations = QTableWidget(0, 4)
         self.violations.setHorizontalHeaderLabels(["kind", "row", "col", "size (cells)"])
         self.violations.cellClicked.connect(self._on_violation_clicked)
-        self._dock("Settings", self.settings, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._dock("Run", self.plots, Qt.DockWidgetArea.RightDockWidgetArea)
+        settings_dock = self._dock("Settings", self.settings,
+                                   Qt.DockWidgetArea.LeftDockWidgetArea)
+        run_dock = self._dock("Run", self.plots, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Design rules", self.violations, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.progress = QProgressBar()
@@ -69,6 +79,8 @@ class MainWindow(QMainWindow):
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self._on_document_changed()
         self.resize(1400, 850)
+        # the canvas is the point of the window: side panels get what their forms need
+        self.resizeDocks([settings_dock, run_dock], [290, 340], Qt.Orientation.Horizontal)
 
     # -- construction ------------------------------------------------------------------------
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -121,7 +133,66 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("main toolbar")
         for key in ("open", "save", "undo", "redo", "run", "pause", "stop", "drc", "export"):
             toolbar.addAction(self.actions[key])
+        self._build_draw_toolbar()
         self._set_running(False)
+
+    def _build_draw_toolbar(self) -> None:
+        """Mouse tools of the canvas (exclusive), the erase switch and the brush size."""
+        from PyQt6.QtGui import QActionGroup
+        from PyQt6.QtWidgets import QSpinBox
+
+        draw = self.addToolBar("draw")
+        draw.setObjectName("draw toolbar")
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        self.tool_actions: dict[str, QAction] = {}
+        for tool, tip in TOOLS.items():
+            action = QAction(tool, self, checkable=True)
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(lambda _c=False, t=tool: self.canvas.set_tool(t))
+            group.addAction(action)
+            draw.addAction(action)
+            self.tool_actions[tool] = action
+        self.tool_actions["pan"].setChecked(True)
+        self.erase_action = QAction("erase", self, checkable=True)
+        self.erase_action.setToolTip("region tools remove cells instead of adding them")
+        self.erase_action.toggled.connect(lambda on: setattr(self.canvas, "erase", on))
+        draw.addSeparator()
+        draw.addAction(self.erase_action)
+        self.brush_size = QSpinBox()
+        self.brush_size.setRange(1, 50)
+        self.brush_size.setValue(int(self.canvas.brush_radius))
+        self.brush_size.setPrefix("brush r ")
+        self.brush_size.setSuffix(" cells")
+        self.brush_size.valueChanged.connect(
+            lambda v: setattr(self.canvas, "brush_radius", float(v)))
+        draw.addWidget(self.brush_size)
+        self.canvas.shape_drawn.connect(self._on_shape_drawn)
+        self.canvas.port_added.connect(
+            lambda kind, r, c: self._apply_edit(lambda cfg: add_port(cfg, kind, r, c),
+                                                f"place {kind}"))
+        self.canvas.port_moved.connect(
+            lambda kind, i, r, c: self._apply_edit(lambda cfg: move_port(cfg, kind, i, r, c),
+                                                   f"move {kind}"))
+        self.canvas.port_deleted.connect(
+            lambda kind, i: self._apply_edit(lambda cfg: delete_port(cfg, kind, i),
+                                             f"delete {kind}"))
+
+    def _on_shape_drawn(self, shape: dict) -> None:
+        verb = "erase" if shape.get("erase") else "paint"
+        self._apply_edit(lambda cfg: paint_region(cfg, shape), f"{verb} {shape['kind']}")
+
+    def _apply_edit(self, make: object, text: str) -> bool:
+        """Apply a drawing edit; an invalid one is explained in the status bar and the log."""
+        try:
+            self.document.edit(make(self.document.project.config), text)  # type: ignore[operator]
+        except ValueError as exc:
+            message = "; ".join(exc.problems) if isinstance(exc, ConfigError) else str(exc)
+            self.statusBar().showMessage(f"{text}: {message}", 10_000)
+            self.log.log(f"{text} refused: {message}")
+            return False
+        return True
 
     # -- document → views --------------------------------------------------------------------
     def _on_document_changed(self, _key: str = "") -> None:
@@ -136,6 +207,8 @@ class MainWindow(QMainWindow):
         if values is None:
             values = project.design.get("density")
             label = "density"
+        if values is not None and np.shape(values) != tuple(setup.shape):
+            values = None  # the grid was resized since: the old design does not fit
         self.canvas.show_setup(setup, None if values is None else np.asarray(values, float),
                                label=label)
         self._update_title()

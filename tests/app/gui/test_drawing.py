@@ -1,0 +1,140 @@
+"""Building a project with the mouse: region tools, ports, undo — real mouse events, offscreen."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+import pyqtgraph as pg
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtWidgets import QApplication
+
+from wavefab.app.gui.document import Document
+from wavefab.app.gui.main_window import MainWindow
+from wavefab.designkit.project import new_project, sketch
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot):
+    pg.setConfigOptions(mouseRateLimit=-1)  # deliver every synthetic move
+    win = MainWindow(Document(new_project("blank")))
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo_stack.setClean()
+    win.close()
+
+
+def _widget_pos(win: MainWindow, row: float, col: float) -> QPoint:
+    canvas = win.canvas
+    scene = canvas.plot.vb.mapViewToScene(canvas.to_point(row, col))
+    return canvas.mapFromScene(scene)
+
+
+def _send(win: MainWindow, kind: QEvent.Type, pos: QPoint, buttons: Qt.MouseButton) -> None:
+    viewport = win.canvas.viewport()
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else \
+        Qt.MouseButton.NoButton
+    event = QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+
+
+def click(win: MainWindow, qtbot, row: float, col: float) -> None:
+    pos = _widget_pos(win, row, col)
+    _send(win, QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton)
+    _send(win, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton)
+    qtbot.wait(10)
+
+
+def drag(win: MainWindow, qtbot, path: list[tuple[float, float]]) -> None:
+    points = [_widget_pos(win, r, c) for r, c in path]
+    _send(win, QEvent.Type.MouseButtonPress, points[0], Qt.MouseButton.LeftButton)
+    for pos in points[1:]:
+        _send(win, QEvent.Type.MouseMove, pos, Qt.MouseButton.LeftButton)
+        qtbot.wait(5)
+    _send(win, QEvent.Type.MouseButtonRelease, points[-1], Qt.MouseButton.NoButton)
+    qtbot.wait(10)
+
+
+def choose(win: MainWindow, tool: str) -> None:
+    win.tool_actions[tool].trigger()
+    assert win.canvas.tool == tool
+
+
+def test_paint_the_region_with_rectangle_ellipse_brush_and_erase(window, qtbot):
+    doc = window.document
+    choose(window, "rect")
+    drag(window, qtbot, [(25, 45), (40, 70), (60, 100)])
+    strokes = doc.project.config.custom.region
+    assert len(strokes) == 2
+    last = strokes[-1]
+    assert last.kind == "rect" and last.rows == (25, 60) and last.cols == (45, 100)
+    choose(window, "ellipse")
+    window.erase_action.trigger()
+    drag(window, qtbot, [(50, 60), (70, 80)])
+    assert doc.project.config.custom.region[-1].kind == "ellipse"
+    assert doc.project.config.custom.region[-1].erase
+    region = sketch(doc.project.config).region
+    assert not region[60, 70] and region[35, 55]
+    window.erase_action.trigger()
+    choose(window, "brush")
+    window.brush_size.setValue(2)
+    drag(window, qtbot, [(95, 50), (95, 60), (95, 70)])
+    stroke = doc.project.config.custom.region[-1]
+    assert stroke.kind == "stroke" and stroke.radius == 2.0 and len(stroke.points) >= 2
+    assert sketch(doc.project.config).region[95, 50:71].all()
+    assert doc.undo_stack.count() == 3 and window.windowTitle().startswith("*")
+    # the canvas shows the painted region (rows flipped back: the array itself)
+    shown = window.canvas.image.image[::-1] > 0
+    assert (shown == sketch(doc.project.config).region).all()
+    window.actions["undo"].trigger()
+    assert len(doc.project.config.custom.region) == 3
+    assert not sketch(doc.project.config).region[95, 60]
+
+
+def test_place_move_and_delete_ports(window, qtbot):
+    doc = window.document
+    choose(window, "source")
+    click(window, qtbot, 30, 30)
+    assert doc.project.config.custom.sources == ((60, 30), (30, 30))
+    choose(window, "probe")
+    click(window, qtbot, 90, 135)
+    probes = doc.project.config.custom.probes
+    assert [(p.row, p.col, p.name) for p in probes] == [(60, 130, "out"), (90, 135, "p2")]
+    choose(window, "move")
+    drag(window, qtbot, [(90, 135), (85, 133), (80, 131)])
+    assert (doc.project.config.custom.probes[1].row,
+            doc.project.config.custom.probes[1].col) == (80, 131)
+    choose(window, "delete")
+    click(window, qtbot, 60.4, 30.3)  # near enough to the first source
+    assert doc.project.config.custom.sources == ((30, 30),)
+    assert window.canvas.sources.data.shape[0] == 1
+    for _ in range(4):
+        window.actions["undo"].trigger()
+    assert doc.project.config.custom.sources == ((60, 30),)
+    assert len(doc.project.config.custom.probes) == 1
+
+
+def test_invalid_drawing_is_explained_and_changes_nothing(window, qtbot):
+    doc = window.document
+    choose(window, "source")
+    click(window, qtbot, 5, 5)  # in the absorbing layer
+    assert doc.project.config.custom.sources == ((60, 30),)
+    assert doc.undo_stack.count() == 0
+    assert "PML-free interior" in window.statusBar().currentMessage()
+    assert "refused" in window.log.toPlainText()
+    choose(window, "delete")
+    click(window, qtbot, 60, 30)  # the only source
+    assert "last source" in window.statusBar().currentMessage()
+
+
+def test_the_pan_tool_leaves_the_project_alone(window, qtbot):
+    choose(window, "pan")
+    drag(window, qtbot, [(60, 60), (70, 80), (80, 100)])
+    assert window.document.undo_stack.count() == 0
