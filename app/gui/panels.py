@@ -25,9 +25,14 @@ from wavefab.designkit.config import ConfigError
 from .document import Document
 
 #: The settings the panel shows: (section title, [(dotted key, label, kind, choices)]).
+#: ``domain.*`` keys stand for the current problem's own section (see :data:`DOMAIN_KEYS`).
 FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
     ("Task", [("data.folder", "recordings folder", "folder", ()),
               ("data.split", "folds by", "choice", ("recordings", "speakers"))]),
+    ("Domain", [("domain.size", "size (width × height)", "text", ()),
+                ("domain.shape", "grid [rows, cols]", "text", ()),
+                ("domain.frequency", "pulse frequency (1/time)", "number", ()),
+                ("domain.steps", "time steps", "number", ())]),
     ("Physics", [("material.c0", "background speed", "number", ()),
                  ("material.c1", "material speed", "number", ())]),
     ("Fabrication", [("fabrication.process", "process", "choice",
@@ -42,6 +47,34 @@ FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
                    ("training.learning_rate", "learning rate", "number", ()),
                    ("training.beta_schedule", "β schedule [[epoch, β], …]", "text", ())]),
 ]
+
+
+#: Where each ``domain.*`` field lives for each problem (absent: the row is hidden).
+DOMAIN_KEYS: dict[str, dict[str, str]] = {
+    "domain.shape": {"custom": "custom.shape", "lens": "lens.shape",
+                     "vowels": "geometry.shape"},
+    "domain.frequency": {"custom": "custom.frequency", "lens": "lens.frequency"},
+    "domain.steps": {"custom": "custom.steps", "lens": "lens.steps"},
+}
+
+#: Sections shown only for some problems.
+SECTION_PROBLEMS: dict[str, tuple[str, ...]] = {"Task": ("vowels",)}
+
+
+def parse_size(text: str) -> tuple[float, float]:
+    """``"20mm x 13mm"`` (or ``×``, ``,``) → ``(width, height)`` in metres.
+
+    Raises:
+        ValueError: not two lengths with units, naming the expected form.
+    """
+    import re
+
+    from wavefab.designkit.processes import parse_length
+
+    parts = [p for p in re.split(r"\s*[x×,]\s*", text.strip()) if p]
+    if len(parts) != 2:
+        raise ValueError(f"size {text!r}: give width × height with units, e.g. 20mm x 13mm")
+    return parse_length(parts[0], "width"), parse_length(parts[1], "height")
 
 
 def _parse(text: str) -> Any:
@@ -78,13 +111,21 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.editors: dict[str, QWidget] = {}
+        self.boxes: dict[str, QGroupBox] = {}
+        self._rows: dict[str, tuple[QFormLayout, QWidget]] = {}
         layout = QVBoxLayout(self)
         for title, fields in FIELDS:
             box = QGroupBox(title)
             form = QFormLayout(box)
             for key, label, kind, choices in fields:
-                form.addRow(label, self._editor(key, kind, choices))
+                row = self._editor(key, kind, choices)
+                form.addRow(label, row)
+                self._rows[key] = (form, row)
             layout.addWidget(box)
+            self.boxes[title] = box
+        size = self.editors["domain.size"]
+        assert isinstance(size, QLineEdit)
+        size.setPlaceholderText("needs fabrication.pitch")
         layout.addStretch(1)
         document.config_changed.connect(self._on_config_changed)
         self._on_config_changed("")
@@ -127,11 +168,18 @@ class SettingsPanel(QWidget):
         """Apply a field's value; returns False (and marks the field) when it is invalid."""
         editor = self.editors[key]
         problem = None
+        editor.setProperty("invalid", False)  # so that a successful edit shows its new value
         try:
             if key == "data.folder" and value is not None:
                 problem = check_recordings(str(value), self.document)
-            if problem is None:
-                self.document.set_value(key, value)
+            if key == "domain.size":
+                from wavefab.designkit.project import resize_domain
+
+                width, height = parse_size(str(value or ""))
+                self.document.edit(resize_domain(self.document.project.config, width, height),
+                                   "resize the domain")
+            elif problem is None:
+                self.document.set_value(self.real_key(key) or key, value)
         except ConfigError as exc:
             problem = "; ".join(exc.problems)
         except ValueError as exc:
@@ -141,12 +189,41 @@ class SettingsPanel(QWidget):
         editor.setToolTip(problem or "")
         return problem is None
 
+    def real_key(self, key: str) -> str | None:
+        """The configuration key behind a field for the current problem (None: not shown)."""
+        if key in DOMAIN_KEYS:
+            return DOMAIN_KEYS[key].get(self.document.project.config.problem)
+        return key
+
+    def _size_text(self) -> str:
+        from wavefab.designkit.project import sketch
+
+        try:
+            setup = sketch(self.document.project.config)
+        except ValueError:
+            return ""
+        if setup.pitch is None:
+            return ""
+        rows, cols = setup.shape
+        return f"{cols * setup.pitch * 1e3:.4g}mm x {rows * setup.pitch * 1e3:.4g}mm"
+
     def _on_config_changed(self, _key: str) -> None:
+        problem = self.document.project.config.problem
+        for title, box in self.boxes.items():
+            box.setVisible(problem in SECTION_PROBLEMS.get(title, (problem,)))
         for key, editor in self.editors.items():
-            try:
-                value = self.document.project.value(key)
-            except ValueError:
-                value = None
+            real = self.real_key(key)
+            form, row = self._rows[key]
+            form.setRowVisible(row, real is not None)
+            if key == "domain.size":
+                value = self._size_text()
+            elif real is None:
+                continue
+            else:
+                try:
+                    value = self.document.project.value(real)
+                except ValueError:
+                    value = None
             editor.blockSignals(True)
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))

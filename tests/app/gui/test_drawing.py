@@ -138,3 +138,28 @@ def test_the_pan_tool_leaves_the_project_alone(window, qtbot):
     choose(window, "pan")
     drag(window, qtbot, [(60, 60), (70, 80), (80, 100)])
     assert window.document.undo_stack.count() == 0
+
+
+def test_domain_fields_follow_the_problem_and_take_physical_sizes(window, qtbot):
+    settings = window.settings
+    assert not settings.boxes["Task"].isVisibleTo(window)  # no recordings for a drawn problem
+    assert settings.real_key("domain.shape") == "custom.shape"
+    assert settings.editors["domain.shape"].text() == "[120, 160]"
+    size = settings.editors["domain.size"]
+
+    def type_size(text):
+        size.setText(text)
+        size.editingFinished.emit()
+
+    type_size("16mm x 12mm")  # no pitch yet: marked, nothing changes
+    assert "fabrication.pitch" in size.toolTip() and window.document.undo_stack.count() == 0
+    assert settings.commit("fabrication.pitch", "0.1mm")
+    type_size("20mm × 13mm")
+    assert size.toolTip() == "" and size.text() == "20mm x 13mm"
+    assert window.document.project.config.custom.shape == (130, 200)
+    assert settings.editors["domain.shape"].text() == "[130, 200]"
+    assert window.canvas.image.image.shape == (130, 200)
+    assert not settings.commit("domain.size", "twenty by thirteen")
+    window.document.new("vowels")
+    assert settings.boxes["Task"].isVisibleTo(window)
+    assert settings.real_key("domain.frequency") is None
