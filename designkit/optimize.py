@@ -170,6 +170,8 @@ class EpochEnd:
     loss: float
     metrics: dict[str, Any]
     seconds: float
+    #: ``(ny, nx)`` the medium the metrics were evaluated on (for live views of the run)
+    speed: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def train_accuracy(self) -> float:
@@ -486,7 +488,8 @@ def optimize(
                        "beta": beta}
             if settings.optimizer == "adam":
                 metrics["learning_rate"] = settings.learning_rate_at(epoch)
-            event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0)
+            event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0,
+                             speed=speed.detach().cpu().numpy())
             history.append(_plain(event.row()))
             if epoch == settings.epochs - 1:
                 finished[f"fold{fold_index}"] = latent.detach().cpu().numpy().copy()

@@ -141,7 +141,7 @@ class DomainView(pg.GraphicsLayoutWidget):
         self.image.setTransform(QTransform.fromScale(p, p))
         self.colorbar.setLevels((0.0, 1.0))
         self.colorbar.axis.setLabel(label)
-        self.region_outline.setData(*_outline(sketch.region, p))
+        self.region_outline.setData(*region_outline(sketch.region, p))
         a = sketch.absorber
         x0, y0, x1, y1 = a * p, a * p, (cols - a) * p, (rows - a) * p
         self.absorber_outline.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
@@ -302,7 +302,7 @@ def _points(cells: tuple | list, rows: int, p: float) -> tuple[list[float], list
     return xs, ys
 
 
-def _outline(mask: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
+def region_outline(mask: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
     """Cell-edge outline of a mask as one polyline with NaN breaks (physical units)."""
     from wavefab.designkit.geometry import cell_polygons
 

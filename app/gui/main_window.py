@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt, QThread
@@ -22,6 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from wavefab.designkit.config import ConfigError
+from wavefab.designkit.problems.base import Problem
 from wavefab.designkit.project import (
     TEMPLATES,
     Project,
@@ -33,7 +35,8 @@ from wavefab.designkit.project import (
 )
 
 from .document import Document
-from .domain_view import TOOLS, DomainView
+from .domain_view import TOOLS, DomainView, region_outline
+from .field_view import FieldView, TaskWorker
 from .panels import LogPanel, RunPlots, SettingsPanel
 from .workers import RunWorker
 
@@ -59,6 +62,13 @@ class MainWindow(QMainWindow):
         settings_dock = self._dock("Settings", self.settings,
                                    Qt.DockWidgetArea.LeftDockWidgetArea)
         run_dock = self._dock("Run", self.plots, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.field = FieldView()
+        self.field_dock = self._dock("Field", self.field, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(run_dock, self.field_dock)
+        run_dock.raise_()
+        self.field.simulate_requested.connect(self.simulate_field)
+        self._task: tuple[QThread, TaskWorker] | None = None
+        self._playback: tuple[object, Problem] | None = None  # (config, problem) cache
         self._dock("Design rules", self.violations, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.progress = QProgressBar()
@@ -211,6 +221,10 @@ class MainWindow(QMainWindow):
             values = None  # the grid was resized since: the old design does not fit
         self.canvas.show_setup(setup, None if values is None else np.asarray(values, float),
                                label=label)
+        config = project.config
+        if self._playback is None or self._playback[0] != config:
+            self.field.set_examples(list(config.data.vowels) if config.problem == "vowels"
+                                    else ["pulse"])
         self._update_title()
 
     def _on_design_changed(self) -> None:
@@ -351,6 +365,85 @@ class MainWindow(QMainWindow):
         c = float(self.violations.item(row, 2).text())
         self.canvas.zoom_to(r, c)
 
+    # -- fields --------------------------------------------------------------------------------
+    def simulate_field(self, example: int = 0, frames: int = 120) -> TaskWorker | None:
+        """Play input ``example`` through the current design on a worker thread.
+
+        The medium is the binary design when there is one, else the empty background; the
+        Field tab shows the result when it is done.
+        """
+        if self._task is not None:
+            return None
+        config = self.document.project.config
+        design = self.document.project.design
+        cached = self._playback if self._playback and self._playback[0] == config else None
+        binary = design.get("binary")
+        caption = "binary design" if binary is not None else "no design (background medium)"
+
+        def simulate() -> tuple[Any, Problem, str]:
+            from wavefab.designkit.playback import field_movie
+            from wavefab.designkit.run import build_problem
+
+            problem = cached[1] if cached else build_problem(config)
+            shape = tuple(problem.setup.grid.shape)
+            m = config.material
+            if binary is not None and np.shape(binary) == shape:
+                speed = m.c0 + (m.c1 - m.c0) * np.asarray(binary, np.float32)
+            else:
+                speed = np.full(shape, m.c0, np.float32)
+            return field_movie(problem, speed, example=example, frames=frames), problem, caption
+
+        worker = TaskWorker(simulate)
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.work)
+        worker.done.connect(lambda result: self._on_field_done(config, result))
+        worker.failed.connect(lambda message: self._error("Cannot simulate", message))
+        for signal in (worker.done, worker.failed):
+            signal.connect(thread.quit)
+        thread.finished.connect(self._on_task_finished)
+        self._task = (thread, worker)
+        self.field.simulate.setEnabled(False)
+        self.statusBar().showMessage("simulating the field…")
+        thread.start()
+        return worker
+
+    def _on_field_done(self, config: object, result: tuple[Any, Problem, str]) -> None:
+        from wavefab.designkit.playback import example_titles
+
+        movie, problem, caption = result
+        self._playback = (config, problem)
+        self.field.set_examples(example_titles(problem))
+        self._show_movie(movie, caption)
+        self.statusBar().showMessage(f"field of {movie.title}: {len(movie.frames)} frames",
+                                     5000)
+
+    def _show_movie(self, movie: Any, caption: str) -> None:
+        outline = region_outline(sketch(self.document.project.config).region, self.canvas.cell)
+        self.field.set_movie(movie, cell=self.canvas.cell, region_outline=outline,
+                             caption=caption)
+        self.field_dock.raise_()
+
+    def _on_task_finished(self) -> None:
+        if self._task is not None:
+            self._task[0].deleteLater()
+        self._task = None
+        self.field.simulate.setEnabled(True)
+
+    def _on_run_medium(self, speed: np.ndarray) -> None:
+        """Show what the material is becoming (as density: 0 background, 1 material)."""
+        m = self.document.project.config.material
+        density = (np.asarray(speed, float) - m.c0) / (m.c1 - m.c0)
+        try:
+            setup = sketch(self.document.project.config)
+        except ValueError:
+            return
+        if density.shape == tuple(setup.shape):
+            self.canvas.show_setup(setup, np.clip(density, 0.0, 1.0), label="density (live)")
+
+    def _on_run_field(self, movie: Any) -> None:
+        self._show_movie(movie, "live")
+
     # -- runs ----------------------------------------------------------------------------------
     def start_run(self, out_dir: str | Path | None = None) -> RunWorker | None:
         """Optimize the document's configuration on a worker thread."""
@@ -369,6 +462,8 @@ class MainWindow(QMainWindow):
         self.worker.started.connect(self._on_run_started)
         self.worker.step.connect(self._on_run_step)
         self.worker.epoch.connect(self._on_run_epoch)
+        self.worker.medium.connect(self._on_run_medium)
+        self.worker.field.connect(self._on_run_field)
         self.worker.finished.connect(self._on_run_finished)
         self.worker.stopped.connect(self._on_run_stopped)
         self.worker.failed.connect(self._on_run_failed)
@@ -470,6 +565,10 @@ class MainWindow(QMainWindow):
             self.worker.stop()
             self.thread.quit()
             self.thread.wait(60_000)
+        if self._task is not None:  # a field simulation: short, let it end
+            self._task[0].quit()
+            self._task[0].wait(60_000)
+        self.field.timer.stop()
         event.accept()
 
     def _error(self, title: str, text: str) -> None:

@@ -22,6 +22,10 @@ class RunWorker(QObject):
         started(int, int): folds, epochs.
         step(int, int, int, int): fold, epoch, step, steps of the epoch.
         epoch(dict): one finished epoch: ``fold``, ``epoch``, ``loss``, ``seconds`` and metrics.
+        medium(ndarray): the wave-speed map the epoch was evaluated on (what the material is
+            becoming).
+        field(FieldMovie): with ``live_fields``, the first example input played through that
+            medium (one extra simulation per epoch).
         finished(str): the results folder, complete.
         stopped(): stopped by :meth:`stop` (checkpoint kept).
         failed(str): the error message (user errors) or traceback (bugs).
@@ -30,14 +34,20 @@ class RunWorker(QObject):
     started = pyqtSignal(int, int)
     step = pyqtSignal(int, int, int, int)
     epoch = pyqtSignal(dict)
+    medium = pyqtSignal(object)
+    field = pyqtSignal(object)
     finished = pyqtSignal(str)
     stopped = pyqtSignal()
     failed = pyqtSignal(str)
 
     def __init__(self, config: RunConfig, out_dir: str | Path, *,
-                 data_dir: str | Path | None = None, resume: bool = False) -> None:
+                 data_dir: str | Path | None = None, resume: bool = False,
+                 live_fields: bool = True, frames: int = 40) -> None:
         super().__init__()
         self.config = config
+        self.live_fields = live_fields
+        self.frames = frames
+        self._problem = None
         self.out_dir = Path(out_dir)
         self.data_dir = data_dir
         self.resume = resume
@@ -82,6 +92,10 @@ class RunWorker(QObject):
                                      "loss": float(event.loss), "seconds": event.seconds,
                                      **{k: v for k, v in event.metrics.items()
                                         if isinstance(v, (int, float))}})
+                    if event.speed is not None:
+                        self.medium.emit(event.speed)
+                        if self.live_fields:
+                            self._emit_field(event.speed)
                 self._running.wait()
                 if self._stop.is_set():
                     self.stopped.emit()
@@ -93,3 +107,12 @@ class RunWorker(QObject):
             self.failed.emit(traceback.format_exc())
             return
         self.finished.emit(str(self.out_dir))
+
+    def _emit_field(self, speed: object) -> None:
+        from wavefab.designkit.playback import field_movie
+        from wavefab.designkit.run import build_problem
+
+        if self._problem is None:  # the run builds its own; this one only plays inputs
+            self._problem = build_problem(self.config, self.data_dir)
+        if self._problem.examples():
+            self.field.emit(field_movie(self._problem, speed, frames=self.frames))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -26,7 +27,12 @@ def window(qtbot):
     win.show()
     qtbot.waitExposed(win)
     yield win
+    if win.thread is not None:
+        win.stop_run()
+        win.thread.wait(30_000)
+    # closed here, not by qtbot: a dirty document would (rightly) ask before closing
     win.document.undo_stack.setClean()
+    win.document._unsaved_design = False
     win.close()
 
 
@@ -163,3 +169,39 @@ def test_domain_fields_follow_the_problem_and_take_physical_sizes(window, qtbot)
     window.document.new("vowels")
     assert settings.boxes["Task"].isVisibleTo(window)
     assert settings.real_key("domain.frequency") is None
+
+
+def test_field_playback_with_the_time_slider(window, qtbot):
+    worker = window.simulate_field(0, frames=30)
+    assert worker is not None
+    with qtbot.waitSignal(worker.done, timeout=60_000):
+        pass
+    field = window.field
+    qtbot.waitUntil(lambda: field.movie is not None, timeout=10_000)
+    frames = field.movie.frames
+    assert 25 <= frames.shape[0] <= 30 and field.slider.maximum() == frames.shape[0] - 1
+    assert "background medium" in field.plot.titleLabel.text
+    field.slider.setValue(10)
+    assert field.time.text() == field.movie.time_label(10)
+    np.testing.assert_array_equal(field.image.image[::-1], frames[10])
+    field.play.setChecked(True)
+    qtbot.waitUntil(lambda: field.slider.value() > 12, timeout=5_000)
+    field.play.setChecked(False)
+    assert not field.timer.isActive()
+    qtbot.waitUntil(lambda: window._task is None, timeout=10_000)
+
+
+def test_a_run_shows_the_material_and_the_field_live(window, qtbot, tmp_path):
+    document = window.document
+    for key, value in (("training.epochs", 2), ("training.lbfgs_iterations", 2),
+                       ("custom.steps", 300)):
+        document.set_value(key, value)
+    worker = window.start_run(tmp_path / "run")
+    movies = []
+    worker.field.connect(movies.append)
+    with qtbot.waitSignal(worker.finished, timeout=180_000):
+        pass
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert len(movies) == 2 and movies[-1].frames.shape[1:] == (120, 160)
+    assert window.field.movie is not None
+    assert "binary" in document.project.design

@@ -1,0 +1,88 @@
+"""Field movies: one of a problem's example inputs played through a medium, frame by frame.
+
+What the designer's field view shows (live during a run, or for a finished design with a time
+slider), free of any GUI code::
+
+    movie = field_movie(problem, speed, example=0, frames=120)
+    movie.frames[k]      # (ny, nx) field at time step movie.steps[k]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import DesignValueError
+from .problems.base import Problem
+
+
+@dataclass(frozen=True)
+class FieldMovie:
+    """Snapshots of the field of one simulated input.
+
+    Attributes:
+        title: the example's name (e.g. the vowel).
+        frames: ``(N, ny, nx)`` field (float32; the solver's wave amplitude).
+        steps: ``(N,)`` time step of each frame (1-based: frame ``k`` is after ``steps[k]``).
+        seconds_per_step: physical duration of a step (recordings), or None (normalized time).
+        probes: ``(T, P)`` probe signals of the whole input.
+        probe_names: a label per probe.
+        peak: the largest ``|field|`` over all frames (a colour scale that does not flicker).
+    """
+
+    title: str
+    frames: np.ndarray
+    steps: np.ndarray
+    seconds_per_step: float | None
+    probes: np.ndarray
+    probe_names: tuple[str, ...]
+    peak: float
+
+    def time_label(self, index: int) -> str:
+        """Human time of frame ``index`` (``t = 12.3 ms`` or ``step 240``)."""
+        step = int(self.steps[index])
+        if self.seconds_per_step:
+            return f"t = {step * self.seconds_per_step * 1e3:.1f} ms"
+        return f"step {step}"
+
+
+def example_titles(problem: Problem) -> list[str]:
+    """The names of the problem's example inputs, in order."""
+    return [title for title, _ in problem.examples()]
+
+
+def field_movie(problem: Problem, speed: np.ndarray | torch.Tensor, *, example: int = 0,
+                frames: int = 100) -> FieldMovie:
+    """Simulate example input ``example`` through ``speed`` keeping at most ``frames`` snapshots.
+
+    Raises:
+        DesignValueError: no such example, a ``speed`` of the wrong shape, or ``frames`` < 1.
+    """
+    examples = problem.examples()
+    if not examples:
+        raise DesignValueError(f"the {problem.name} problem has no example inputs to play")
+    if not 0 <= example < len(examples):
+        raise DesignValueError(f"example {example} does not exist; choose 0..{len(examples) - 1}")
+    if frames < 1:
+        raise DesignValueError(f"frames must be ≥ 1, got {frames}")
+    medium = torch.as_tensor(np.asarray(speed, dtype=np.float32))
+    shape = tuple(problem.setup.grid.shape)
+    if tuple(medium.shape) != shape:
+        raise DesignValueError(f"the medium has shape {tuple(medium.shape)} but the problem's "
+                               f"grid is {shape}: the design belongs to another setup")
+    title, waveform = examples[example]
+    steps = int(waveform.numel())
+    every = max(-(-steps // frames), 1)  # at most `frames` snapshots
+    with torch.no_grad():
+        result = problem.setup.simulate(medium, waveform.float()[None], snapshot_every=every)
+    assert result.snapshots is not None
+    snaps = result.snapshots[0].numpy().astype(np.float32)
+    peak = float(np.abs(snaps).max()) if snaps.size else 0.0
+    return FieldMovie(title=title, frames=snaps,
+                      steps=every * np.arange(1, snaps.shape[0] + 1),
+                      seconds_per_step=problem.seconds_per_step,
+                      probes=result.probes[0].numpy(),
+                      probe_names=tuple(problem.setup.probe_names),
+                      peak=peak or 1.0)
