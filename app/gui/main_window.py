@@ -36,6 +36,7 @@ from wavefab.designkit.project import (
 
 from .document import Document
 from .domain_view import TOOLS, DomainView, region_outline
+from .export_dialog import ExportDialog
 from .field_view import FieldView, TaskWorker
 from .panels import LogPanel, RunPlots, SettingsPanel
 from .workers import RunWorker
@@ -298,12 +299,22 @@ class MainWindow(QMainWindow):
             save_config(self.document.project, path)
             self.log.log(f"wrote {path}: run it with `wavefab run {path}`")
 
+    def export_dialog(self) -> ExportDialog | None:
+        """The export dialog for the current design (None, with a message, when there is none).
+
+        The dialog writes into the project's folder by default (else the working directory).
+        """
+        design = self._design()
+        if design is None:
+            return None
+        path = self.document.project.path
+        folder = path if path is not None and path.is_dir() else Path.cwd()
+        return ExportDialog(design, folder, parent=self)
+
     def _on_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export the design", self.document.project.name,
-            "Mask (*.gds *.oas);;Mesh (*.stl *.3mf *.obj);;Outline (*.dxf *.svg)")
-        if path:
-            self.export_to(path)
+        dialog = self.export_dialog()
+        if dialog is not None:
+            dialog.exec()
 
     def export_to(self, path: str | Path, **settings: object) -> bool:
         """Export the current design (format from the suffix); errors go to a message box."""

@@ -1,0 +1,81 @@
+"""The export dialog: options in, files out that read back; bad options marked, nothing written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from wavefab.app.gui.document import Document
+from wavefab.app.gui.main_window import MainWindow
+from wavefab.designkit.export import import_raster
+from wavefab.designkit.meshes import read_mesh
+from wavefab.designkit.outlines import read_dxf
+from wavefab.designkit.project import new_project
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def dialog(qtbot, lens_fab_result, tmp_path):
+    win = MainWindow(Document(new_project("lens")))
+    assert win.open_path(lens_fab_result)
+    dlg = win.export_dialog()
+    assert dlg is not None
+    dlg.folder.setText(str(tmp_path))
+    yield dlg
+    dlg.close()
+    win.document.undo_stack.setClean()
+    win.close()
+
+
+def test_every_format_is_written_and_reads_back(dialog, tmp_path):
+    binary = dialog.design.binary
+    for kind, box in dialog.formats.items():
+        box.setChecked(kind in ("gds", "oas", "3mf", "dxf", "svg"))
+    assert not dialog.height.isEnabled() or dialog.formats["3mf"].isChecked()
+    dialog.height.setText("2mm")
+    dialog.frame.setText("1mm")
+    dialog.stem.setText("lens_out")
+    report = dialog.export()
+    assert report is not None, dialog.status.text()
+    assert "wrote" in dialog.status.text() and "DRC PASS" in dialog.status.text()
+    for suffix in ("gds", "oas", "3mf", "dxf", "svg"):
+        assert (tmp_path / f"lens_out.{suffix}").is_file()
+    pitch = dialog.design.pitch
+    for suffix in ("gds", "oas"):
+        raster = import_raster(tmp_path / f"lens_out.{suffix}", binary.shape, pitch)
+        np.testing.assert_allclose(raster, binary, atol=1e-9)
+    mesh = read_mesh(tmp_path / "lens_out.3mf")
+    assert mesh.is_watertight
+    assert mesh.bounds[1][2] - mesh.bounds[0][2] == pytest.approx(2.0)  # mm
+    assert not read_dxf(tmp_path / "lens_out.dxf").is_empty
+
+
+def test_preview_shows_the_outlines_for_the_chosen_mode(dialog):
+    assert dialog.update_preview()
+    exact_points = np.count_nonzero(np.isfinite(dialog.outline.xData))
+    assert "polygons" in dialog.status.text() and "exact" in dialog.status.text()
+    dialog.mode.setCurrentText("smooth")
+    assert dialog.update_preview()
+    smooth_points = np.count_nonzero(np.isfinite(dialog.outline.xData))
+    assert smooth_points != exact_points and "smooth" in dialog.status.text()
+    cols = dialog.design.shape[1]
+    x = dialog.outline.xData[np.isfinite(dialog.outline.xData)]
+    assert 0 <= x.min() and x.max() <= cols * dialog.design.pitch * 1e3 + 1e-9  # mm
+    dialog.frame.setText("1mm")
+    assert dialog.update_preview() and dialog.frame_outline.xData is not None
+
+
+def test_bad_options_are_marked_and_nothing_is_written(dialog, tmp_path):
+    dialog.formats["stl"].setChecked(True)  # a mesh without a height
+    assert dialog.export() is None
+    assert "height" in dialog.status.text() and "border" in dialog.height.styleSheet()
+    dialog.height.setText("2mm")
+    dialog.layer.setText("one/zero")
+    assert dialog.export() is None and "layer" in dialog.layer.toolTip()
+    dialog.layer.setText("")
+    dialog.pitch.setText("-3mm")
+    assert dialog.export() is None and "pitch" in dialog.status.text()
+    assert list(tmp_path.iterdir()) == []
