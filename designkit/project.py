@@ -391,3 +391,68 @@ def resize_domain(config: RunConfig, width: float, height: float) -> tuple[str, 
     shape = [max(1, round(height / pitch)), max(1, round(width / pitch))]
     key = {"custom": "custom.shape", "lens": "lens.shape"}.get(config.problem, "geometry.shape")
     return key, shape
+
+
+def import_file_design(project: Project, path: str | Path, *, pitch: float | None = None,
+                       layer: tuple[int, int] | None = None
+                       ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """A design read back from a layout, mesh or DXF file onto the project's grid.
+
+    Returns ``(arrays, metrics)`` as a run would give them: ``density`` is the solid area
+    fraction of each cell, ``binary`` the cells at least half solid, ``region`` the project's
+    design region, the rules those of the project's fabrication settings; ``metrics`` records
+    the file and the pitch.
+
+    Args:
+        project: gives the grid, the region and the rules.
+        path: ``.gds``/``.oas``/``.stl``/``.3mf``/``.obj``/``.dxf``.
+        pitch: cell size (metres); default: ``fabrication.pitch``, else the one the file records.
+        layer: layout layer; default: the one the file names.
+
+    Raises:
+        DesignValueError: an unreadable file, an unknown pitch, nothing on the design area.
+    """
+    from .config import fabrication_from_config
+    from .export import import_raster
+    from .verify import recorded_pitch
+
+    setup = sketch(project.config)
+    pitch = pitch or setup.pitch or recorded_pitch(path)
+    if pitch is None:
+        raise DesignValueError(f"{Path(path).name}: the size of one cell is unknown; set "
+                               "fabrication.pitch to the pitch the file was drawn at")
+    coverage = import_raster(path, setup.shape, pitch, layer=layer)
+    fab = fabrication_from_config(project.config)
+    arrays = {"density": coverage.astype(np.float32), "binary": coverage >= 0.5,
+              "region": setup.region.copy(),
+              "min_solid_cells": np.int64(fab.min_solid_cells),
+              "min_void_cells": np.int64(fab.min_void_cells)}
+    metrics = {"imported_from": str(Path(path).resolve()),
+               "fabrication": {"pitch_m": float(pitch),
+                               "process": fab.process.name if fab.process else None}}
+    return arrays, metrics
+
+
+def evaluate_design(project: Project, arrays: dict[str, np.ndarray],
+                    data_dir: str | Path | None = None) -> dict[str, float]:
+    """The project's problem's metrics of a design's ``binary`` material (first fold).
+
+    What "re-simulate" means in the designer: the same evaluation ``wavefab verify`` runs.
+    """
+    import torch
+
+    from .config import fabrication_from_config
+    from .run import build_parametrization, build_problem
+
+    problem = build_problem(project.config, data_dir)
+    binary = np.asarray(arrays["binary"], np.float32)
+    if binary.shape != tuple(problem.setup.grid.shape):
+        raise DesignValueError(f"the design has shape {binary.shape} but the project's grid is "
+                               f"{tuple(problem.setup.grid.shape)}")
+    parametrization = build_parametrization(project.config, problem,
+                                            fabrication_from_config(project.config))
+    folds = problem.folds(project.config.training.folds, project.config.training.seed)
+    fold = folds[min(int(arrays.get("fold", 0)), len(folds) - 1)]
+    with torch.no_grad():
+        out = problem.evaluate(parametrization.material(torch.from_numpy(binary)), fold)
+    return {k: float(v) for k, v in out.items() if isinstance(v, (int, float))}

@@ -78,7 +78,7 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
                                "`wavefab run`")
     config = load_config(config_path)
     if pitch is None:
-        pitch = design.pitch if design.pitch is not None else _recorded_pitch(file)
+        pitch = design.pitch if design.pitch is not None else recorded_pitch(file)
     if pitch is None:
         raise DesignValueError("the pitch (size of one cell) is unknown: pass --pitch, the one "
                                "the file was exported at")
@@ -105,7 +105,8 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
         mean_coverage_error=float(np.abs(coverage - design.binary).mean()))
 
 
-def _recorded_pitch(file: str | Path) -> float | None:
+def recorded_pitch(file: str | Path) -> float | None:
+    """The pitch a wavefab layout records in its metadata (None: not a layout, or none)."""
     from .layout import SUFFIXES, read_layout
 
     if Path(file).suffix.lower() not in SUFFIXES:

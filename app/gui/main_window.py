@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
                 ("save", "&Save", self._on_save, QKeySequence.StandardKey.Save),
                 ("save_as", "Save &as…", self._on_save_as, QKeySequence.StandardKey.SaveAs),
                 ("save_config", "Save as &config…", self._on_save_config, None),
+                ("import", "&Import layout or mesh…", self._on_import, "Ctrl+I"),
                 ("export", "&Export…", self._on_export, "Ctrl+E")):
             self.actions[key] = self._action(text, slot, shortcut)
             file_menu.addAction(self.actions[key])
@@ -137,7 +138,8 @@ class MainWindow(QMainWindow):
                 ("run", "&Optimize", self.start_run, "F5"),
                 ("pause", "&Pause", self.toggle_pause, "F6"),
                 ("stop", "&Stop", self.stop_run, "Shift+F5"),
-                ("drc", "&Design-rule check", self.check_rules, "F7")):
+                ("drc", "&Design-rule check", self.check_rules, "F7"),
+                ("resimulate", "Re-&simulate the design", self.resimulate, "F8")):
             self.actions[key] = self._action(text, slot, shortcut)
             run.addAction(self.actions[key])
         toolbar = self.addToolBar("main")
@@ -267,6 +269,52 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open a project or results folder")
         if folder:
             self.open_path(folder)
+
+    def _on_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a design onto this project's grid", "",
+            "Layouts and meshes (*.gds *.oas *.stl *.3mf *.obj *.dxf)")
+        if path:
+            self.import_path(path)
+
+    def import_path(self, path: str | Path) -> bool:
+        """Read a layout/mesh/DXF onto the project's grid as its design, then check it."""
+        from wavefab.designkit.project import import_file_design
+
+        try:
+            arrays, metrics = import_file_design(self.document.project, path)
+        except (ValueError, OSError) as exc:
+            self._error("Cannot import", str(exc))
+            return False
+        self.document.set_design(arrays, metrics)
+        partial = int(((arrays["density"] > 0) & (arrays["density"] < 1)).sum())
+        self.log.log(f"imported {path}: {int(arrays['binary'].sum())} solid cells, {partial} "
+                     "partly covered (solid when at least half)")
+        return True
+
+    def resimulate(self) -> TaskWorker | None:
+        """Evaluate the current binary design with the project's problem (on a worker)."""
+        from wavefab.designkit.project import evaluate_design
+
+        project = self.document.project
+        if "binary" not in project.design:
+            self._error("No design yet", "Optimize (F5), open a results folder or import a "
+                        "layout first.")
+            return None
+        if self._task is not None:
+            return None
+        config, arrays = project.config, dict(project.design)
+        source = project.metrics.get("imported_from", "the design")
+
+        def work() -> dict[str, float]:
+            return evaluate_design(Project(config=config), arrays)
+
+        def done(metrics: dict[str, float]) -> None:
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+            self.log.log(f"re-simulated {source}: {shown}")
+            self.statusBar().showMessage(f"re-simulated: {shown}", 10_000)
+
+        return self._start_task(work, done, "re-simulating the design…")
 
     def _on_save(self) -> None:
         if self.document.project.path is None or self.document.project.path.is_file():
@@ -404,18 +452,26 @@ class MainWindow(QMainWindow):
                 speed = np.full(shape, m.c0, np.float32)
             return field_movie(problem, speed, example=example, frames=frames), problem, caption
 
-        worker = TaskWorker(simulate)
+        return self._start_task(simulate, lambda result: self._on_field_done(config, result),
+                                "simulating the field…")
+
+    def _start_task(self, function: object, done: object, message: str) -> TaskWorker | None:
+        """Run ``function`` on a worker thread, then ``done(result)`` here; one at a time."""
+        if self._task is not None:
+            return None
+        worker = TaskWorker(function)
         thread = QThread(self)
         worker.moveToThread(thread)
         thread.started.connect(worker.work)
-        worker.done.connect(lambda result: self._on_field_done(config, result))
-        worker.failed.connect(lambda message: self._error("Cannot simulate", message))
+        worker.done.connect(done)
+        worker.failed.connect(lambda text: self._error("Cannot simulate", text))
         for signal in (worker.done, worker.failed):
             signal.connect(thread.quit)
         thread.finished.connect(self._on_task_finished)
         self._task = (thread, worker)
         self.field.simulate.setEnabled(False)
-        self.statusBar().showMessage("simulating the field…")
+        self.actions["resimulate"].setEnabled(False)
+        self.statusBar().showMessage(message)
         thread.start()
         return worker
 
@@ -440,6 +496,7 @@ class MainWindow(QMainWindow):
             self._task[0].deleteLater()
         self._task = None
         self.field.simulate.setEnabled(True)
+        self.actions["resimulate"].setEnabled(True)
 
     def _on_run_medium(self, speed: np.ndarray) -> None:
         """Show what the material is becoming (as density: 0 background, 1 material)."""

@@ -148,3 +148,25 @@ def test_screenshot_of_a_finished_project(lens_fab_result, tmp_path, qapp):
     png = tmp_path / "shot.png"
     assert launch(lens_fab_result, screenshot=png) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+def test_import_a_layout_then_check_and_resimulate_it(window, qtbot, tmp_path, lens_fab_result):
+    import json
+
+    assert window.open_path(lens_fab_result)
+    binary = window.document.project.design["binary"].copy()
+    assert window.export_to(tmp_path / "made.gds")
+    window.document._unsaved_design = False
+    window.new_project("lens-sla")  # the same setup, no design
+    assert "binary" not in window.document.project.design
+    assert window.import_path(tmp_path / "made.gds")
+    np.testing.assert_array_equal(window.document.project.design["binary"], binary)
+    assert "imported" in window.log.toPlainText() and "DRC PASS" in window.log.toPlainText()
+    worker = window.resimulate()
+    with qtbot.waitSignal(worker.done, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: window._task is None, timeout=10_000)
+    line = [t for t in window.log.toPlainText().splitlines() if t.startswith("re-simulated")][-1]
+    own = json.loads((lens_fab_result / "metrics.json").read_text())["binary_focus_gain"]
+    assert f"focus_gain {own:.4g}" in line  # the file performs as the design
+    assert not window.import_path(tmp_path / "missing.gds")
