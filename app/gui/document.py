@@ -74,10 +74,13 @@ class Document(QObject):
         self.config_changed.emit(key)
 
     # -- whole-project operations (not undoable: they replace the document) ---------------
-    def replace(self, project: Project) -> None:
-        """Show another project (new or opened); clears the undo history."""
+    def replace(self, project: Project, *, unsaved: bool = False) -> None:
+        """Show another project (new or opened); clears the undo history.
+
+        ``unsaved``: the project holds changes not saved anywhere (a recovered autosave).
+        """
         self.project = project
-        self._unsaved_design = False
+        self._unsaved_design = unsaved
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.config_changed.emit("")

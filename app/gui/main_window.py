@@ -39,6 +39,7 @@ from .domain_view import TOOLS, DomainView, region_outline
 from .export_dialog import ExportDialog
 from .field_view import FieldView, TaskWorker
 from .panels import LogPanel, RunPlots, SettingsPanel
+from .session import Autosaver, RecentFiles
 from .workers import RunWorker
 
 
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self.document.design_changed.connect(self._on_design_changed)
         self.document.path_changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
+        self.recent = RecentFiles()
+        self.autosaver = Autosaver(self.document, parent=self)
         self._on_document_changed()
         self.resize(1400, 850)
         # the canvas is the point of the window: side panels get what their forms need
@@ -117,6 +120,10 @@ class MainWindow(QMainWindow):
             action = self._action(f"{name}: {description}",
                                   lambda _c=False, n=name: self.new_project(n))
             new_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recover_menu = file_menu.addMenu("Re&cover autosaved")
+        self.recover_menu.aboutToShow.connect(self._fill_recover_menu)
         for key, text, slot, shortcut in (
                 ("open", "&Open…", self._on_open, QKeySequence.StandardKey.Open),
                 ("save", "&Save", self._on_save, QKeySequence.StandardKey.Save),
@@ -253,6 +260,47 @@ class MainWindow(QMainWindow):
         if self._may_discard():
             self.document.new(template)
 
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for path in paths:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(lambda _c=False, p=path: self._open_checked(p))
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _fill_recover_menu(self) -> None:
+        from .session import autosaved
+
+        self.recover_menu.clear()
+        found = autosaved(self.autosaver.root)
+        for folder, origin in found:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(origin.get("saved", 0)))
+            action = self.recover_menu.addAction(
+                f"{origin.get('name')} ({origin.get('path') or 'never saved'}), {when}")
+            action.triggered.connect(lambda _c=False, f=folder: self.recover_autosave(f))
+        if not found:
+            self.recover_menu.addAction("(nothing to recover)").setEnabled(False)
+
+    def recover_autosave(self, folder: str | Path) -> bool:
+        """Open an autosaved copy as an unsaved project (Save writes it where it came from)."""
+        from .session import recover
+
+        if not self._may_discard():
+            return False
+        try:
+            project = recover(Path(folder))
+        except (ValueError, OSError, KeyError) as exc:
+            self._error("Cannot recover", str(exc))
+            return False
+        self.document.replace(project, unsaved=True)
+        self.log.log(f"recovered {project.name} from the autosave {folder}")
+        return True
+
+    def _open_checked(self, path: str | Path) -> None:
+        if self._may_discard():
+            self.open_path(path)
+
     def open_path(self, path: str | Path) -> bool:
         """Open a project/results folder or a config YAML; errors go to a message box."""
         try:
@@ -261,6 +309,7 @@ class MainWindow(QMainWindow):
             self._error("Cannot open", str(exc))
             return False
         self.log.log(f"opened {path}")
+        self.recent.add(path)
         return True
 
     def _on_open(self) -> None:
@@ -335,6 +384,7 @@ class MainWindow(QMainWindow):
             self._error("Cannot save", str(exc))
             return False
         self.log.log(f"saved {path}")
+        self.recent.add(path)
         return True
 
     def _on_save_config(self) -> None:
@@ -617,12 +667,25 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------------
     def _may_discard(self) -> bool:
+        """Whether the document may be replaced or closed; asks about unsaved changes.
+
+        Save saves first (and goes on only when that worked); Discard drops the changes and
+        their autosave; Cancel keeps everything as it is.
+        """
         if not self.document.dirty:
             return True
         answer = QMessageBox.question(
-            self, "Unsaved changes", "Discard the unsaved changes of this project?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
+            self, "Unsaved changes",
+            f"{self.document.project.name} has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            self._on_save()
+            return not self.document.dirty
+        if answer == QMessageBox.StandardButton.Discard:
+            self.autosaver.discard()
+            return True
+        return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop a run cleanly (its checkpoint stays) and ask about unsaved edits."""

@@ -1,0 +1,103 @@
+"""Recent projects, autosave and recovery, and the unsaved-changes prompt."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QMessageBox
+
+from wavefab.app.gui.document import Document
+from wavefab.app.gui.main_window import MainWindow
+from wavefab.app.gui.session import Autosaver, RecentFiles, autosaved, recover
+from wavefab.designkit.project import load_project, new_project
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = MainWindow(Document(new_project("blank")))
+    win.autosaver.root = tmp_path / "autosave"
+    yield win
+    win.document.undo_stack.setClean()
+    win.document._unsaved_design = False
+    win.close()
+
+
+def test_recent_files_newest_first_existing_only_and_limited(tmp_path, qapp):
+    recent = RecentFiles(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), limit=3)
+    folders = []
+    for k in range(5):
+        folder = tmp_path / f"p{k}"
+        folder.mkdir()
+        folders.append(folder)
+        recent.add(folder)
+    assert recent.paths() == [folders[4], folders[3], folders[2]]
+    recent.add(folders[3])
+    assert recent.paths()[0] == folders[3] and len(recent.paths()) == 3
+    folders[4].rmdir()
+    assert folders[4] not in recent.paths()
+
+
+def test_the_window_remembers_what_it_opened_and_saved(window, tmp_path):
+    window.document.set_value("training.epochs", 3)
+    assert window.save_to(tmp_path / "saved")
+    assert window.recent.paths()[0] == (tmp_path / "saved").resolve()
+    window._fill_recent_menu()
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert str((tmp_path / "saved").resolve()) in texts
+
+
+def test_autosave_copies_unsaved_work_and_recovery_brings_it_back(window, tmp_path):
+    saver = window.autosaver
+    assert saver.autosave() is None  # nothing unsaved
+    window.document.set_value("training.epochs", 5)
+    folder = saver.autosave()
+    assert folder is not None and (folder / "project.yaml").is_file()
+    assert window.document.project.path is None  # the document is not moved to the copy
+    assert load_project(folder).config.training.epochs == 5
+    assert [f for f, _ in autosaved(saver.root)] == [folder]
+    # a crash now: a new window recovers it, as unsaved work
+    other = MainWindow(Document(new_project("lens")))
+    other.autosaver.root = saver.root
+    assert other.recover_autosave(folder)
+    assert other.document.project.config.training.epochs == 5 and other.document.dirty
+    other.document.undo_stack.setClean()
+    other.document._unsaved_design = False
+    other.close()
+    # saving cleanly removes the autosave
+    assert window.save_to(tmp_path / "proj")
+    assert not folder.exists() and autosaved(saver.root) == []
+
+
+def test_recovery_keeps_the_original_path(tmp_path, qapp):
+    document = Document(new_project("blank"))
+    document.save(tmp_path / "orig")
+    saver = Autosaver(document, root=tmp_path / "auto")
+    document.set_value("training.epochs", 7)
+    folder = saver.autosave()
+    project = recover(folder)
+    assert project.path == tmp_path / "orig" and project.config.training.epochs == 7
+
+
+@pytest.mark.parametrize("answer, replaced", [
+    (QMessageBox.StandardButton.Cancel, False),
+    (QMessageBox.StandardButton.Discard, True),
+    (QMessageBox.StandardButton.Save, True),
+])
+def test_the_unsaved_changes_prompt(window, tmp_path, monkeypatch, answer, replaced):
+    assert window.save_to(tmp_path / "p")
+    window.document.set_value("training.epochs", 4)
+    window.autosaver.autosave()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answer)
+    window.new_project("lens")
+    assert (window.document.project.config.problem == "lens") == replaced
+    if answer == QMessageBox.StandardButton.Save:
+        assert load_project(tmp_path / "p").config.training.epochs == 4
+    if answer != QMessageBox.StandardButton.Cancel:
+        assert autosaved(window.autosaver.root) == []
+    else:
+        assert len(autosaved(window.autosaver.root)) == 1
