@@ -28,13 +28,16 @@ from .document import Document
 #: ``domain.*`` keys stand for the current problem's own section (see :data:`DOMAIN_KEYS`).
 FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
     ("Task", [("data.folder", "recordings folder", "folder", ()),
+              ("data.vowels", "classes (vowels)", "text", ()),
+              ("data.genders", "genders", "text", ()),
               ("data.split", "folds by", "choice", ("recordings", "speakers"))]),
     ("Domain", [("domain.size", "size (width × height)", "text", ()),
                 ("domain.shape", "grid [rows, cols]", "text", ()),
                 ("domain.frequency", "pulse frequency (1/time)", "number", ()),
                 ("domain.steps", "time steps", "number", ())]),
     ("Physics", [("material.c0", "background speed", "number", ()),
-                 ("material.c1", "material speed", "number", ())]),
+                 ("material.c1", "material speed", "number", ()),
+                 ("domain.absorber", "absorbing boundary (cells)", "number", ())]),
     ("Fabrication", [("fabrication.process", "process", "choice",
                       ("", "ebeam", "uv-litho", "fdm-0.4", "sla")),
                      ("fabrication.pitch", "pitch (cell size)", "text", ()),
@@ -55,6 +58,8 @@ DOMAIN_KEYS: dict[str, dict[str, str]] = {
                      "vowels": "geometry.shape"},
     "domain.frequency": {"custom": "custom.frequency", "lens": "lens.frequency"},
     "domain.steps": {"custom": "custom.steps", "lens": "lens.steps"},
+    "domain.absorber": {"custom": "custom.pml", "lens": "lens.pml",
+                        "vowels": "geometry.absorber"},
 }
 
 #: Sections shown only for some problems.

@@ -205,3 +205,17 @@ def test_a_run_shows_the_material_and_the_field_live(window, qtbot, tmp_path):
     assert len(movies) == 2 and movies[-1].frames.shape[1:] == (120, 160)
     assert window.field.movie is not None
     assert "binary" in document.project.design
+
+
+def test_classes_genders_and_boundary_are_editable_per_problem(window):
+    settings = window.settings
+    assert settings.real_key("domain.absorber") == "custom.pml"
+    assert settings.commit("domain.absorber", 16)
+    assert window.document.project.config.custom.pml == 16
+    assert not settings.commit("domain.absorber", 70)  # no interior left
+    window.document.new("vowels")
+    assert settings.real_key("domain.absorber") == "geometry.absorber"
+    assert settings.editors["data.vowels"].text() == "[ae, ei, iy]"
+    assert settings.commit("data.vowels", ["ae", "iy"])
+    assert window.document.project.config.data.vowels == ("ae", "iy")
+    assert window.field.examples.count() == 2  # the inputs to play follow the classes
