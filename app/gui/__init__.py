@@ -33,6 +33,8 @@ def launch(project: str | Path | None = None, *, screenshot: str | Path | None =
     if demo:
         window.check_rules()
     window.show()
+    if screenshot is not None and "binary" in window.document.project.design:
+        window.simulate_field(wait=True)  # the field view at the moment the output peaks
     if screenshot is not None:
         from wavefab.designkit.files import atomic_path
 

@@ -107,7 +107,8 @@ class FieldView(QWidget):
         self._cell = cell
         self._rows = movie.frames.shape[1]
         self.image.setTransform(QTransform.fromScale(cell, cell))
-        level = 0.5 * movie.peak  # the wavefronts, not just the source, should show in colour
+        # Scale to the wavefronts, not to the few source cells that dwarf them.
+        level = float(np.percentile(np.abs(movie.frames), 99.5)) or movie.peak
         self.colorbar.setLevels((-level, level))
         if region_outline is not None:
             self.region_outline.setData(*region_outline)
@@ -128,6 +129,13 @@ class FieldView(QWidget):
         level = self.colorbar.levels()
         self.image.setImage(self.movie.frames[index][::-1], levels=level)
         self.time.setText(self.movie.time_label(index))
+
+    def show_peak(self) -> None:
+        """Go to the frame nearest the moment the probes' summed signal peaks."""
+        if self.movie is None or self.movie.probes.size == 0:
+            return
+        peak_step = int(np.argmax(self.movie.probes.sum(axis=1))) + 1
+        self.slider.setValue(int(np.argmin(np.abs(self.movie.steps - peak_step))))
 
     def _on_play(self, playing: bool) -> None:
         self.play.setText("Pause" if playing else "Play")

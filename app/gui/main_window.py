@@ -64,14 +64,15 @@ class MainWindow(QMainWindow):
         settings_dock = self._dock("Settings", self.settings,
                                    Qt.DockWidgetArea.LeftDockWidgetArea)
         run_dock = self._dock("Run", self.plots, Qt.DockWidgetArea.RightDockWidgetArea)
+        rules_dock = self._dock("Design rules", self.violations,
+                                Qt.DockWidgetArea.RightDockWidgetArea)
         self.field = FieldView()
         self.field_dock = self._dock("Field", self.field, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(run_dock, self.field_dock)
-        run_dock.raise_()
+        self.tabifyDockWidget(rules_dock, self.field_dock)
+        rules_dock.raise_()
         self.field.simulate_requested.connect(self.simulate_field)
         self._task: tuple[QThread, TaskWorker] | None = None
         self._playback: tuple[object, Problem] | None = None  # (config, problem) cache
-        self._dock("Design rules", self.violations, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("Log", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
@@ -475,11 +476,13 @@ class MainWindow(QMainWindow):
         self.canvas.zoom_to(r, c)
 
     # -- fields --------------------------------------------------------------------------------
-    def simulate_field(self, example: int = 0, frames: int = 120) -> TaskWorker | None:
+    def simulate_field(self, example: int = 0, frames: int = 120, *,
+                       wait: bool = False) -> TaskWorker | None:
         """Play input ``example`` through the current design on a worker thread.
 
         The medium is the binary design when there is one, else the empty background; the
-        Field tab shows the result when it is done.
+        Field tab shows the result when it is done. ``wait``: simulate here and now instead
+        (for a screenshot), showing the moment the output probes peak.
         """
         if self._task is not None:
             return None
@@ -502,6 +505,10 @@ class MainWindow(QMainWindow):
                 speed = np.full(shape, m.c0, np.float32)
             return field_movie(problem, speed, example=example, frames=frames), problem, caption
 
+        if wait:
+            self._on_field_done(config, simulate())
+            self.field.show_peak()
+            return None
         return self._start_task(simulate, lambda result: self._on_field_done(config, result),
                                 "simulating the field…")
 

@@ -269,10 +269,12 @@ class RunPlots(pg.GraphicsLayoutWidget):
         self.loss = self.addPlot(title="loss")
         self.nextRow()
         self.score = self.addPlot(title="metrics")
-        self.score.addLegend(offset=(5, 5))
         self.nextRow()
         self.gray = self.addPlot(title="gray level and log₁₀ β")
-        self.gray.addLegend(offset=(5, 5))
+        for plot in (self.score, self.gray):
+            # top right, on a translucent card: readable over the curves it names
+            plot.addLegend(offset=(-4, 4), brush=pg.mkBrush(255, 255, 255, 210),
+                           labelTextSize="8pt", verSpacing=-6, colCount=3)
         self.rows: list[dict] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
 
