@@ -219,3 +219,27 @@ def test_classes_genders_and_boundary_are_editable_per_problem(window):
     assert settings.commit("data.vowels", ["ae", "iy"])
     assert window.document.project.config.data.vowels == ("ae", "iy")
     assert window.field.examples.count() == 2  # the inputs to play follow the classes
+
+
+def test_keyboard_edits_and_shortcuts(window, qtbot):
+    from PyQt6.QtGui import QKeySequence
+    from PyQt6.QtTest import QTest
+
+    editor = window.settings.editors["training.epochs"]
+    editor.setFocus()
+    editor.selectAll()
+    QTest.keyClicks(editor, "9")
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    assert window.document.project.config.training.epochs == 9
+    steps = window.settings.editors["domain.steps"]
+    steps.setFocus()
+    steps.selectAll()
+    QTest.keyClicks(steps, "abc")
+    QTest.keyClick(steps, Qt.Key.Key_Return)
+    assert "custom.steps" in steps.toolTip()  # refused in place
+    window.activateWindow()
+    window.canvas.setFocus()
+    QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Undo))
+    qtbot.waitUntil(lambda: window.document.project.config.training.epochs == 12, timeout=2000)
+    QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Redo))
+    qtbot.waitUntil(lambda: window.document.project.config.training.epochs == 9, timeout=2000)
