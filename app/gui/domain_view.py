@@ -263,7 +263,15 @@ class DomainView(pg.GraphicsLayoutWidget):
             self._emit_stroke([(round(row, 1), round(col, 1))])
 
     def _emit_stroke(self, points: list[tuple[float, float]]) -> None:
-        self.shape_drawn.emit({"kind": "stroke", "points": [list(p) for p in points],
+        # Mouse moves come every pixel; a point every half radius draws the same stroke and
+        # keeps the project file (and every later redraw of the region) small.
+        kept = [points[0]]
+        for point in points[1:]:
+            if math.dist(point, kept[-1]) >= self.brush_radius / 2:
+                kept.append(point)
+        if len(points) > 1 and kept[-1] != points[-1]:
+            kept.append(points[-1])
+        self.shape_drawn.emit({"kind": "stroke", "points": [list(p) for p in kept],
                                "radius": self.brush_radius, "erase": self.erase})
 
     def _preview_box(self, rows: list[int], cols: list[int], *, ellipse: bool) -> None:

@@ -137,6 +137,7 @@ class ExportDialog(QDialog):
         for widget in (self.pitch, self.tolerance, self.frame):
             widget.editingFinished.connect(self.update_preview)
         self.mode.activated.connect(self.update_preview)
+        self.process.activated.connect(self.update_preview)
         self.resize(980, 600)
         self.formats["gds"].setChecked(True)
         self._update_enabled()
@@ -244,16 +245,37 @@ class ExportDialog(QDialog):
         if not outputs:
             self.status.setText("⚠ choose at least one format")
             return None
+        folder = outputs[0].parent
+        if not folder.is_dir():
+            self._mark(self.folder, "no such folder")
+            self.status.setText(f"⚠ folder {folder} does not exist; choose one")
+            return None
+        existing = [p for p in outputs if p.exists()]
+        if existing and not self.confirm_overwrite(existing):
+            self.status.setText("not written: the files exist")
+            return None
         try:
             settings = self.settings()
             self.report = export_design(self.design, [str(p) for p in outputs], settings)
         except ValueError as exc:
             self.status.setText(f"⚠ {exc}")
             return None
+        except OSError as exc:  # an unwritable folder, a full disk: earlier files stay whole
+            self.status.setText(f"⚠ cannot write into {folder}: {exc.strerror or exc}")
+            return None
         drc = self.report.drc
         verdict = "PASS" if drc.get("pass") else "FAIL (written anyway)"
         self.status.setText(f"wrote {', '.join(p.name for p in outputs)} · DRC {verdict}")
         return self.report
+
+    def confirm_overwrite(self, paths: list[Path]) -> bool:
+        """Ask before replacing existing files (tests replace this method)."""
+        from PyQt6.QtWidgets import QMessageBox
+
+        names = ", ".join(p.name for p in paths)
+        answer = QMessageBox.question(self, "Replace files?",
+                                      f"{names} already exist in {paths[0].parent}. Replace?")
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_export(self) -> None:
         if self.export() is not None and self.parent() is not None:
@@ -280,7 +302,7 @@ class ExportDialog(QDialog):
 
     def _clear_marks(self) -> None:
         for widget in (self.pitch, self.tolerance, self.frame, self.base, self.height,
-                       self.layer):
+                       self.layer, self.folder):
             widget.setStyleSheet("")
             widget.setToolTip("")
 

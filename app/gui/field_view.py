@@ -31,10 +31,15 @@ class TaskWorker(QObject):
 
     def work(self) -> None:
         """The thread's body."""
+        import traceback
+
         try:
             result = self._function()  # type: ignore[operator]
-        except (ValueError, OSError, RuntimeError) as exc:
+        except (ValueError, OSError, RuntimeError) as exc:  # user errors: the message
             self.failed.emit(str(exc))
+            return
+        except Exception:  # a bug: the traceback, and the thread still ends
+            self.failed.emit(traceback.format_exc())
             return
         self.done.emit(result)
 

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.recent = RecentFiles()
         self.autosaver = Autosaver(self.document, parent=self)
+        self.autosaver.failed.connect(self._on_autosave_failed)
         self._on_document_changed()
         self.resize(1400, 850)
         # the canvas is the point of the window: side panels get what their forms need
@@ -143,7 +144,7 @@ class MainWindow(QMainWindow):
         self.actions.update(undo=undo, redo=redo)
         run = self.menuBar().addMenu("&Run")
         for key, text, slot, shortcut in (
-                ("run", "&Optimize", self.start_run, "F5"),
+                ("run", "&Optimize", lambda: self.start_run(), "F5"),  # not triggered(bool)
                 ("pause", "&Pause", self.toggle_pause, "F6"),
                 ("stop", "&Stop", self.stop_run, "Shift+F5"),
                 ("drc", "&Design-rule check", self.check_rules, "F7"),
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
         from .session import autosaved
 
         self.recover_menu.clear()
-        found = autosaved(self.autosaver.root)
+        found = autosaved(self.autosaver.root, exclude=self.autosaver.written)
         for folder, origin in found:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(origin.get("saved", 0)))
             action = self.recover_menu.addAction(
@@ -295,8 +296,13 @@ class MainWindow(QMainWindow):
             self._error("Cannot recover", str(exc))
             return False
         self.document.replace(project, unsaved=True)
+        self.autosaver.adopt(Path(folder))  # removed once the recovered work is saved
         self.log.log(f"recovered {project.name} from the autosave {folder}")
         return True
+
+    def _on_autosave_failed(self, message: str) -> None:
+        self.log.log(message)
+        self.statusBar().showMessage(message, 10_000)
 
     def _open_checked(self, path: str | Path) -> None:
         if self._may_discard():
@@ -311,6 +317,13 @@ class MainWindow(QMainWindow):
             return False
         self.log.log(f"opened {path}")
         self.recent.add(path)
+        from .session import newer_autosaves
+
+        if newer_autosaves(path, self.autosaver.root, self.autosaver.written):
+            message = ("an autosave of this project is newer than its last save: "
+                       "File > Recover autosaved brings it back")
+            self.log.log(message)
+            self.statusBar().showMessage(message, 20_000)
         return True
 
     def _on_open(self) -> None:
@@ -327,7 +340,7 @@ class MainWindow(QMainWindow):
         if path:
             self.import_path(path)
 
-    def import_path(self, path: str | Path) -> bool:
+    def import_path(self, path: str | Path, *, confirm: bool = True) -> bool:
         """Read a layout/mesh/DXF onto the project's grid as its design, then check it."""
         from wavefab.designkit.project import import_file_design
 
@@ -336,6 +349,13 @@ class MainWindow(QMainWindow):
         except (ValueError, OSError) as exc:
             self._error("Cannot import", str(exc))
             return False
+        if "binary" in self.document.project.design and confirm:
+            answer = QMessageBox.question(
+                self, "Replace the design?", "The project holds an optimized design. Replace "
+                "it with the imported one? (The results folder it came from keeps it.)")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.document.project.history = []  # the curves were the replaced design's
         self.document.set_design(arrays, metrics)
         partial = int(((arrays["density"] > 0) & (arrays["density"] < 1)).sum())
         self.log.log(f"imported {path}: {int(arrays['binary'].sum())} solid cells, {partial} "
@@ -413,6 +433,7 @@ class MainWindow(QMainWindow):
     def _on_export(self) -> None:
         dialog = self.export_dialog()
         if dialog is not None:
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.exec()
 
     def export_to(self, path: str | Path, **settings: object) -> bool:
@@ -490,7 +511,8 @@ class MainWindow(QMainWindow):
         design = self.document.project.design
         cached = self._playback if self._playback and self._playback[0] == config else None
         binary = design.get("binary")
-        caption = "binary design" if binary is not None else "no design (background medium)"
+        fits = binary is not None and np.shape(binary) == tuple(sketch(config).shape)
+        caption = "binary design" if fits else "no design (background medium)"
 
         def simulate() -> tuple[Any, Problem, str]:
             from wavefab.designkit.playback import field_movie
@@ -499,7 +521,7 @@ class MainWindow(QMainWindow):
             problem = cached[1] if cached else build_problem(config)
             shape = tuple(problem.setup.grid.shape)
             m = config.material
-            if binary is not None and np.shape(binary) == shape:
+            if fits and binary is not None and np.shape(binary) == shape:
                 speed = m.c0 + (m.c1 - m.c0) * np.asarray(binary, np.float32)
             else:
                 speed = np.full(shape, m.c0, np.float32)
@@ -521,7 +543,9 @@ class MainWindow(QMainWindow):
         worker.moveToThread(thread)
         thread.started.connect(worker.work)
         worker.done.connect(done)
-        worker.failed.connect(lambda text: self._error("Cannot simulate", text))
+        worker.failed.connect(lambda text: self._error("Cannot simulate",
+                                                       text.strip().splitlines()[-1]))
+        worker.failed.connect(self.log.log)  # the whole message (a traceback for a bug)
         for signal in (worker.done, worker.failed):
             signal.connect(thread.quit)
         thread.finished.connect(self._on_task_finished)
@@ -552,8 +576,8 @@ class MainWindow(QMainWindow):
         if self._task is not None:
             self._task[0].deleteLater()
         self._task = None
-        self.field.simulate.setEnabled(True)
-        self.actions["resimulate"].setEnabled(True)
+        self.field.simulate.setEnabled(self.thread is None)
+        self.actions["resimulate"].setEnabled(self.thread is None)
 
     def _on_run_medium(self, speed: np.ndarray) -> None:
         """Show what the material is becoming (as density: 0 background, 1 material)."""
@@ -623,6 +647,9 @@ class MainWindow(QMainWindow):
         self.actions["run"].setEnabled(not running)
         self.actions["pause"].setEnabled(running)
         self.actions["stop"].setEnabled(running)
+        # one simulation at a time: the live field view covers the run itself
+        self.actions["resimulate"].setEnabled(not running)
+        self.field.simulate.setEnabled(not running)
 
     def _on_run_started(self, folds: int, epochs: int) -> None:
         self._total = max(folds * epochs, 1)
@@ -651,8 +678,13 @@ class MainWindow(QMainWindow):
         from wavefab.designkit.project import load_project
 
         result: Project = load_project(out_dir)
-        self.document.set_design(result.design, result.metrics)
         self.progress.setValue(1000)
+        if self.worker is not None and self.worker.config != self.document.project.config:
+            # edited (or replaced) during the run: its design belongs to the old settings
+            self.log.log(f"finished, but the project changed during the run: the design stays "
+                         f"in {out_dir} (File > Open to look at it)")
+            return
+        self.document.set_design(result.design, result.metrics)
         self.statusBar().showMessage("optimization finished", 5000)
         self.log.log(f"finished: results in {out_dir}")
         self.check_rules()
@@ -666,6 +698,7 @@ class MainWindow(QMainWindow):
 
     def _on_thread_finished(self) -> None:
         self._set_running(False)
+        self._on_document_changed()  # the project's own design again, not the live density
         self.actions["pause"].setText("&Pause")
         if self.thread is not None:
             self.thread.deleteLater()
@@ -673,12 +706,16 @@ class MainWindow(QMainWindow):
         self.worker = None
 
     # -- closing -------------------------------------------------------------------------------
-    def _may_discard(self) -> bool:
+    def _may_discard(self, *, closing: bool = False) -> bool:
         """Whether the document may be replaced or closed; asks about unsaved changes.
 
         Save saves first (and goes on only when that worked); Discard drops the changes and
         their autosave; Cancel keeps everything as it is.
         """
+        if self.thread is not None and not closing:
+            self._error("A run is going", "Stop the optimization (Shift+F5) before replacing "
+                        "or closing the project.")
+            return False
         if not self.document.dirty:
             return True
         answer = QMessageBox.question(
@@ -696,13 +733,16 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop a run cleanly (its checkpoint stays) and ask about unsaved edits."""
-        if not self._may_discard():
+        if not self._may_discard(closing=True):
             event.ignore()
             return
         if self.thread is not None and self.worker is not None:
+            # the worker stops after its current step; a thread still running when the
+            # window goes would abort the application, so wait for it whatever it takes
+            self.statusBar().showMessage("stopping the run after its current step…")
             self.worker.stop()
             self.thread.quit()
-            self.thread.wait(60_000)
+            self.thread.wait()
         if self._task is not None:  # a field simulation: short, let it end
             self._task[0].quit()
             self._task[0].wait(60_000)

@@ -77,7 +77,7 @@ def parse_size(text: str) -> tuple[float, float]:
     from wavefab.designkit.processes import parse_length
 
     parts = [p for p in re.split(r"\s*[x×,]\s*", text.strip()) if p]
-    if len(parts) != 2:
+    if len(parts) != 2 or not all(re.search(r"[a-zµ]\s*$", p) for p in parts):
         raise ValueError(f"size {text!r}: give width × height with units, e.g. 20mm x 13mm")
     return parse_length(parts[0], "width"), parse_length(parts[1], "height")
 
@@ -210,7 +210,7 @@ class SettingsPanel(QWidget):
         if setup.pitch is None:
             return ""
         rows, cols = setup.shape
-        return f"{cols * setup.pitch * 1e3:.4g}mm x {rows * setup.pitch * 1e3:.4g}mm"
+        return f"{cols * setup.pitch * 1e3:.8g}mm x {rows * setup.pitch * 1e3:.8g}mm"
 
     def _on_config_changed(self, _key: str) -> None:
         problem = self.document.project.config.problem

@@ -10,8 +10,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, QSettings, QStandardPaths, QTimer
+from PyQt6.QtCore import QObject, QSettings, QStandardPaths, QTimer, pyqtSignal
 
+from wavefab.designkit.errors import DesignError
 from wavefab.designkit.project import Project, load_project, save_project
 
 from .document import Document
@@ -63,18 +64,26 @@ class RecentFiles:
 class Autosaver(QObject):
     """Saves a copy of a project with unsaved changes every ``seconds``, away from its folder.
 
-    The copy goes to ``root/<name>-<key>/`` (the same atomic project writer as Save), so a crash
-    or a kill loses at most ``seconds`` of work and never touches what the user saved. A clean
-    save, or discarding the changes, removes the copy.
+    The copy goes to ``root/<name>-<session>-<key>/`` (the same atomic project writer as Save),
+    so a crash or a kill loses at most ``seconds`` of work and never touches what the user
+    saved. Each session writes its own folders (two windows, or a session after a crash, never
+    overwrite another's copy) and removes only those, after a clean save or when the changes
+    are discarded.
+
+    Signals:
+        failed(str): an autosave could not be written (reported once per distinct reason).
     """
+
+    failed = pyqtSignal(str)
 
     def __init__(self, document: Document, root: Path | None = None,
                  seconds: float = AUTOSAVE_SECONDS, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.root = root if root is not None else autosave_root()
-        self._session = f"{os.getpid()}-{int(time.time())}"
+        self._session = f"{os.getpid()}-{int(time.time() * 1000) % 10**9}-{id(self) % 10**4}"
         self._written: set[Path] = set()
+        self._last_error = ""
         self.timer = QTimer(self)
         self.timer.setInterval(int(seconds * 1000))
         self.timer.timeout.connect(self.autosave)
@@ -85,10 +94,15 @@ class Autosaver(QObject):
     def folder(self) -> Path:
         """Where this document's autosave goes."""
         project = self.document.project
-        origin = str(project.path.resolve()) if project.path is not None else self._session
-        key = hashlib.sha256(origin.encode()).hexdigest()[:10]
+        origin = str(project.path.resolve()) if project.path is not None else "unsaved"
+        key = hashlib.sha256(origin.encode()).hexdigest()[:8]
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in project.name)[:40]
-        return self.root / f"{safe or 'project'}-{key}"
+        return self.root / f"{safe or 'project'}-{self._session}-{key}"
+
+    @property
+    def written(self) -> set[Path]:
+        """The folders this session wrote (and will remove)."""
+        return set(self._written)
 
     def autosave(self) -> Path | None:
         """Save a copy now when there are unsaved changes; returns its folder."""
@@ -96,16 +110,28 @@ class Autosaver(QObject):
             return None
         project = self.document.project
         folder = self.folder()
-        save_project(replace(project), folder)  # a copy: the document keeps its own path
-        origin = {"path": str(project.path) if project.path is not None else None,
+        origin = {"path": str(project.path.resolve()) if project.path is not None else None,
                   "name": project.name, "saved": time.time()}
-        (folder / ORIGIN_FILE).write_text(json.dumps(origin))
+        try:
+            save_project(replace(project), folder)  # a copy: the document keeps its own path
+            (folder / ORIGIN_FILE).write_text(json.dumps(origin))
+        except (DesignError, OSError) as exc:
+            message = f"autosave to {folder} failed: {exc}"
+            if message != self._last_error:
+                self._last_error = message
+                self.failed.emit(message)
+            return None
+        self._last_error = ""
         self._written.add(folder)
         return folder
 
+    def adopt(self, folder: Path) -> None:
+        """Treat a recovered autosave as this session's: removed once the work is saved."""
+        self._written.add(Path(folder))
+
     def discard(self) -> None:
-        """Remove this document's autosaves (after a clean save, or when changes are dropped)."""
-        for folder in {*self._written, self.folder()}:
+        """Remove this session's autosaves (after a clean save, or when changes are dropped)."""
+        for folder in self._written:
             shutil.rmtree(folder, ignore_errors=True)
         self._written.clear()
 
@@ -114,11 +140,17 @@ class Autosaver(QObject):
             self.discard()
 
 
-def autosaved(root: Path | None = None) -> list[tuple[Path, dict]]:
-    """Autosaved projects that can be recovered, newest first: ``(folder, origin)``."""
+def autosaved(root: Path | None = None, exclude: set[Path] | frozenset = frozenset()
+              ) -> list[tuple[Path, dict]]:
+    """Autosaved projects that can be recovered, newest first: ``(folder, origin)``.
+
+    ``exclude``: folders to leave out (the running session's own).
+    """
     root = root if root is not None else autosave_root()
     found = []
     for folder in root.glob("*/"):
+        if folder in exclude:
+            continue
         try:
             origin = json.loads((folder / ORIGIN_FILE).read_text())
         except (OSError, ValueError):
@@ -128,8 +160,21 @@ def autosaved(root: Path | None = None) -> list[tuple[Path, dict]]:
     return sorted(found, key=lambda item: -float(item[1].get("saved", 0)))
 
 
+def newer_autosaves(path: str | Path, root: Path | None = None,
+                    exclude: set[Path] | frozenset = frozenset()) -> list[Path]:
+    """Autosaves of the project at ``path`` written after its last save."""
+    path = Path(path).resolve()
+    marker = path / "project.yaml" if path.is_dir() else path
+    saved = marker.stat().st_mtime if marker.exists() else 0.0
+    return [folder for folder, origin in autosaved(root, exclude)
+            if origin.get("path") == str(path) and float(origin.get("saved", 0)) > saved]
+
+
 def recover(folder: Path) -> Project:
-    """Open an autosave as an unsaved project (Save asks where: never over the autosave)."""
+    """Open an autosave as an unsaved project bound to its original folder.
+
+    Save then writes there; a project that was never saved has no folder and Save asks.
+    """
     project = load_project(folder)
     origin = json.loads((folder / ORIGIN_FILE).read_text())
     project.path = Path(origin["path"]) if origin.get("path") else None

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -31,6 +32,12 @@ from .base import Batch, Fold, Problem, Setup
 
 if TYPE_CHECKING:
     from ..optimize import TrainingSettings
+
+
+#: Limits that keep a typo (a size without its unit, an extra zero) from asking for more
+#: memory than a workstation has: 16 M cells (4000 × 4000) and a million time steps.
+MAX_CELLS = 16_000_000
+MAX_STEPS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,9 @@ class RegionShape:
 
     def check(self, where: str) -> None:
         """Raise :class:`DesignValueError` naming ``where`` when the stroke is malformed."""
+        if self.kind not in ("rect", "ellipse", "stroke"):
+            raise DesignValueError(f"{where}.kind must be rect, ellipse or stroke, got "
+                                   f"{self.kind!r}")
         numbers = [*self.rows, *self.cols, self.radius, *(v for p in self.points for v in p)]
         if not all(math.isfinite(v) for v in numbers):
             raise DesignValueError(f"{where}: positions and radius must be finite numbers")
@@ -86,16 +96,26 @@ class RegionShape:
 def _near_polyline(points: tuple[tuple[float, float], ...], radius: float,
                    r: np.ndarray, c: np.ndarray) -> np.ndarray:
     """Cells whose centres lie within ``radius`` of the polyline (or point) ``points``."""
-    mask = np.zeros(np.broadcast_shapes(r.shape, c.shape), dtype=bool)
+    ny, nx = r.shape[0], c.shape[1]
+    mask = np.zeros((ny, nx), dtype=bool)
     path = list(points) if len(points) > 1 else [points[0], points[0]]
     for (ra, ca), (rb, cb) in itertools.pairwise(path):
+        # only the segment's bounding box (grown by the radius) can be within reach
+        r0 = max(math.floor(min(ra, rb) - radius), 0)
+        r1 = min(math.ceil(max(ra, rb) + radius) + 1, ny)
+        c0 = max(math.floor(min(ca, cb) - radius), 0)
+        c1 = min(math.ceil(max(ca, cb) + radius) + 1, nx)
+        if r0 >= r1 or c0 >= c1:
+            continue
+        rr, cc = r[r0:r1], c[:, c0:c1]
         dr, dc = rb - ra, cb - ca
         length2 = dr * dr + dc * dc
         if length2 == 0:
-            t = np.zeros_like(mask, dtype=float)
+            t = np.zeros((r1 - r0, c1 - c0))
         else:
-            t = np.clip(((r - ra) * dr + (c - ca) * dc) / length2, 0.0, 1.0)
-        mask |= (r - (ra + t * dr)) ** 2 + (c - (ca + t * dc)) ** 2 <= radius**2 + 1e-9
+            t = np.clip(((rr - ra) * dr + (cc - ca) * dc) / length2, 0.0, 1.0)
+        mask[r0:r1, c0:c1] |= (rr - (ra + t * dr)) ** 2 + (cc - (ca + t * dc)) ** 2 \
+            <= radius**2 + 1e-9
     return mask
 
 
@@ -140,15 +160,21 @@ class CustomGeometry:
     def __post_init__(self) -> None:
         ny, nx = self.shape
         w = self.pml
-        if w < 0 or min(ny, nx) < 2 * w + 3:
+        if ny * nx > MAX_CELLS:
+            raise DesignValueError(f"custom.shape {tuple(self.shape)} has {ny * nx:,} cells; "
+                                   f"at most {MAX_CELLS:,} (check the size's unit and the pitch)")
+        if w < 1:
+            raise DesignValueError(f"custom.pml must be at least 1 cell, got {w}")
+        if min(ny, nx) < 2 * w + 3:
             raise DesignValueError(f"custom.shape {tuple(self.shape)} leaves no interior inside "
                                    f"a {w}-cell PML; use a larger grid or a thinner custom.pml")
-        if not (self.h > 0 and self.dt > 0):
-            raise DesignValueError("custom.h and custom.dt must be positive")
+        if not (0 < self.h < math.inf and 0 < self.dt < math.inf):
+            raise DesignValueError("custom.h and custom.dt must be positive, finite numbers")
         if not (self.frequency > 0 and math.isfinite(self.frequency)):
             raise DesignValueError(f"custom.frequency must be positive, got {self.frequency!r}")
-        if self.steps < 2:
-            raise DesignValueError(f"custom.steps must be ≥ 2, got {self.steps!r}")
+        if not 2 <= self.steps <= MAX_STEPS:
+            raise DesignValueError(f"custom.steps must lie in 2..{MAX_STEPS:,}, got "
+                                   f"{self.steps!r}")
         if not self.sources:
             raise DesignValueError("custom.sources is empty: place at least one source")
         if not self.probes:
@@ -193,6 +219,11 @@ class CustomGeometry:
 
     def region_mask(self) -> np.ndarray:
         """The painted design region as a bool ``(ny, nx)`` array (interior only, ports free)."""
+        return self._region_mask.copy()
+
+    @cached_property
+    def _region_mask(self) -> np.ndarray:
+        # computed once per geometry: validation, drawing and the problem all ask for it
         mask = np.zeros(self.shape, dtype=bool)
         for shape in self.region:
             covered = shape.cells(self.shape)
@@ -245,7 +276,17 @@ class CustomProblem(Problem):
             speed = torch.full(tuple(self.geometry.shape), self.background_speed)
             with torch.no_grad():
                 signal = self.setup.simulate(speed, self.pulse[None]).probes[0]
-            self._reference = signal.sum(dim=0).double().clamp_min(1e-30)
+            energy = signal.sum(dim=0).double()
+            # A gain is measured against this energy: a probe the pulse does not reach within
+            # the simulated steps would turn any design into an absurd "gain".
+            quiet = [p.name for p, e in zip(self.geometry.probes, energy.tolist(), strict=True)
+                     if not e > 1e-6 * float(energy.max().clamp_min(1e-300))]
+            if quiet:
+                raise DesignValueError(
+                    f"probe(s) {', '.join(quiet)} receive almost no energy from the sources in "
+                    f"the unpatterned medium within custom.steps = {self.geometry.steps}; "
+                    "raise custom.steps or move the probes")
+            self._reference = energy
         return self._reference
 
     def batches(self, fold: Fold, rng: np.random.Generator | None,

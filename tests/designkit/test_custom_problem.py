@@ -85,6 +85,11 @@ def test_strokes_apply_in_order_and_stay_off_the_pml_and_the_ports():
     ({"region": [{"kind": "stroke", "points": []}]}, "custom.region[0]: a stroke needs"),
     ({"sources": []}, "place at least one source"),
     ({"shape": [30, 30]}, "leaves no interior"),
+    ({"shape": [130000, 200000]}, "at most"),  # "20 x 13" read as metres at 0.1 mm pitch
+    ({"steps": 10**9}, "custom.steps must lie in"),
+    ({"pml": 0}, "custom.pml must be at least 1"),
+    ({"h": float("inf")}, "finite"),
+    ({"region": [{"kind": "circle"}]}, "custom.region[0].kind"),
 ])
 def test_bad_drawings_are_refused_naming_the_field(changes, message):
     values = {"problem": "custom", "custom": {"sources": [[60, 30]], **changes}}
@@ -179,3 +184,11 @@ def test_domain_size_in_physical_units_and_config_round_trip(tmp_path):
     project.config = config
     path = save_config(project, tmp_path / "drawn.yaml")
     assert load_config(path) == config  # `wavefab run` reads what the designer drew
+
+
+def test_a_probe_the_pulse_never_reaches_is_refused():
+    geometry = CustomGeometry(shape=(80, 200), pml=12, steps=140, sources=((40, 20),),
+                              probes=(CustomProbe(40, 180, "far", 1.0),),
+                              region=(RegionShape("rect", rows=(25, 55), cols=(60, 120)),))
+    with pytest.raises(DesignValueError, match="far receive almost no energy"):
+        CustomProblem(geometry).reference()

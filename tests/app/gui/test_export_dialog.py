@@ -34,7 +34,7 @@ def test_every_format_is_written_and_reads_back(dialog, tmp_path):
     binary = dialog.design.binary
     for kind, box in dialog.formats.items():
         box.setChecked(kind in ("gds", "oas", "3mf", "dxf", "svg"))
-    assert not dialog.height.isEnabled() or dialog.formats["3mf"].isChecked()
+    assert dialog.height.isEnabled() and dialog.tone.isEnabled()  # a mesh and a mask chosen
     dialog.height.setText("2mm")
     dialog.frame.setText("1mm")
     dialog.stem.setText("lens_out")
@@ -79,3 +79,16 @@ def test_bad_options_are_marked_and_nothing_is_written(dialog, tmp_path):
     dialog.pitch.setText("-3mm")
     assert dialog.export() is None and "pitch" in dialog.status.text()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folders_and_existing_files_are_not_written_over_silently(dialog, tmp_path):
+    dialog.folder.setText(str(tmp_path / "nowhere"))
+    assert dialog.export() is None and "does not exist" in dialog.status.text()
+    dialog.folder.setText(str(tmp_path))
+    (tmp_path / f"{dialog.design.name}.gds").write_bytes(b"keep me")
+    dialog.confirm_overwrite = lambda paths: False
+    assert dialog.export() is None
+    assert (tmp_path / f"{dialog.design.name}.gds").read_bytes() == b"keep me"
+    dialog.confirm_overwrite = lambda paths: True
+    assert dialog.export() is not None
+    assert (tmp_path / f"{dialog.design.name}.gds").read_bytes() != b"keep me"

@@ -170,3 +170,24 @@ def test_import_a_layout_then_check_and_resimulate_it(window, qtbot, tmp_path, l
     own = json.loads((lens_fab_result / "metrics.json").read_text())["binary_focus_gain"]
     assert f"focus_gain {own:.4g}" in line  # the file performs as the design
     assert not window.import_path(tmp_path / "missing.gds")
+
+
+def test_the_optimize_action_runs_and_an_edited_project_keeps_its_settings(window, qtbot):
+    document = window.document
+    for key, value in (("training.epochs", 1), ("training.lbfgs_iterations", 2),
+                       ("lens.steps", 200)):
+        document.set_value(key, value)
+    window.actions["run"].trigger()  # the toolbar/F5 path, not start_run(path)
+    worker = window.worker
+    assert worker is not None and window.thread is not None
+    assert not window.actions["resimulate"].isEnabled()  # one simulation at a time
+    window.new_project("blank")  # refused while the run goes
+    assert document.project.config.problem == "lens"
+    assert "Stop the optimization" in window.log.toPlainText()
+    document.set_value("lens.steps", 210)  # edited mid-run: the result must not land here
+    with qtbot.waitSignal(worker.finished, timeout=180_000):
+        pass
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert "binary" not in document.project.design
+    assert "changed during the run" in window.log.toPlainText()
+    assert window.actions["resimulate"].isEnabled()

@@ -101,3 +101,34 @@ def test_the_unsaved_changes_prompt(window, tmp_path, monkeypatch, answer, repla
         assert autosaved(window.autosaver.root) == []
     else:
         assert len(autosaved(window.autosaver.root)) == 1
+
+
+def test_opening_a_project_keeps_its_newer_autosave_and_says_so(window, tmp_path):
+    window.document.set_value("training.epochs", 3)
+    assert window.save_to(tmp_path / "proj")
+    window.document.set_value("training.epochs", 8)
+    folder = window.autosaver.autosave()
+    # the session dies here; a new one opens the project from its folder
+    fresh = MainWindow(Document(new_project("lens")))
+    fresh.autosaver.root = window.autosaver.root
+    assert fresh.open_path(tmp_path / "proj")
+    assert folder.is_dir()  # opening must not delete the crash copy
+    assert "newer than its last save" in fresh.log.toPlainText()
+    fresh.document.set_value("training.epochs", 4)
+    other = fresh.autosaver.autosave()
+    assert other != folder and folder.is_dir()  # sessions never overwrite each other
+    fresh.document.undo_stack.setClean()
+    fresh.close()
+    assert folder.is_dir()
+
+
+def test_an_autosave_that_cannot_be_written_is_reported_once(window, tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    window.autosaver.root = blocker
+    window.document.set_value("training.epochs", 3)
+    reports = []
+    window.autosaver.failed.connect(reports.append)
+    assert window.autosaver.autosave() is None
+    assert window.autosaver.autosave() is None
+    assert len(reports) == 1 and "autosave" in window.log.toPlainText()
