@@ -53,7 +53,7 @@ def test_every_problem_is_listed_by_dotted_path():
                      "training.bogus: unknown key",
                      "geometry.shape: must have 2 entries",
                      "materials: unknown key",
-                     "problem: must be one of ['vowels', 'lens']"):
+                     "problem: must be one of ['vowels', 'lens', 'custom']"):
         assert expected in problems
     with pytest.raises(ConfigError, match=r"training\.epochs must be a positive integer, got 0"):
         config_from_dict({"training": {"epochs": 0}})
