@@ -130,8 +130,13 @@ class PML:
         if self.speed is not None and not (math.isfinite(self.speed) and self.speed > 0):
             raise SolverValueError(f"PML.speed must be positive or None, got {self.speed!r}")
 
-    def profile(self, n: int, grid: Grid, c_ref: float, frequency: float) -> PMLProfile:
-        """Coefficients along an axis of ``n`` cells for speed ``c_ref`` at ``frequency``."""
+    def profile(self, n: int, grid: Grid, c_ref: float, frequency: float, *,
+                positions: np.ndarray | None = None) -> PMLProfile:
+        """Coefficients along an axis of ``n`` cells for speed ``c_ref`` at ``frequency``.
+
+        ``positions``: where to evaluate them, in cells along the axis (default: the centres
+        ``0 … n−1``; a staggered operator asks for its faces ``i + ½``, also beyond the ends).
+        """
         w = float(self.width)
         dt = grid.dt
         assert dt is not None
@@ -150,7 +155,8 @@ class PML:
             inside = depth > 0
             return np.where(inside, a, 0.0), np.where(inside, b, 0.0)
 
-        pos = np.arange(n, dtype=np.float64)
+        pos = np.arange(n, dtype=np.float64) if positions is None else \
+            np.asarray(positions, dtype=np.float64)
 
         def depth_of(x: np.ndarray) -> np.ndarray:
             return np.maximum(np.maximum(w - x, x - (n - 1 - w)), 0.0)

@@ -320,67 +320,13 @@ def _setup(
             raise SolverValueError("nonlinearity.u_th must be nonzero (a saturation field level)")
     grid.check_cfl(c_max, order)
 
-    # Sources: one row per driven cell; column of the waveform it takes; physical weight.
-    rows, cols, weights, columns = [], [], [], []
-    for s, src in enumerate(sources):
-        if not hasattr(src, "cells"):
-            raise SolverTypeError(f"sources[{s}] is a {type(src).__name__}, not a source")
-        cells = src.cells(grid)
-        _check_cells(f"sources[{s}] ({type(src).__name__})", cells.rows, cells.cols, grid, width)
-        rows.append(cells.rows)
-        cols.append(cells.cols)
-        weights.append(cells.weights)
-        columns.append(np.full(cells.rows.shape, s if nsrc > 1 else 0))
-    src_rows, src_cols = np.concatenate(rows), np.concatenate(cols)
-    dt = grid.dt
-    assert dt is not None
-    w = torch.as_tensor(np.concatenate(weights) * dt * dt, dtype=speed.dtype, device=speed.device)
-    col = torch.as_tensor(np.concatenate(columns), device=speed.device)
-    injection = waveforms[:, :, col] * w
-
-    # Probes.
-    prow, pcol, pw, pidx, psq = [], [], [], [], []
-    for p, prb in enumerate(probes):
-        if not hasattr(prb, "cells"):
-            raise SolverTypeError(f"probes[{p}] is a {type(prb).__name__}, not a probe")
-        cells = prb.cells(grid)
-        _check_cells(f"probes[{p}] ({type(prb).__name__})", cells.rows, cells.cols, grid, width)
-        prow.append(cells.rows)
-        pcol.append(cells.cols)
-        pw.append(cells.weights)
-        pidx.append(np.full(cells.rows.shape, p))
-        psq.append(np.full(cells.rows.shape, cells.measure == "intensity"))
-    nprobe = len(prow)
-    if nprobe:
-        prb_rows, prb_cols = np.concatenate(prow), np.concatenate(pcol)
-        matrix = np.zeros((prb_rows.size, nprobe))
-        matrix[np.arange(prb_rows.size), np.concatenate(pidx)] = np.concatenate(pw)
-        square = np.concatenate(psq)
-    else:
-        prb_rows = prb_cols = np.zeros(0, np.int64)
-        matrix = np.zeros((0, 0))
-        square = np.zeros(0, bool)
-
-    peak, upper = source_band(waveforms, dt)
-    if upper > 0:
-        ppw = c_min / upper / grid.h
-        if ppw < MIN_POINTS_PER_WAVELENGTH:
-            warnings.warn(
-                f"the source band reaches {upper:.4g} (1/time units of dt), where the slowest "
-                f"speed {c_min:.4g} gives {ppw:.1f} points per wavelength (< "
-                f"{MIN_POINTS_PER_WAVELENGTH:g}): expect numerical dispersion; use "
-                f"h ≤ {c_min / upper / MIN_POINTS_PER_WAVELENGTH:.4g} or a lower-frequency source",
-                ResolutionWarning, stacklevel=3,
-            )
+    src_rows, src_cols, injection = _source_cells(sources, waveforms, grid, width)
+    prb_rows, prb_cols, matrix, square = _probe_cells(probes, grid, width)
+    peak = _check_resolution(waveforms, grid, c_min)
 
     pml = None
     if isinstance(boundary, PML):
-        frequency = peak if peak > 0 else 1.0 / (20 * dt)
-        c_ref = boundary.speed
-        if c_ref is None:
-            layer = torch.ones(grid.shape, dtype=torch.bool, device=speed.device)
-            layer[width:-width, width:-width] = False
-            c_ref = float(speed.detach()[:, layer].max())
+        frequency, c_ref = _pml_reference(boundary, speed, grid, peak)
         px = boundary.profile(grid.nx, grid, c_ref, frequency)
         py = boundary.profile(grid.ny, grid, c_ref, frequency)
         pml = (px.a, px.b, px.db, py.a, py.b, py.db)
@@ -394,6 +340,87 @@ def _setup(
         probe_square=torch.as_tensor(square, device=speed.device), pml=pml,
         nonlinearity=nonlinearity,
     )
+
+
+def _source_cells(sources: Sequence[Source], waveforms: Tensor, grid: Grid, width: int
+                  ) -> tuple[np.ndarray, np.ndarray, Tensor]:
+    """Driven cells and what each adds per step: ``(rows, cols, injection (B, T, Ks))``.
+
+    ``injection`` is the waveform of the cell's source times its weight times ``dt²``.
+    """
+    nsrc = waveforms.shape[2]
+    rows, cols, weights, columns = [], [], [], []
+    for s, src in enumerate(sources):
+        if not hasattr(src, "cells"):
+            raise SolverTypeError(f"sources[{s}] is a {type(src).__name__}, not a source")
+        cells = src.cells(grid)
+        _check_cells(f"sources[{s}] ({type(src).__name__})", cells.rows, cells.cols, grid, width)
+        rows.append(cells.rows)
+        cols.append(cells.cols)
+        weights.append(cells.weights)
+        columns.append(np.full(cells.rows.shape, s if nsrc > 1 else 0))
+    dt = grid.dt
+    assert dt is not None
+    w = torch.as_tensor(np.concatenate(weights) * dt * dt, dtype=waveforms.dtype,
+                        device=waveforms.device)
+    col = torch.as_tensor(np.concatenate(columns), device=waveforms.device)
+    return np.concatenate(rows), np.concatenate(cols), waveforms[:, :, col] * w
+
+
+def _probe_cells(probes: Sequence[Probe], grid: Grid, width: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Recorded cells, their ``(Kp, P)`` averaging weights and which are intensity probes."""
+    prow, pcol, pw, pidx, psq = [], [], [], [], []
+    for p, prb in enumerate(probes):
+        if not hasattr(prb, "cells"):
+            raise SolverTypeError(f"probes[{p}] is a {type(prb).__name__}, not a probe")
+        cells = prb.cells(grid)
+        _check_cells(f"probes[{p}] ({type(prb).__name__})", cells.rows, cells.cols, grid, width)
+        prow.append(cells.rows)
+        pcol.append(cells.cols)
+        pw.append(cells.weights)
+        pidx.append(np.full(cells.rows.shape, p))
+        psq.append(np.full(cells.rows.shape, cells.measure == "intensity"))
+    if not prow:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros((0, 0)), np.zeros(0, bool)
+    rows, cols = np.concatenate(prow), np.concatenate(pcol)
+    matrix = np.zeros((rows.size, len(prow)))
+    matrix[np.arange(rows.size), np.concatenate(pidx)] = np.concatenate(pw)
+    return rows, cols, matrix, np.concatenate(psq)
+
+
+def _check_resolution(waveforms: Tensor, grid: Grid, c_min: float) -> float:
+    """Warn when the sources' band is under-resolved at ``c_min``; returns the peak frequency."""
+    dt = grid.dt
+    assert dt is not None
+    peak, upper = source_band(waveforms, dt)
+    if upper > 0:
+        ppw = c_min / upper / grid.h
+        if ppw < MIN_POINTS_PER_WAVELENGTH:
+            warnings.warn(
+                f"the source band reaches {upper:.4g} (1/time units of dt), where the slowest "
+                f"speed {c_min:.4g} gives {ppw:.1f} points per wavelength (< "
+                f"{MIN_POINTS_PER_WAVELENGTH:g}): expect numerical dispersion; use "
+                f"h ≤ {c_min / upper / MIN_POINTS_PER_WAVELENGTH:.4g} or a lower-frequency source",
+                ResolutionWarning, stacklevel=4,
+            )
+    return peak
+
+
+def _pml_reference(boundary: PML, speed: Tensor, grid: Grid, peak: float
+                   ) -> tuple[float, float]:
+    """The frequency and speed a PML's grading is designed for (see :class:`PML`)."""
+    dt = grid.dt
+    assert dt is not None
+    frequency = peak if peak > 0 else 1.0 / (20 * dt)
+    c_ref = boundary.speed
+    if c_ref is None:
+        width = boundary.width
+        layer = torch.ones(grid.shape, dtype=torch.bool, device=speed.device)
+        layer[width:-width, width:-width] = False
+        c_ref = float(speed.detach()[:, layer].max())
+    return frequency, c_ref
 
 
 def _check_checkpoint_every(checkpoint_every: int | None) -> None:
