@@ -1,11 +1,12 @@
-"""Differentiable wave physics on torch: the scalar wave equation, boundaries, sources, probes.
+"""Differentiable wave physics on torch: scalar and acoustic waves, boundaries, sources, probes.
 
 Knows nothing of fabrication or GUIs. The public API::
 
     from wavefab.solver import (Grid, DampingLayer, PML, PointSource, LineSource, PointProbe,
-                                propagate)
+                                propagate, propagate_acoustic, material, rigid_stand_in)
 """
 
+from .acoustic import propagate_acoustic
 from .boundaries import PML, DampingLayer
 from .errors import (
     ResolutionWarning,
@@ -16,6 +17,7 @@ from .errors import (
     WavefabWarning,
 )
 from .grid import Grid, courant_limit
+from .materials import MATERIALS, AcousticMaterial, material, rigid_stand_in
 from .probes import PointProbe, RegionProbe
 from .scalar import Nonlinearity, PropagationResult, propagate, source_band
 from .sources import LineSource, MaskSource, PointSource
@@ -23,7 +25,9 @@ from .threads import set_num_threads
 from .waveforms import ricker
 
 __all__ = [
+    "MATERIALS",
     "PML",
+    "AcousticMaterial",
     "DampingLayer",
     "Grid",
     "LineSource",
@@ -40,8 +44,11 @@ __all__ = [
     "StabilityError",
     "WavefabWarning",
     "courant_limit",
+    "material",
     "propagate",
+    "propagate_acoustic",
     "ricker",
+    "rigid_stand_in",
     "set_num_threads",
     "source_band",
 ]
