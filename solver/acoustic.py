@@ -116,9 +116,31 @@ def stable_step(bulk_modulus: Tensor, face_x: Tensor, face_y: Tensor, order: int
     return 2.0 / math.sqrt(largest)
 
 
+def _check_faces(faces: object, inv: Tensor, grid: Grid, reach: int) -> tuple[Tensor, Tensor]:
+    """Validate user face values ``(x faces, y faces)`` of ``1/ρ``."""
+    if not (isinstance(faces, (tuple, list)) and len(faces) == 2):
+        raise SolverTypeError("faces must be a pair (x_faces, y_faces) of tensors")
+    ny, nx = grid.shape
+    out = []
+    for name, x, shape in (("faces[0]", faces[0], (ny, nx + 2 * reach - 1)),
+                           ("faces[1]", faces[1], (ny + 2 * reach - 1, nx))):
+        x = _check_tensor(name, x, like=inv)
+        if x.ndim == 2:
+            x = x.unsqueeze(0)
+        if x.ndim != 3 or tuple(x.shape[1:]) != shape or x.shape[0] not in (1, inv.shape[0]):
+            raise SolverValueError(f"{name} must have shape {shape} (or batched), got "
+                                   f"{tuple(x.shape)}: face k lies between cells k − {reach} "
+                                   f"and k − {reach - 1}")
+        if bool((x <= 0).any()):
+            raise SolverValueError(f"{name} must be positive (a closed face is a small 1/ρ)")
+        out.append(x)
+    return out[0], out[1]
+
+
 def _setup_acoustic(inv_density: Tensor, bulk_modulus: Tensor, waveforms: Tensor, grid: Grid,
                     sources: Sequence[Source], probes: Sequence[Probe], boundary: Boundary,
-                    damping: Tensor | None, order: int) -> _AcousticSetup:
+                    damping: Tensor | None, order: int,
+                    faces: tuple[Tensor, Tensor] | None = None) -> _AcousticSetup:
     if not isinstance(grid, Grid):
         raise SolverTypeError(f"grid must be a wavefab.solver.Grid, got {type(grid).__name__}")
     if isinstance(order, bool) or not isinstance(order, numbers.Integral) or order not in (2, 4):
@@ -178,15 +200,19 @@ def _setup_acoustic(inv_density: Tensor, bulk_modulus: Tensor, waveforms: Tensor
     dt, h = grid.dt, grid.h
     assert dt is not None
     reach = len(STAGGERED[order])
-    face_x, face_y = face_mean(inv, -1, reach), face_mean(inv, -2, reach)
+    if faces is None:
+        face_x, face_y = face_mean(inv, -1, reach), face_mean(inv, -2, reach)
+    else:
+        face_x, face_y = _check_faces(faces, inv, grid, reach)
     dt_max = stable_step(bulk, face_x, face_y, order, h)
     if not dt <= dt_max * (1 + 1e-12):
         raise StabilityError(
             f"CFL violated: dt={dt:.6g} is above the stable step {dt_max:.6g} of this medium "
             f"(staggered order {order}; homogeneous media allow c·dt/h ≤ "
             f"{ACOUSTIC_CFL[order]:.4f} with c = √(K/ρ)); use dt ≤ {dt_max:.6g}"
-            + (" or order=2 (the wide order-4 stencil couples a stiff solid to the fluid's "
-               "faces: keep K uniform and let 1/ρ make the solid rigid)" if order == 4 else ""))
+            + "; a cell much stiffer (larger K) than the faces around it is what limits it: "
+            "keep K uniform and let 1/ρ make a solid rigid, and clamp the open fraction of "
+            "cut cells (cut_cell_medium's min_open)")
 
     src_rows, src_cols, injection = _source_cells(sources, waveforms, grid, width)
     prb_rows, prb_cols, matrix, square = _probe_cells(probes, grid, width)
@@ -311,6 +337,7 @@ def propagate_acoustic(
     checkpoint_every: int | None = None,
     order: int = 2,
     backend: Literal["auto", "torch"] = "auto",
+    faces: tuple[Tensor, Tensor] | None = None,
 ) -> PropagationResult:
     """Propagate batched waveforms through a variable-density medium; probes read pressure.
 
@@ -333,6 +360,10 @@ def propagate_acoustic(
             :func:`~wavefab.solver.propagate`).
         order: spatial order of the staggered derivatives, 2 or 4.
         backend: ``"torch"`` (any device; ``"auto"`` picks it).
+        faces: ``1/ρ`` on the faces, ``(x_faces (ny, nx+2R−1), y_faces (ny+2R−1, nx))`` with
+            ``R = order/2``, instead of the harmonic means of the cells (see :func:`face_mean`
+            for the layout): lets a wall cut through cells (a face open over a fraction of
+            its length carries that fraction of the flux).
 
     Returns:
         A :class:`~wavefab.solver.PropagationResult` (``probes`` ``(B, T, P)`` of pressure, or
@@ -353,7 +384,7 @@ def propagate_acoustic(
         raise SolverValueError(f"backend must be 'auto' or 'torch' for the acoustic solver, got "
                                f"{backend!r}")
     setup = _setup_acoustic(inv_density, bulk_modulus, waveforms, grid, sources, probes,
-                            boundary, damping, order)
+                            boundary, damping, order, faces)
     step = _AcousticStepper(setup)
     params = _AcousticStepper.parameters_of(setup)
     names = tuple(params)
@@ -389,3 +420,43 @@ def propagate_acoustic(
     return PropagationResult(probes=_measure(setup, recorded),
                              snapshots=torch.cat(snaps, 1) if snapshot_every else None,
                              backend="torch", segments=segments if checkpointed else 1)
+
+
+def cut_cell_medium(open_cells: np.ndarray, open_faces: tuple[np.ndarray, np.ndarray], *,
+                    inv_density: float = 1.0, bulk_modulus: float = 1.0,
+                    closed: float = 1e-4, min_open: float = 0.25
+                    ) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
+    """A fluid with rigid solids that cut through cells (finite-volume cut cells).
+
+    A staircase wall (each cell solid or fluid) converges only at first order: 13% error for a
+    rigid cylinder at 20 cells per wavelength. Here each face carries the flux of its open
+    length and each cell stores pressure over its open area (``K / open``, clamped at
+    ``min_open`` so that small cut cells do not shrink the time step), which places the wall
+    inside the cells: 1.7% for the same cylinder.
+
+    Args:
+        open_cells: ``(ny, nx)`` fluid area fraction of each cell (0: solid, 1: fluid).
+        open_faces: fluid length fraction of each face, ``(x_faces, y_faces)`` in the layout
+            of :func:`face_mean` for the intended order.
+        inv_density: the fluid's ``1/ρ``.
+        bulk_modulus: the fluid's ``K``.
+        closed: ``1/ρ`` of a closed face or solid cell relative to the fluid's.
+        min_open: the smallest open fraction a partly open cell counts with.
+
+    Returns:
+        ``(inv_density, bulk_modulus, faces)`` for :func:`propagate_acoustic` (float64).
+    """
+    cells = np.asarray(open_cells, dtype=np.float64)
+    if cells.ndim != 2 or not ((cells >= 0) & (cells <= 1)).all():
+        raise SolverValueError("open_cells must be a 2-D array of fractions in [0, 1]")
+    if not 0 < min_open <= 1:
+        raise SolverValueError(f"min_open must lie in (0, 1], got {min_open!r}")
+    inv = np.where(cells > 0, inv_density, inv_density * closed)
+    bulk = bulk_modulus / np.maximum(cells, min_open)
+    faces = []
+    for fraction in open_faces:
+        fraction = np.asarray(fraction, dtype=np.float64)
+        if not ((fraction >= 0) & (fraction <= 1)).all():
+            raise SolverValueError("open_faces must hold fractions in [0, 1]")
+        faces.append(torch.from_numpy(inv_density * (fraction + (1 - fraction) * closed)))
+    return torch.from_numpy(inv), torch.from_numpy(bulk), (faces[0], faces[1])
