@@ -95,16 +95,30 @@ class FabricationConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AcousticConfig:
+    """The acoustic physics (``physics: acoustic``): the material is a rigid solid in a fluid.
+
+    ``contrast``: the solid's density over the fluid's (its ``K`` stays the fluid's; see
+    :class:`~wavefab.designkit.media.RigidSolid`). The fluid's speed is ``material.c0``.
+    """
+
+    contrast: float = 1e4
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """A whole run: what ``wavefab run CONFIG`` executes.
 
     ``problem`` picks the task: ``vowels`` reads ``data`` and ``geometry``; ``lens`` reads
     ``lens``; ``custom`` (hand-placed sources, probes and painted region) reads ``custom``.
-    ``material``, ``training`` and ``fabrication`` serve all of them.
+    ``material``, ``training`` and ``fabrication`` serve all of them. ``physics`` picks the
+    wave model: ``scalar`` (the material changes the speed: c0 → c1) or ``acoustic`` (the
+    material is a rigid solid in a fluid of speed c0; 3D-printed parts in air).
     """
 
     schema_version: int = SCHEMA_VERSION
     problem: Literal["vowels", "lens", "custom"] = "vowels"
+    physics: Literal["scalar", "acoustic"] = "scalar"
     data: DataConfig = field(default_factory=DataConfig)
     geometry: VowelLayout = field(default_factory=VowelLayout)
     lens: LensGeometry = field(default_factory=LensGeometry)
@@ -112,6 +126,7 @@ class RunConfig:
     material: MaterialConfig = field(default_factory=MaterialConfig)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     fabrication: FabricationConfig = field(default_factory=FabricationConfig)
+    acoustic: AcousticConfig = field(default_factory=AcousticConfig)
 
 
 def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:

@@ -29,6 +29,7 @@ from . import drc
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import DesignValueError
 from .fabrication import Fabrication, final_design
+from .media import sound_speed
 from .parametrization import Parametrization
 from .problems.base import Batch, Fold, Problem
 from .problems.vowel_data import VowelSet
@@ -170,8 +171,10 @@ class EpochEnd:
     loss: float
     metrics: dict[str, Any]
     seconds: float
-    #: ``(ny, nx)`` the medium the metrics were evaluated on (for live views of the run)
+    #: ``(ny, nx)`` wave speed of the medium the metrics were evaluated on (live views)
     speed: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: ``(ny, nx)`` the projected density behind it (to rebuild the medium in any physics)
+    density: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def train_accuracy(self) -> float:
@@ -488,8 +491,11 @@ def optimize(
                        "beta": beta}
             if settings.optimizer == "adam":
                 metrics["learning_rate"] = settings.learning_rate_at(epoch)
+            with torch.no_grad():
+                density = parametrization.density(latent.detach(), beta=beta)
             event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0,
-                             speed=speed.detach().cpu().numpy())
+                             speed=sound_speed(speed).detach().cpu().numpy(),
+                             density=density.cpu().numpy())
             history.append(_plain(event.row()))
             if epoch == settings.epochs - 1:
                 finished[f"fold{fold_index}"] = latent.detach().cpu().numpy().copy()

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from .errors import DesignValueError
 from .filters import DensityFilter
+from .media import Medium, RigidSolid
 from .projection import smoothed_projection, tanh_projection
 
 __all__ = ["LinearSpeed", "Parametrization", "box_blur", "embed", "tanh_projection"]
@@ -96,7 +97,7 @@ class Parametrization:
     blur_radius: int = 0
     beta: float = 100.0
     eta: float = 0.5
-    material: LinearSpeed = LinearSpeed()
+    material: LinearSpeed | RigidSolid = LinearSpeed()
     filter: DensityFilter = field(default_factory=DensityFilter)
     projection: str = "tanh"
 
@@ -136,8 +137,8 @@ class Parametrization:
             return (self.filtered(latent) > e) & self.region.to(latent.device)
 
     def speed(self, latent: Tensor, *, beta: float | None = None,
-              eta: float | None = None) -> Tensor:
-        """Wave speed on the whole grid."""
+              eta: float | None = None) -> Medium:
+        """The medium on the whole grid: a wave-speed map, or an acoustic medium."""
         return self.material(self.density(latent, beta=beta, eta=eta))
 
     def describe(self) -> dict:

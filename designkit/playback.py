@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .errors import DesignValueError
+from .media import AcousticMedium
 from .problems.base import Problem
 
 
@@ -53,9 +54,12 @@ def example_titles(problem: Problem) -> list[str]:
     return [title for title, _ in problem.examples()]
 
 
-def field_movie(problem: Problem, speed: np.ndarray | torch.Tensor, *, example: int = 0,
-                frames: int = 100) -> FieldMovie:
-    """Simulate example input ``example`` through ``speed`` keeping at most ``frames`` snapshots.
+def field_movie(problem: Problem, speed: np.ndarray | torch.Tensor | AcousticMedium, *,
+                example: int = 0, frames: int = 100) -> FieldMovie:
+    """Simulate example input ``example`` through a medium keeping at most ``frames`` snapshots.
+
+    ``speed`` is a wave-speed map, or an acoustic medium for a problem with acoustic physics
+    (build either with the run's parametrization: ``parametrization.material(density)``).
 
     Raises:
         DesignValueError: no such example, a ``speed`` of the wrong shape, or ``frames`` < 1.
@@ -67,10 +71,15 @@ def field_movie(problem: Problem, speed: np.ndarray | torch.Tensor, *, example: 
         raise DesignValueError(f"example {example} does not exist; choose 0..{len(examples) - 1}")
     if frames < 1:
         raise DesignValueError(f"frames must be ≥ 1, got {frames}")
-    medium = torch.as_tensor(np.asarray(speed, dtype=np.float32))
+    medium: torch.Tensor | AcousticMedium
+    if isinstance(speed, AcousticMedium):
+        medium, found = speed, tuple(speed.inv_density.shape[-2:])
+    else:
+        medium = torch.as_tensor(np.asarray(speed, dtype=np.float32))
+        found = tuple(medium.shape)
     shape = tuple(problem.setup.grid.shape)
-    if tuple(medium.shape) != shape:
-        raise DesignValueError(f"the medium has shape {tuple(medium.shape)} but the problem's "
+    if found != shape:
+        raise DesignValueError(f"the medium has shape {found} but the problem's "
                                f"grid is {shape}: the design belongs to another setup")
     title, waveform = examples[example]
     steps = int(waveform.numel())

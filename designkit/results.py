@@ -21,6 +21,7 @@ from . import drc
 from .config import RunConfig, config_to_dict
 from .fabrication import Fabrication, final_design, scale_report
 from .files import atomic_path, write_atomically
+from .media import sound_speed
 from .optimize import RunEnd
 from .parametrization import Parametrization
 from .problems.base import Problem
@@ -82,7 +83,7 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
     with torch.no_grad():
         filtered = parametrization.filtered(latent).numpy()
         density = parametrization.density(latent, beta=beta).numpy()
-        speed = parametrization.speed(latent, beta=beta).numpy()
+        speed = sound_speed(parametrization.speed(latent, beta=beta)).numpy()
         binary = final_design(parametrization, latent, fab)[1]
     region = problem.setup.region.numpy()
     buffer = io.BytesIO()

@@ -20,6 +20,7 @@ from pathlib import Path
 from .config import RunConfig, fabrication_from_config
 from .fabrication import Fabrication
 from .filters import DensityFilter
+from .media import RigidSolid
 from .optimize import Event, RunEnd, optimize
 from .parametrization import LinearSpeed, Parametrization
 from .problems.base import Problem
@@ -45,12 +46,15 @@ def load_data(config: RunConfig, folder: str | Path | None = None) -> VowelSet:
 
 def build_problem(config: RunConfig, data_dir: str | Path | None = None) -> Problem:
     """The problem a configuration describes (vowels load their data here)."""
+    physics = config.physics
     if config.problem == "lens":
-        return LensProblem(config.lens, background_speed=config.material.c0)
+        return LensProblem(config.lens, background_speed=config.material.c0, physics=physics)
     if config.problem == "custom":
-        return CustomProblem(config.custom, background_speed=config.material.c0)
+        return CustomProblem(config.custom, background_speed=config.material.c0,
+                             physics=physics)
     geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
-    return VowelProblem(load_data(config, data_dir), geometry, split=config.data.split)
+    return VowelProblem(load_data(config, data_dir), geometry, split=config.data.split,
+                        physics=physics)
 
 
 def build_parametrization(config: RunConfig, problem: Problem,
@@ -61,8 +65,10 @@ def build_parametrization(config: RunConfig, problem: Problem,
     """
     m = config.material
     fab = fabrication if fabrication is not None else fabrication_from_config(config)
+    material = (RigidSolid(m.c0, config.acoustic.contrast) if config.physics == "acoustic"
+                else LinearSpeed(m.c0, m.c1))
     return Parametrization(region=problem.setup.region, blur_radius=m.blur_radius,
-                           beta=m.beta, eta=m.eta, material=LinearSpeed(m.c0, m.c1),
+                           beta=m.beta, eta=m.eta, material=material,
                            filter=DensityFilter(config.fabrication.filter, fab.filter_radius,
                                                 config.fabrication.filter_edge),
                            projection=config.fabrication.projection)

@@ -515,17 +515,18 @@ class MainWindow(QMainWindow):
         caption = "binary design" if fits else "no design (background medium)"
 
         def simulate() -> tuple[Any, Problem, str]:
+            import torch
+
             from wavefab.designkit.playback import field_movie
-            from wavefab.designkit.run import build_problem
+            from wavefab.designkit.run import build_parametrization, build_problem
 
             problem = cached[1] if cached else build_problem(config)
             shape = tuple(problem.setup.grid.shape)
-            m = config.material
+            density = np.zeros(shape, np.float32)
             if fits and binary is not None and np.shape(binary) == shape:
-                speed = m.c0 + (m.c1 - m.c0) * np.asarray(binary, np.float32)
-            else:
-                speed = np.full(shape, m.c0, np.float32)
-            return field_movie(problem, speed, example=example, frames=frames), problem, caption
+                density = np.asarray(binary, np.float32)
+            medium = build_parametrization(config, problem).material(torch.from_numpy(density))
+            return field_movie(problem, medium, example=example, frames=frames), problem, caption
 
         if wait:
             self._on_field_done(config, simulate())
@@ -579,10 +580,9 @@ class MainWindow(QMainWindow):
         self.field.simulate.setEnabled(self.thread is None)
         self.actions["resimulate"].setEnabled(self.thread is None)
 
-    def _on_run_medium(self, speed: np.ndarray) -> None:
-        """Show what the material is becoming (as density: 0 background, 1 material)."""
-        m = self.document.project.config.material
-        density = (np.asarray(speed, float) - m.c0) / (m.c1 - m.c0)
+    def _on_run_medium(self, density: np.ndarray) -> None:
+        """Show what the material is becoming (density: 0 background, 1 material)."""
+        density = np.asarray(density, float)
         try:
             setup = sketch(self.document.project.config)
         except ValueError:

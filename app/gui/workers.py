@@ -22,8 +22,8 @@ class RunWorker(QObject):
         started(int, int): folds, epochs.
         step(int, int, int, int): fold, epoch, step, steps of the epoch.
         epoch(dict): one finished epoch: ``fold``, ``epoch``, ``loss``, ``seconds`` and metrics.
-        medium(ndarray): the wave-speed map the epoch was evaluated on (what the material is
-            becoming).
+        medium(ndarray): the projected density the epoch was evaluated on (what the material
+            is becoming).
         field(FieldMovie): with ``live_fields``, the first example input played through that
             medium (one extra simulation per epoch).
         finished(str): the results folder, complete.
@@ -92,10 +92,10 @@ class RunWorker(QObject):
                                      "loss": float(event.loss), "seconds": event.seconds,
                                      **{k: v for k, v in event.metrics.items()
                                         if isinstance(v, (int, float))}})
-                    if event.speed is not None:
-                        self.medium.emit(event.speed)
+                    if event.density is not None:
+                        self.medium.emit(event.density)
                         if self.live_fields:
-                            self._emit_field(event.speed)
+                            self._emit_field(event.density)
                 self._running.wait()
                 if self._stop.is_set():
                     self.stopped.emit()
@@ -108,11 +108,16 @@ class RunWorker(QObject):
             return
         self.finished.emit(str(self.out_dir))
 
-    def _emit_field(self, speed: object) -> None:
+    def _emit_field(self, density: object) -> None:
+        import torch
+
         from wavefab.designkit.playback import field_movie
-        from wavefab.designkit.run import build_problem
+        from wavefab.designkit.run import build_parametrization, build_problem
 
         if self._problem is None:  # the run builds its own; this one only plays inputs
-            self._problem = build_problem(self.config, self.data_dir)
-        if self._problem.examples():
-            self.field.emit(field_movie(self._problem, speed, frames=self.frames))
+            problem = build_problem(self.config, self.data_dir)
+            self._problem = (problem, build_parametrization(self.config, problem))
+        problem, parametrization = self._problem
+        if problem.examples():
+            medium = parametrization.material(torch.as_tensor(density))
+            self.field.emit(field_movie(problem, medium, frames=self.frames))

@@ -36,7 +36,11 @@ from wavefab.solver import (
     PropagationResult,
     ResolutionWarning,
     propagate,
+    propagate_acoustic,
 )
+
+from ..errors import DesignValueError
+from ..media import AcousticMedium
 
 if TYPE_CHECKING:
     from ..optimize import TrainingSettings
@@ -57,6 +61,8 @@ class Setup:
         probes: where the output is read.
         region: ``(ny, nx)`` bool mask of the cells the optimizer may change.
         probe_names: one label per probe (for plots and reports).
+        physics: ``"scalar"`` (speed maps, :func:`~wavefab.solver.propagate`) or
+            ``"acoustic"`` (:func:`~wavefab.solver.propagate_acoustic`).
     """
 
     grid: Grid
@@ -65,18 +71,32 @@ class Setup:
     probes: tuple[Any, ...]
     region: Tensor
     probe_names: tuple[str, ...] = ()
+    physics: str = "scalar"
 
-    def simulate(self, speed: Tensor, inputs: Tensor, **options: Any) -> PropagationResult:
-        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through ``speed``.
+    def simulate(self, speed: Tensor | AcousticMedium, inputs: Tensor,
+                 **options: Any) -> PropagationResult:
+        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through a medium.
 
-        The solver's :class:`~wavefab.solver.ResolutionWarning` is passed on once per setup,
-        not once per batch: a training run simulates thousands of batches of the same kind.
+        The medium is a speed map, or (acoustic physics) an
+        :class:`~wavefab.designkit.media.AcousticMedium`; in the acoustic physics a speed map
+        is a fluid of that speed. The solver's :class:`~wavefab.solver.ResolutionWarning` is
+        passed on once per setup, not once per batch.
         """
+        if self.physics == "acoustic" and not isinstance(speed, AcousticMedium):
+            speed = AcousticMedium.fluid(speed)
+        if self.physics != "acoustic" and isinstance(speed, AcousticMedium):
+            raise DesignValueError("an acoustic medium needs a problem set up with "
+                                   "physics: acoustic")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResolutionWarning)
-            result = propagate(speed, inputs.to(speed.device), grid=self.grid,
-                               sources=list(self.sources), probes=list(self.probes),
-                               boundary=self.boundary, **options)
+            kw = {"grid": self.grid, "sources": list(self.sources),
+                  "probes": list(self.probes), "boundary": self.boundary, **options}
+            if isinstance(speed, AcousticMedium):
+                device = speed.inv_density.device
+                result = propagate_acoustic(speed.inv_density, speed.bulk_modulus,
+                                            inputs.to(device), **kw)
+            else:
+                result = propagate(speed, inputs.to(speed.device), **kw)
         for warning in caught:
             if issubclass(warning.category, ResolutionWarning):
                 if self not in _WARNED:

@@ -248,13 +248,15 @@ class CustomProblem(Problem):
     Args:
         geometry: grid, pulse, ports and region.
         background_speed: speed of the unpatterned medium (the material's speed at density 0).
+        physics: ``"scalar"`` or ``"acoustic"`` (see :mod:`wavefab.designkit.media`).
     """
 
     name = "custom"
     summary_keys = ("gain",)
     score = "gain"
 
-    def __init__(self, geometry: CustomGeometry, *, background_speed: float = 1.0) -> None:
+    def __init__(self, geometry: CustomGeometry, *, background_speed: float = 1.0,
+                 physics: str = "scalar") -> None:
         if not background_speed > 0:
             raise DesignValueError(f"background_speed must be positive, got {background_speed}")
         self.geometry = geometry
@@ -264,7 +266,8 @@ class CustomProblem(Problem):
             grid=Grid(shape=tuple(g.shape), h=g.h, dt=g.dt), boundary=PML(width=g.pml),
             sources=tuple(PointSource(int(r), int(c)) for r, c in g.sources),
             probes=tuple(PointProbe(p.row, p.col, measure="intensity") for p in g.probes),
-            region=_region_tensor(g), probe_names=tuple(p.name for p in g.probes))
+            region=_region_tensor(g), probe_names=tuple(p.name for p in g.probes),
+            physics=physics)
         self.pulse = ricker(g.frequency, g.steps, g.dt)
         weights = torch.tensor([p.weight for p in g.probes], dtype=torch.float64)
         self.weights = weights / weights.abs().sum()

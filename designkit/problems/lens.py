@@ -101,13 +101,15 @@ class LensProblem(Problem):
         geometry: grid, pulse, source, focus and region.
         background_speed: speed of the unpatterned medium the gain is measured against
             (the material's speed at density 0).
+        physics: ``"scalar"`` or ``"acoustic"`` (see :mod:`wavefab.designkit.media`).
     """
 
     name = "lens"
     summary_keys = ("focus_gain", "peak_gain")
     score = "focus_gain"
 
-    def __init__(self, geometry: LensGeometry, *, background_speed: float = 1.0) -> None:
+    def __init__(self, geometry: LensGeometry, *, background_speed: float = 1.0,
+                 physics: str = "scalar") -> None:
         if not background_speed > 0:
             raise DesignValueError(f"background_speed must be positive, got {background_speed}")
         self.geometry = geometry
@@ -116,7 +118,7 @@ class LensProblem(Problem):
         self.setup = Setup(grid=Grid(shape=g.shape, h=g.h, dt=g.dt), boundary=PML(width=g.pml),
                            sources=(PointSource(*g.source),),
                            probes=(PointProbe(*g.focus, measure="intensity"),),
-                           region=g.region(), probe_names=("focus",))
+                           region=g.region(), probe_names=("focus",), physics=physics)
         self.pulse = ricker(g.frequency, g.steps, g.dt)
         self._reference: tuple[float, float] | None = None
 

@@ -200,7 +200,8 @@ class VowelProblem(Problem):
 
     def __init__(self, data: VowelSet, geometry: VowelGeometry,
                  readout: Readout = "probabilities",
-                 split: Literal["recordings", "speakers"] = "recordings") -> None:
+                 split: Literal["recordings", "speakers"] = "recordings",
+                 physics: str = "scalar") -> None:
         classes = len(data.vowels)
         if classes != geometry.classes:
             raise DesignValueError(
@@ -217,7 +218,8 @@ class VowelProblem(Problem):
         self.seconds_per_step = 1.0 / data.rate
         self.setup = Setup(grid=geometry.grid, boundary=geometry.boundary,
                            sources=(geometry.source,), probes=tuple(geometry.probes),
-                           region=geometry.region(), probe_names=tuple(data.vowels))
+                           region=geometry.region(), probe_names=tuple(data.vowels),
+                           physics=physics)
 
     def folds(self, count: int, seed: int) -> list[Fold]:
         """Stratified k-fold splits of the recordings (or of the speakers)."""

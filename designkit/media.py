@@ -1,0 +1,76 @@
+"""What a design is made of, for the two physics a problem can run with.
+
+* ``scalar`` (the reference model; lithographic devices): the material changes the wave speed,
+  ``c = c0 + (c1 − c0)·ρ`` (:class:`~wavefab.designkit.parametrization.LinearSpeed`).
+* ``acoustic`` (3D-printed parts in air): the material is a rigid solid in the fluid
+  (:class:`RigidSolid`), simulated with :func:`wavefab.solver.propagate_acoustic`.
+
+In the acoustic physics a plain speed map still means "fluid of that speed" (``1/ρ = c²``,
+``K = 1`` in the problems' normalized units), so references and backgrounds need no change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from .errors import DesignValueError
+
+Physics = Literal["scalar", "acoustic"]
+
+
+@dataclass(frozen=True, eq=False)
+class AcousticMedium:
+    """``1/ρ`` and ``K`` maps, ``(ny, nx)`` or ``(B, ny, nx)``.
+
+    In the problems' normalized units a fluid of speed ``c`` has ``1/ρ = c²`` and ``K = 1``.
+    """
+
+    inv_density: Tensor
+    bulk_modulus: Tensor
+
+    @classmethod
+    def fluid(cls, speed: Tensor) -> AcousticMedium:
+        """A fluid whose sound speed is ``speed`` everywhere it is given."""
+        return cls(speed * speed, torch.ones_like(speed))
+
+    def sound_speed(self) -> Tensor:
+        """``√(K/ρ)`` (for maps and plots)."""
+        return torch.sqrt(self.bulk_modulus * self.inv_density)
+
+
+Medium = Tensor | AcousticMedium
+
+
+def sound_speed(medium: Medium) -> Tensor:
+    """The wave-speed map of either kind of medium."""
+    return medium.sound_speed() if isinstance(medium, AcousticMedium) else medium
+
+
+@dataclass(frozen=True)
+class RigidSolid:
+    """Density → acoustic medium: fluid of speed ``c0`` at ρ = 0, a rigid solid at ρ = 1.
+
+    ``1/ρ`` is interpolated linearly from the fluid's ``c0²`` to ``c0²/contrast`` (the usual
+    acoustic topology-optimization law; Wadbro & Berggren 2006); ``K`` stays the fluid's, so
+    the solid is sound-hard without a smaller time step (see
+    :func:`wavefab.solver.rigid_stand_in`).
+    """
+
+    c0: float = 1.0
+    contrast: float = 1e4
+
+    def __post_init__(self) -> None:
+        if not self.c0 > 0:
+            raise DesignValueError(f"the fluid's speed must be positive, got c0={self.c0}")
+        if not self.contrast > 1:
+            raise DesignValueError(f"acoustic.contrast must exceed 1, got {self.contrast}")
+
+    def __call__(self, density: Tensor) -> AcousticMedium:
+        """The medium for ``density`` (same shape)."""
+        # (1 − ρ) + ρ/contrast, not 1 − (1 − 1/contrast)·ρ: exact at ρ = 1 in float32
+        inv = self.c0 * self.c0 * ((1.0 - density) + density / self.contrast)
+        return AcousticMedium(inv, torch.ones_like(inv))
