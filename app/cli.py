@@ -316,6 +316,36 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scale(args: argparse.Namespace) -> int:
+    import json
+
+    from wavefab.designkit.config import load_config
+    from wavefab.designkit.processes import parse_length
+    from wavefab.designkit.scale import describe_scale, scale_of
+
+    config = load_config(args.config, args.set or [])
+    frequency = None
+    if args.frequency is not None:
+        text = args.frequency.strip().lower()
+        factor = {"khz": 1e3, "mhz": 1e6, "hz": 1.0}
+        unit = next((u for u in factor if text.endswith(u)), "hz")
+        try:
+            frequency = float(text[: len(text) - len(unit)] if text.endswith(unit) else text) \
+                * factor[unit]
+        except ValueError:
+            raise SystemExit(f"--frequency {args.frequency!r}: give a number with Hz, kHz or "
+                             "MHz, e.g. 20kHz") from None
+    report = scale_of(config, pitch=parse_length(args.pitch, "--pitch") if args.pitch else None,
+                      frequency=frequency, process=args.process, wave_speed=args.wave_speed,
+                      data_dir=args.data)
+    print(describe_scale(report))
+    if args.report:
+        from wavefab.designkit.files import write_atomically
+
+        write_atomically(args.report, json.dumps(report, indent=1).encode())
+    return 0
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
     from wavefab.app.gui import launch
 
@@ -407,6 +437,20 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: just below the top)")
     ver.add_argument("--report", type=Path, help="also write the comparison as JSON")
     ver.set_defaults(func=_cmd_verify)
+
+    scl = sub.add_parser("scale", help="physical size, band and playback speed of a design at "
+                         "a pitch, or the pitch that serves a band")
+    scl.add_argument("config", type=Path, help="run configuration YAML (or a results folder's)")
+    choice = scl.add_mutually_exclusive_group()
+    choice.add_argument("--pitch", help="cell size, e.g. 0.5mm (default: fabrication.pitch)")
+    choice.add_argument("--frequency", help="the highest frequency to serve, e.g. 20kHz: "
+                        "picks the pitch with 10 cells per wavelength")
+    scl.add_argument("--process", help="process preset whose rules and medium apply")
+    scl.add_argument("--wave-speed", type=float, help="the medium's speed in m/s (air: 343)")
+    scl.add_argument("--data", help="recordings folder (vowel problems)")
+    scl.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a setting")
+    scl.add_argument("--report", type=Path, help="also write the report as JSON")
+    scl.set_defaults(func=_cmd_scale)
 
     gui = sub.add_parser("gui", help="open the desktop designer")
     gui.add_argument("project", nargs="?", type=Path,

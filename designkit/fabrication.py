@@ -263,6 +263,24 @@ def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: 
         "band_hz": [band[0] / unit_time, band[1] / unit_time],
         "shortest_wavelength_m": (wave_speed / (band[1] / unit_time)) if band[1] > 0 else None,
     }
+    out["resolved_up_to_hz"] = wave_speed / (CELLS_PER_WAVELENGTH * pitch)
+    if band[1] > 0:
+        out["cells_per_wavelength_at_upper"] = wave_speed / (band[1] / unit_time) / pitch
     if seconds_per_step is not None:
         out["playback_speedup"] = seconds_per_step / (dt * unit_time)
     return out
+
+
+#: Cells per wavelength below which the grid no longer resolves a wave well (dispersion).
+CELLS_PER_WAVELENGTH = 10.0
+
+
+def pitch_for_frequency(frequency: float, wave_speed: float,
+                        cells_per_wavelength: float = CELLS_PER_WAVELENGTH) -> float:
+    """The cell size (m) resolving ``frequency`` (Hz) at ``wave_speed`` (m/s).
+
+    ``cells_per_wavelength`` cells per wavelength (10: the usual limit of dispersion).
+    """
+    if not (frequency > 0 and wave_speed > 0 and cells_per_wavelength > 0):
+        raise DesignValueError("frequency, wave speed and cells per wavelength must be positive")
+    return wave_speed / (frequency * cells_per_wavelength)
