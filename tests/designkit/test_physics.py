@@ -89,3 +89,13 @@ def test_the_lens_optimizes_in_the_acoustic_model(tmp_path):
         binary.astype(np.float32)))
     movie = field_movie(problem, medium, frames=10)
     assert movie.frames.shape == (10, 140, 140) and np.isfinite(movie.frames).all()
+    # simulate what you print: STL → section at mid-height → acoustic re-simulation
+    from wavefab.designkit.export import ExportSettings, export_design, load_design
+    from wavefab.designkit.verify import verify
+
+    export_design(load_design(tmp_path / "acoustic"), [tmp_path / "lens.stl"],
+                  ExportSettings(pitch=1e-4, height=2e-3, base=0.5e-3))
+    check = verify(tmp_path / "acoustic", tmp_path / "lens.stl", pitch=1e-4)
+    assert check.changed_cells == 0
+    assert check.imported["focus_gain"] == pytest.approx(metrics["binary_focus_gain"],
+                                                         rel=1e-4)
