@@ -264,8 +264,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
         layer=_layer(args.layer), frame=_length(args.frame, "--frame") or 0.0,
         height=_length(args.height, "--height"),
         base=_length(args.base, "--base") or 0.0, label=not args.no_label, name=args.name,
-        allow_violations=args.allow_violations)
+        allow_violations=args.allow_violations, lid=_length(args.lid, "--lid") or 0.0)
     design = load_design(args.result)
+    if args.ports is not None:
+        from dataclasses import replace
+
+        from wavefab.designkit.export import port_openings
+
+        settings = replace(settings, openings=port_openings(
+            args.result, _length(args.ports, "--ports"), settings.pitch or design.pitch))
     report = export_design(design, outputs, settings) if outputs else None
     if args.png is not None:
         from wavefab.designkit.export import preview_png
@@ -288,6 +295,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if "volume_mm3" in info:
             extra = (f" (volume {info['volume_mm3']:.1f} mm3, "
                      f"{'watertight' if info['watertight'] else 'NOT watertight'})")
+            plates = report.plates or {}
+            if "two_dimensional" in plates:
+                extra += (f"; plate gap {format_length(plates['gap_m'])} "
+                          f"{'<' if plates['two_dimensional'] else '>='} half the shortest "
+                          f"wavelength {format_length(plates['half_shortest_wavelength_m'])}"
+                          + ("" if plates["two_dimensional"] else
+                             " — NOT a 2D waveguide: lower --height"))
         elif "polygons" in info:
             extra = f" ({info['polygons']} polygons, max {info['max_vertices']} vertices)"
         print(f"wrote {path}{extra}")
@@ -409,6 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--base", help="base-plate thickness of meshes, e.g. 1mm (default: none)")
     exp.add_argument("--frame", help="masks and meshes: frame width around the design, e.g. 1mm "
                      "(default: none)")
+    exp.add_argument("--lid", help="meshes: a top plate of this thickness (with --base: a "
+                     "parallel-plate part, its gap checked against the band), e.g. 1mm")
+    exp.add_argument("--ports", metavar="DIAMETER", help="meshes with --lid: holes of this "
+                     "diameter through the lid over every source and probe (speaker and "
+                     "microphones), e.g. 3mm")
     exp.add_argument("--mode", choices=["exact", "smooth"], default="exact",
                      help="exact: cell outlines (re-rasterize identically); smooth: the contour "
                      "of the filtered density (default: %(default)s)")

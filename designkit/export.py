@@ -53,6 +53,7 @@ class Design:
         process: the run's process name, when it had one.
         process_file: the run's file of user process presets, when it had one.
         source: where it was read from.
+        scale: the run's physical scale (band, wave speed; see ``wavefab scale``), if known.
     """
 
     name: str
@@ -66,6 +67,7 @@ class Design:
     process: str | None = None
     process_file: str | None = None
     source: Path | None = None
+    scale: dict[str, Any] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -137,7 +139,8 @@ def design_from_arrays(name: str, arrays: dict[str, np.ndarray], fabrication: di
     return Design(name=name, binary=np.asarray(arrays["binary"], bool),
                   filtered=arrays.get("filtered"), region=arrays.get("region"), eta=eta,
                   min_solid_cells=solid, min_void_cells=void,
-                  pitch=fabrication.get("pitch_m"), process=fabrication.get("process"))
+                  pitch=fabrication.get("pitch_m"), process=fabrication.get("process"),
+                  scale=fabrication.get("scale"))
 
 
 @dataclass
@@ -160,6 +163,9 @@ class ExportSettings:
         name: design name; default: the design's.
         allow_violations: write the files of a design that fails its design-rule check (the
             report still says so); otherwise such a design is refused.
+        lid: meshes: a top plate of this thickness; with ``base`` the part is a parallel-plate
+            waveguide (the report checks its gap against the band).
+        openings: meshes: ``(x, y, radius)`` holes through the lid (m), e.g. at the ports.
     """
 
     pitch: float | None = None
@@ -175,6 +181,8 @@ class ExportSettings:
     label: bool = True
     name: str | None = None
     allow_violations: bool = False
+    lid: float = 0.0
+    openings: tuple[tuple[float, float, float], ...] = ()
 
 
 @dataclass
@@ -189,12 +197,62 @@ class ExportReport:
     polygons: dict[str, Any]
     drc: dict[str, Any]
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    plates: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
-        return {"name": self.name, "mode": self.mode, "pitch_m": self.pitch_m,
-                "size_m": list(self.size_m), "process": self.process,
-                "polygons": self.polygons, "drc": self.drc, "files": self.files}
+        out = {"name": self.name, "mode": self.mode, "pitch_m": self.pitch_m,
+               "size_m": list(self.size_m), "process": self.process,
+               "polygons": self.polygons, "drc": self.drc, "files": self.files}
+        if self.plates is not None:
+            out["plates"] = self.plates
+        return out
+
+
+def port_openings(result_dir: str | Path, diameter: float, pitch: float | None
+                  ) -> tuple[tuple[float, float, float], ...]:
+    """Lid holes ``(x, y, radius)`` (m) over the sources and probes of a results folder's setup.
+
+    Raises:
+        DesignValueError: no config.yaml, no pitch, or a non-positive diameter.
+    """
+    from .config import load_config
+    from .project import sketch
+
+    config_path = Path(result_dir) / "config.yaml"
+    if not config_path.is_file():
+        raise DesignValueError(f"{result_dir} holds no config.yaml: the ports are unknown")
+    if pitch is None:
+        raise DesignValueError("the ports need the pitch (size of one cell): pass --pitch")
+    if not (diameter and diameter > 0):
+        raise DesignValueError("--ports needs a positive diameter, e.g. 3mm")
+    setup = sketch(load_config(config_path))
+    rows = setup.shape[0]
+    return tuple(((c + 0.5) * pitch, (rows - r - 0.5) * pitch, diameter / 2)
+                 for r, c in (*setup.sources, *setup.probes))
+
+
+def plate_report(gap: float, scale: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether a parallel-plate part of plate ``gap`` (m) behaves as the 2D design.
+
+    Between two plates only the plane mode propagates below the first cut-on, ``c/(2·gap)``:
+    the gap must stay under half the shortest wavelength the device serves (the inputs' band,
+    or what the grid resolves if that is lower; from the run's scale report).
+    """
+    out: dict[str, Any] = {"gap_m": gap}
+    if not scale or not scale.get("wave_speed_m_s"):
+        out["note"] = "the run has no physical scale (pitch and medium): the gap is unchecked"
+        return out
+    speed = float(scale["wave_speed_m_s"])
+    tops = [f for f in (scale.get("band_hz", [0, 0])[1], scale.get("resolved_up_to_hz"))
+            if f]
+    if not tops:
+        out["note"] = "the run's band is unknown: the gap is unchecked"
+        return out
+    top = min(tops)
+    out.update(highest_frequency_hz=top, half_shortest_wavelength_m=speed / top / 2,
+               first_cut_on_hz=speed / (2 * gap), two_dimensional=gap < speed / top / 2)
+    return out
 
 
 def output_kind(path: str | Path) -> str:
@@ -362,7 +420,10 @@ def export_design(design: Design, outputs: list[str | Path],
 
             assert settings.height is not None
             mesh = meshes.extrude(shapes, settings.height, base=settings.base,
-                                  frame=settings.frame, bounds=bounds)
+                                  frame=settings.frame, bounds=bounds, lid=settings.lid,
+                                  openings=settings.openings)
+            if settings.lid > 0:
+                report.plates = plate_report(settings.height, design.scale)
             meshes.write_mesh(mesh, path)
             report.files[str(path)] = {"format": kind, **meshes.mesh_report(mesh)}
         elif kind == "dxf":

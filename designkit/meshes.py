@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,8 @@ def extrude(
     base: float = 0.0,
     frame: float = 0.0,
     bounds: tuple[float, float, float, float] | None = None,
+    lid: float = 0.0,
+    openings: Sequence[tuple[float, float, float]] = (),
 ) -> trimesh.Trimesh:
     """Extrude the solid regions into one watertight, outward-oriented mesh in millimetres.
 
@@ -153,6 +156,11 @@ def extrude(
         frame: width of the outer wall (m); 0: none.
         bounds: ``(xmin, ymin, xmax, ymax)`` of the plate and the inside of the frame (m),
             normally the design's full rectangle ``(0, 0, W, H)``; None: the geometry's bounds.
+        lid: thickness of a top plate over ``bounds`` (and the frame) at
+            ``z ∈ [base + height, base + height + lid]`` (m); 0: none. With a base plate it
+            makes the part a parallel-plate waveguide: the 2D design between two plates.
+        openings: ``(x, y, radius)`` circles (m) cut through the lid, e.g. at the ports where
+            a speaker and microphones sit.
 
     Returns:
         The mesh, coordinates in mm, ``units == "mm"``.
@@ -179,12 +187,27 @@ def extrude(
     polygons, welded = _weld_pinches(polygons, side, ring)
 
     Manifold = manifold3d.Manifold
+    lid = _length(lid, "lid")
     parts = [Manifold.extrude(_cross_section(polygons), height * MM).translate((0, 0, base * MM))]
     if base > 0:
         parts.append(Manifold.extrude(_cross_section(inner), base * MM))
     if ring is not None:
-        parts.append(Manifold.extrude(_cross_section(ring), (base + height) * MM))
+        parts.append(Manifold.extrude(_cross_section(ring), (base + height + lid) * MM))
+    if lid > 0:
+        parts.append(Manifold.extrude(_cross_section(inner), lid * MM)
+                     .translate((0, 0, (base + height) * MM)))
     body = Manifold.batch_boolean(parts, manifold3d.OpType.Add) if len(parts) > 1 else parts[0]
+    holes = [shapely.Point(x, y).buffer(r, quad_segs=16) for x, y, r in openings]
+    if holes:
+        if not all(r > 0 and math.isfinite(r) for _, _, r in openings):
+            raise DesignValueError("openings need a positive radius")
+        if lid <= 0:
+            raise DesignValueError("openings are cut through the lid: give a lid thickness")
+        # through the lid only (down to the walls' top): a port opens the cavity to the outside
+        top = (base + height) * MM
+        cutter = Manifold.extrude(_cross_section(shapely.union_all(holes)), lid * MM + 1.0) \
+            .translate((0, 0, top))
+        body = body - cutter
     if body.status() != manifold3d.Error.NoError or body.is_empty():
         raise DesignValueError(
             f"could not build a solid from geometry (manifold3d: {body.status()}); check that "

@@ -323,3 +323,32 @@ def test_stl_is_binary(tmp_path):
     data = path.read_bytes()
     assert len(data) == 84 + 50 * 12  # 80-byte header, count, 50 bytes per triangle
     assert meshes.read_mesh(path).is_watertight
+
+
+def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_path):
+    """The 2D acoustic design between two plates, open where speaker and microphones go."""
+    import json
+
+    from wavefab.app.cli import main
+    from wavefab.designkit.meshes import read_mesh, section
+
+    report_path = tmp_path / "plates.json"
+    assert main(["export", str(lens_fab_result), "--stl", str(tmp_path / "lens.stl"),
+                 "--height", "0.5mm", "--base", "1mm", "--lid", "1mm", "--ports", "1mm",
+                 "--report", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    plates = report["plates"]
+    assert plates["gap_m"] == pytest.approx(0.5e-3) and plates["two_dimensional"] is True
+    assert plates["first_cut_on_hz"] == pytest.approx(343.0 / 1e-3)  # c / (2 · gap)
+    mesh = read_mesh(tmp_path / "lens.stl")
+    assert mesh.is_watertight
+    width = 140 * 0.1  # mm
+    lid = section(mesh, 2.0e-3)  # mid-lid: the plate minus one hole per port (source, focus)
+    assert len(lid.geoms) == 1 and len(lid.geoms[0].interiors) == 2
+    hole = np.pi * 0.5**2  # mm²
+    assert lid.area * 1e6 == pytest.approx(width * width - 2 * hole, rel=1e-3)
+    # a gap wider than half the shortest wavelength is reported as not two-dimensional
+    assert main(["export", str(lens_fab_result), "--stl", str(tmp_path / "tall.stl"),
+                 "--height", "3mm", "--base", "1mm", "--lid", "1mm",
+                 "--report", str(report_path)]) == 0
+    assert json.loads(report_path.read_text())["plates"]["two_dimensional"] is False
