@@ -106,20 +106,10 @@ def _fabrication_summary(problem: Problem, parametrization: Parametrization, fab
     speed = wave_speed if wave_speed is not None else (
         fab.process.wave_speed if fab.process is not None else None)
     if fab.pitch is not None and speed is not None:
-        from wavefab.solver import source_band
-
-        examples = problem.examples()
         grid = problem.setup.grid
-        band = (0.0, 0.0)
-        if examples:
-            longest = max(w.numel() for _, w in examples)
-            clips = torch.zeros(len(examples), longest)
-            for row, (_, waveform) in enumerate(examples):
-                clips[row, :waveform.numel()] = waveform.float()
-            band = source_band(clips, grid.dt)
         summary["scale"] = scale_report(
             pitch=fab.pitch, wave_speed=speed, shape=grid.shape, h=grid.h, dt=grid.dt,
-            c0=parametrization.material.c0, band=band,
+            c0=parametrization.material.c0, band=problem.input_band(),
             seconds_per_step=problem.seconds_per_step)
     return summary
 

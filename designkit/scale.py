@@ -15,8 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from .config import RunConfig, fabrication_from_config
 from .errors import DesignValueError
 from .fabrication import CELLS_PER_WAVELENGTH, pitch_for_frequency, scale_report
@@ -46,8 +44,6 @@ def scale_of(config: RunConfig, *, pitch: float | None = None, frequency: float 
     Raises:
         DesignValueError: no pitch, frequency or wave speed to work with.
     """
-    from wavefab.solver import source_band
-
     from .processes import parse_length
     from .run import build_problem
 
@@ -68,16 +64,8 @@ def scale_of(config: RunConfig, *, pitch: float | None = None, frequency: float 
                                "device must serve")
     problem = build_problem(config, data_dir)
     grid = problem.setup.grid
-    band = (0.0, 0.0)
-    examples = problem.examples()
-    if examples:
-        longest = max(w.numel() for _, w in examples)
-        clips = torch.zeros(len(examples), longest)
-        for row, (_, waveform) in enumerate(examples):
-            clips[row, :waveform.numel()] = waveform.float()
-        band = source_band(clips, grid.dt)
     report = scale_report(pitch=pitch, wave_speed=speed, shape=tuple(grid.shape), h=grid.h,
-                          dt=grid.dt, c0=config.material.c0, band=band,
+                          dt=grid.dt, c0=config.material.c0, band=problem.input_band(),
                           seconds_per_step=problem.seconds_per_step)
     report["process"] = found.name if found else None
     warnings: list[str] = []

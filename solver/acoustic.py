@@ -39,8 +39,8 @@ from .scalar import (
     PropagationResult,
     _as_batched_map,
     _as_list,
-    _check_checkpoint_every,
     _check_resolution,
+    _check_step_options,
     _check_tensor,
     _measure,
     _pml_reference,
@@ -275,20 +275,15 @@ class _AcousticStepper:
         return {"alpha": setup.alpha, "beta": setup.beta, "gamma": setup.gamma,
                 "face_x": setup.face_x, "face_y": setup.face_y, "src_gain": setup.src_gain}
 
-    def _to_faces(self, padded: Tensor, axis: int, faces: int) -> Tensor:
-        """D⁺: staggered derivative (times h) of a field padded by 2R − 1 cells, on faces."""
-        r, out = self.reach, None
-        for m, wm in enumerate(self.w):
-            term = padded.narrow(axis, r + m, faces) - padded.narrow(axis, r - 1 - m, faces)
-            out = wm * term if out is None else out + wm * term
-        assert out is not None
-        return out
+    def _staggered(self, x: Tensor, axis: int, n: int) -> Tensor:
+        """A staggered derivative (times h) giving ``n`` values along ``axis``.
 
-    def _to_cells(self, flux: Tensor, axis: int, cells: int) -> Tensor:
-        """D⁻: staggered derivative (times h) of a face field, back on the cells."""
+        D⁺ (cells → faces) of a field padded by 2R − 1 cells, and D⁻ (faces → cells) of a
+        face field, are the same formula: point ``i`` takes ``x[i + R + m] − x[i + R − 1 − m]``.
+        """
         r, out = self.reach, None
         for m, wm in enumerate(self.w):
-            term = flux.narrow(axis, r + m, cells) - flux.narrow(axis, r - 1 - m, cells)
+            term = x.narrow(axis, r + m, n) - x.narrow(axis, r - 1 - m, n)
             out = wm * term if out is None else out + wm * term
         assert out is not None
         return out
@@ -300,11 +295,11 @@ class _AcousticStepper:
         r = self.reach
         rp = 2 * r - 1
         padded = torch.nn.functional.pad(u, (rp, rp, rp, rp))
-        gx = self._to_faces(padded.narrow(-2, rp, ny), -1, nx + 2 * r - 1)
-        gy = self._to_faces(padded.narrow(-1, rp, nx), -2, ny + 2 * r - 1)
+        gx = self._staggered(padded.narrow(-2, rp, ny), -1, nx + 2 * r - 1)
+        gy = self._staggered(padded.narrow(-1, rp, nx), -2, ny + 2 * r - 1)
         if self.setup.pml is None:
-            lap = (self._to_cells(params["face_x"] * gx, -1, nx)
-                   + self._to_cells(params["face_y"] * gy, -2, ny))
+            lap = (self._staggered(params["face_x"] * gx, -1, nx)
+                   + self._staggered(params["face_y"] * gy, -2, ny))
             new_psi = psi
         else:
             fx, cx, fy, cy = psi
@@ -312,8 +307,8 @@ class _AcousticStepper:
             afy, bfy, acy, bcy = self.pml_y
             fx = afx * fx + bfx * gx  # stretched-coordinate memory of each derivative
             fy = afy * fy + bfy * gy
-            dx = self._to_cells(params["face_x"] * (gx + fx), -1, nx)
-            dy = self._to_cells(params["face_y"] * (gy + fy), -2, ny)
+            dx = self._staggered(params["face_x"] * (gx + fx), -1, nx)
+            dy = self._staggered(params["face_y"] * (gy + fy), -2, ny)
             cx = acx * cx + bcx * dx
             cy = acy * cy + bcy * dy
             lap = dx + cx + dy + cy
@@ -377,52 +372,33 @@ def propagate_acoustic(
         StabilityError: ``dt`` above the staggered scheme's CFL limit for ``√(K/ρ)``, or a
             field that blew up.
     """
-    from .scalar_torch import _torch_segment, _TorchSegment
+    from .scalar_torch import run_segments
 
-    if snapshot_every is not None and (isinstance(snapshot_every, (bool, str))
-                                       or int(snapshot_every) < 1):
-        raise SolverValueError(f"snapshot_every must be a positive integer, got {snapshot_every!r}")
-    _check_checkpoint_every(checkpoint_every)
+    _check_step_options(snapshot_every, checkpoint_every)
     if backend not in ("auto", "torch"):
         raise SolverValueError(f"backend must be 'auto' or 'torch' for the acoustic solver, got "
                                f"{backend!r}")
     setup = _setup_acoustic(inv_density, bulk_modulus, waveforms, grid, sources, probes,
                             boundary, damping, order, faces)
-    step = _AcousticStepper(setup)
-    params = _AcousticStepper.parameters_of(setup)
-    names = tuple(params)
     ny, nx = grid.shape
     opts = {"dtype": setup.alpha.dtype, "device": setup.alpha.device}
-    u = torch.zeros(setup.batch, ny, nx, **opts)
-    previous = torch.zeros_like(u)
     psi: list[Tensor] = []
     if setup.pml is not None:
         r = len(STAGGERED[order])
-        psi = [torch.zeros(setup.batch, ny, nx + 2 * r - 1, **opts), torch.zeros_like(u),
-               torch.zeros(setup.batch, ny + 2 * r - 1, nx, **opts), torch.zeros_like(u)]
+        psi = [torch.zeros(setup.batch, ny, nx + 2 * r - 1, **opts),
+               torch.zeros(setup.batch, ny, nx, **opts),
+               torch.zeros(setup.batch, ny + 2 * r - 1, nx, **opts),
+               torch.zeros(setup.batch, ny, nx, **opts)]
     seg = _segment_length(setup, checkpoint_every, 24 if setup.pml is not None else 14)
-    checkpointed = torch.is_grad_enabled() and seg < setup.steps
-    recs, snaps, segments = [], [], 0
-    for t0 in range(0, setup.steps, seg):
-        inj = setup.injection[:, t0:t0 + seg]
-        tensors = (*params.values(), u, previous, *psi)
-        if checkpointed:
-            out = _TorchSegment.apply(step, t0, snapshot_every, names, inj, *tensors)
-        else:
-            out = _torch_segment(step, t0, snapshot_every, names, inj, tensors)
-        u, previous, *rest = out
-        psi = list(rest[:-2])
-        recs.append(rest[-2])
-        snaps.append(rest[-1])
-        segments += 1
-    recorded = torch.cat(recs, 1)
+    recorded, snapshots, segments, u = run_segments(
+        _AcousticStepper(setup), _AcousticStepper.parameters_of(setup), setup.injection, psi,
+        seg, snapshot_every)
     if not (bool(torch.isfinite(recorded.detach()).all())
             and bool(torch.isfinite(u.detach()).all())):
         raise StabilityError("the pressure became non-finite during propagation: check the "
                              "medium (1/ρ and K positive and finite) and the time step")
-    return PropagationResult(probes=_measure(setup, recorded),
-                             snapshots=torch.cat(snaps, 1) if snapshot_every else None,
-                             backend="torch", segments=segments if checkpointed else 1)
+    return PropagationResult(probes=_measure(setup, recorded), snapshots=snapshots,
+                             backend="torch", segments=segments)
 
 
 def cut_cell_medium(open_cells: np.ndarray, open_faces: tuple[np.ndarray, np.ndarray], *,

@@ -423,6 +423,15 @@ def _pml_reference(boundary: PML, speed: Tensor, grid: Grid, peak: float
     return frequency, c_ref
 
 
+def _check_step_options(snapshot_every: int | None, checkpoint_every: int | None) -> None:
+    """Validate the snapshot and checkpoint intervals both solvers take."""
+    if snapshot_every is not None and (
+        isinstance(snapshot_every, (bool, str)) or as_int("snapshot_every", snapshot_every) < 1
+    ):
+        raise SolverValueError(f"snapshot_every must be a positive integer, got {snapshot_every!r}")
+    _check_checkpoint_every(checkpoint_every)
+
+
 def _check_checkpoint_every(checkpoint_every: int | None) -> None:
     if checkpoint_every is None:
         return
@@ -506,11 +515,7 @@ def propagate(
             absorbing layer, NaN/inf or non-positive speeds, bad options.
         StabilityError: the time step violates the CFL condition, or the field blew up.
     """
-    if snapshot_every is not None and (
-        isinstance(snapshot_every, (bool, str)) or as_int("snapshot_every", snapshot_every) < 1
-    ):
-        raise SolverValueError(f"snapshot_every must be a positive integer, got {snapshot_every!r}")
-    _check_checkpoint_every(checkpoint_every)
+    _check_step_options(snapshot_every, checkpoint_every)
     if backend not in ("auto", "numba", "torch"):
         raise SolverValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
     setup = _setup(speed, waveforms, grid, sources, probes, boundary, damping, nonlinearity, order)

@@ -159,20 +159,36 @@ def _torch_segment(step: _TorchStepper, t0: int, snapshot_every: int | None,
 def run_torch(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
               ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run ``setup``: recorded cells, snapshots, segment count and the final field."""
-    step = _TorchStepper(setup)
-    params = _TorchStepper.parameters_of(setup)
-    names = tuple(params)
     ny, nx = setup.grid.shape
-    opts = {"dtype": setup.alpha.dtype, "device": setup.alpha.device}
-    u = torch.zeros(setup.batch, ny, nx, **opts)
-    p = torch.zeros_like(u)
+    u = torch.zeros(setup.batch, ny, nx, dtype=setup.alpha.dtype, device=setup.alpha.device)
     psi = [torch.zeros_like(u) for _ in range(4)] if setup.pml is not None else []
     # autograd keeps about this many field-sized tensors per step (measured on 140², batch 9)
     seg = _segment_length(setup, checkpoint_every, 20 if setup.pml is not None else 12)
-    checkpointed = torch.is_grad_enabled() and seg < setup.steps
+    return run_segments(_TorchStepper(setup), _TorchStepper.parameters_of(setup),
+                        setup.injection, psi, seg, snapshot_every)
+
+
+def run_segments(step: object, params: dict[str, Tensor], injection: Tensor,
+                 memory: list[Tensor], seg: int, snapshot_every: int | None
+                 ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """March ``step`` over all of ``injection`` ``(B, T, K)`` from rest.
+
+    ``seg`` steps per checkpoint segment (recomputed in the backward pass when gradients are
+    on); ``memory`` holds the stepper's extra state (e.g. PML fields) at rest. Returns the
+    recorded cells ``(B, T, K)``, the snapshots (or None), the segment count and the final
+    field.
+    """
+    names = tuple(params)
+    batch, steps = injection.shape[:2]
+    first = next(iter(params.values()))
+    u = torch.zeros(batch, *step.setup.grid.shape, dtype=first.dtype,  # type: ignore[attr-defined]
+                    device=first.device)
+    p = torch.zeros_like(u)
+    psi = list(memory)
+    checkpointed = torch.is_grad_enabled() and seg < steps
     recs, snaps, segments = [], [], 0
-    for t0 in range(0, setup.steps, seg):
-        inj = setup.injection[:, t0:t0 + seg]
+    for t0 in range(0, steps, seg):
+        inj = injection[:, t0:t0 + seg]
         tensors = (*params.values(), u, p, *psi)
         if checkpointed:
             out = _TorchSegment.apply(step, t0, snapshot_every, names, inj, *tensors)

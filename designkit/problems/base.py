@@ -168,6 +168,22 @@ class Problem(ABC):
         """A few ``(title, waveform (T,))`` inputs to show fields and probe signals for."""
         return []
 
+    def input_band(self) -> tuple[float, float]:
+        """``(peak, upper)`` frequency (1/time) of the example inputs; ``(0, 0)`` without any.
+
+        ``upper`` holds 99% of their energy (see :func:`wavefab.solver.source_band`).
+        """
+        from wavefab.solver import source_band
+
+        examples = self.examples()
+        if not examples:
+            return 0.0, 0.0
+        longest = max(w.numel() for _, w in examples)
+        clips = torch.zeros(len(examples), longest)
+        for row, (_, waveform) in enumerate(examples):
+            clips[row, :waveform.numel()] = waveform.float()
+        return source_band(clips, self.setup.grid.dt)
+
     def report(self) -> dict[str, Any]:
         """Extra entries for ``metrics.json`` (e.g. the class names)."""
         return {}
