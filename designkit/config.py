@@ -219,6 +219,7 @@ def config_from_dict(values: dict, *, source: str = "configuration") -> RunConfi
 
 def _check_values(config: RunConfig) -> list[str]:
     """Range checks, reusing the design objects' own validation for their messages."""
+    from .media import RigidSolid
     from .parametrization import LinearSpeed, tanh_projection
     from .problems.vowels import VowelGeometry
 
@@ -232,6 +233,7 @@ def _check_values(config: RunConfig) -> list[str]:
                                              config.material.beta, config.material.eta)),
     ]
     checks.append(("fabrication", lambda: fabrication_from_config(config)))
+    checks.append(("acoustic", lambda: RigidSolid(config.material.c0, config.acoustic.contrast)))
     if config.problem == "vowels":  # the lens section validates itself when built
         checks.append(("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
                                                          **dataclasses.asdict(config.geometry))))

@@ -243,3 +243,16 @@ def test_keyboard_edits_and_shortcuts(window, qtbot):
     qtbot.waitUntil(lambda: window.document.project.config.training.epochs == 12, timeout=2000)
     QTest.keySequence(window, QKeySequence(QKeySequence.StandardKey.Redo))
     qtbot.waitUntil(lambda: window.document.project.config.training.epochs == 9, timeout=2000)
+
+
+def test_the_wave_model_is_a_setting(window):
+    settings = window.settings
+    combo = settings.editors["physics"]
+    assert combo.currentText() == "scalar"
+    combo.setCurrentText("acoustic")
+    combo.activated.emit(combo.currentIndex())
+    assert window.document.project.config.physics == "acoustic"
+    assert not settings.commit("acoustic.contrast", 0.5)  # a solid lighter than the fluid
+    assert "contrast" in settings.editors["acoustic.contrast"].toolTip()
+    window.actions["undo"].trigger()
+    assert window.document.project.config.physics == "scalar"
