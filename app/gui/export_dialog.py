@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,12 @@ class ExportDialog(QDialog):
     :class:`~wavefab.designkit.export.ExportReport`.
     """
 
-    def __init__(self, design: Design, folder: str | Path,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, design: Design, folder: str | Path, parent: QWidget | None = None, *,
+                 ports: Sequence[tuple[int, int]] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export {design.name}")
         self.design = design
+        self.ports: list[tuple[int, int]] = list(ports)
         self.report: ExportReport | None = None
         self.folder = QLineEdit(str(folder))
         self.stem = QLineEdit(design.name)
@@ -85,6 +87,11 @@ class ExportDialog(QDialog):
         self.height = QLineEdit()
         self.height.setPlaceholderText("wall height, e.g. 2mm")
         self.base = QLineEdit("0")
+        self.lid = QLineEdit("0")
+        self.lid.setToolTip("a top plate: with a base plate the part is a parallel-plate "
+                            "waveguide (the report checks the gap against the band)")
+        self.port_size = QLineEdit()
+        self.port_size.setPlaceholderText("hole ⌀ over sources and probes, e.g. 3mm")
         self.label = QCheckBox("text label on the mask")
         self.label.setChecked(True)
         self.allow = QCheckBox("write even if the design-rule check fails")
@@ -99,7 +106,8 @@ class ExportDialog(QDialog):
                              ("outline", self.mode), ("tolerance", self.tolerance),
                              ("tone", self.tone), ("layer", self.layer),
                              ("frame width", self.frame), ("height (meshes)", self.height),
-                             ("base plate (meshes)", self.base)):
+                             ("base plate (meshes)", self.base),
+                             ("lid (meshes)", self.lid), ("port holes (lid)", self.port_size)):
             form.addRow(text, widget)
         form.addRow(self.label)
         form.addRow(self.allow)
@@ -170,6 +178,7 @@ class ExportDialog(QDialog):
         fields: list[tuple[QLineEdit, str, str]] = [
             (self.pitch, "pitch", "pitch"), (self.tolerance, "tolerance", "tolerance"),
             (self.frame, "frame", "frame width"), (self.base, "base", "base plate"),
+            (self.lid, "lid", "lid"), (self.port_size, "ports", "port holes"),
             (self.height, "height", "height")]
         for widget, key, name in fields:
             try:
@@ -198,8 +207,25 @@ class ExportDialog(QDialog):
             process_file=self.design.process_file, mode=self.mode.currentText(),  # type: ignore[arg-type]
             tolerance=values["tolerance"], tone=self.tone.currentText(),  # type: ignore[arg-type]
             layer=layer, frame=values["frame"] or 0.0, height=values["height"],
-            base=values["base"] or 0.0, label=self.label.isChecked(), name=self.stem.text() or None,
+            base=values["base"] or 0.0, lid=values["lid"] or 0.0,
+            openings=self._openings(values["ports"], values["pitch"] or self.design.pitch,
+                                    values["lid"]),
+            label=self.label.isChecked(), name=self.stem.text() or None,
             allow_violations=self.allow.isChecked())
+
+    def _openings(self, diameter: float | None, pitch: float | None, lid: float | None
+                  ) -> tuple[tuple[float, float, float], ...]:
+        if not diameter:
+            return ()
+        if not lid:
+            message = "port holes: they are cut through the lid; give a lid thickness"
+            self._mark(self.port_size, message)
+            raise ValueError(message)
+        if pitch is None:
+            raise ValueError("port holes need the pitch (size of one cell)")
+        rows = self.design.shape[0]
+        return tuple(((c + 0.5) * pitch, (rows - r - 0.5) * pitch, diameter / 2)
+                     for r, c in self.ports)
 
     def outputs(self) -> list[Path]:
         """The files the export will write."""
@@ -265,7 +291,12 @@ class ExportDialog(QDialog):
             return None
         drc = self.report.drc
         verdict = "PASS" if drc.get("pass") else "FAIL (written anyway)"
-        self.status.setText(f"wrote {', '.join(p.name for p in outputs)} · DRC {verdict}")
+        plates = self.report.plates or {}
+        gap = ""
+        if "two_dimensional" in plates:
+            gap = (" · plate gap " + ("below" if plates["two_dimensional"] else "ABOVE")
+                   + " half the shortest wavelength")
+        self.status.setText(f"wrote {', '.join(p.name for p in outputs)} · DRC {verdict}{gap}")
         return self.report
 
     def confirm_overwrite(self, paths: list[Path]) -> bool:
@@ -291,7 +322,7 @@ class ExportDialog(QDialog):
     def _update_enabled(self) -> None:
         mesh = any(self.formats[k].isChecked() for k in MESH_FORMATS)
         mask = any(self.formats[k].isChecked() for k in ("gds", "oas"))
-        for widget in (self.height, self.base):
+        for widget in (self.height, self.base, self.lid, self.port_size):
             widget.setEnabled(mesh)
         for widget in (self.tone, self.layer, self.label):
             widget.setEnabled(mask)
@@ -302,7 +333,7 @@ class ExportDialog(QDialog):
 
     def _clear_marks(self) -> None:
         for widget in (self.pitch, self.tolerance, self.frame, self.base, self.height,
-                       self.layer, self.folder):
+                       self.layer, self.folder, self.lid, self.port_size):
             widget.setStyleSheet("")
             widget.setToolTip("")
 

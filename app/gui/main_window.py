@@ -428,7 +428,9 @@ class MainWindow(QMainWindow):
             return None
         path = self.document.project.path
         folder = path if path is not None and path.is_dir() else Path.cwd()
-        return ExportDialog(design, folder, parent=self)
+        setup = sketch(self.document.project.config)
+        return ExportDialog(design, folder, parent=self,
+                            ports=[*setup.sources, *setup.probes])
 
     def _on_export(self) -> None:
         dialog = self.export_dialog()

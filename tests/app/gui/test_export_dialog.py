@@ -92,3 +92,21 @@ def test_missing_folders_and_existing_files_are_not_written_over_silently(dialog
     dialog.confirm_overwrite = lambda paths: True
     assert dialog.export() is not None
     assert (tmp_path / f"{dialog.design.name}.gds").read_bytes() != b"keep me"
+
+
+def test_a_parallel_plate_part_from_the_dialog(dialog, tmp_path):
+    from wavefab.designkit.meshes import section
+
+    for kind, box in dialog.formats.items():
+        box.setChecked(kind == "stl")
+    dialog.height.setText("0.5mm")
+    dialog.base.setText("1mm")
+    dialog.port_size.setText("1mm")
+    assert dialog.export() is None and "lid" in dialog.port_size.toolTip()  # holes need a lid
+    dialog.lid.setText("1mm")
+    report = dialog.export()
+    assert report is not None, dialog.status.text()
+    assert report.plates["two_dimensional"] and "plate gap below" in dialog.status.text()
+    mesh = read_mesh(tmp_path / f"{dialog.design.name}.stl")
+    lid = section(mesh, 2.0e-3)
+    assert sum(len(p.interiors) for p in lid.geoms) == len(dialog.ports) == 2
