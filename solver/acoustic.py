@@ -334,7 +334,7 @@ def propagate_acoustic(
     snapshot_every: int | None = None,
     checkpoint_every: int | None = None,
     order: int = 2,
-    backend: Literal["auto", "torch"] = "auto",
+    backend: Literal["auto", "numba", "torch"] = "auto",
     faces: tuple[Tensor, Tensor] | None = None,
 ) -> PropagationResult:
     """Propagate batched waveforms through a variable-density medium; probes read pressure.
@@ -357,7 +357,9 @@ def propagate_acoustic(
         checkpoint_every: steps between stored states for the backward pass (as in
             :func:`~wavefab.solver.propagate`).
         order: spatial order of the staggered derivatives, 2 or 4.
-        backend: ``"torch"`` (any device; ``"auto"`` picks it).
+        backend: ``"numba"`` (fused CPU kernels with the exact adjoint; 2nd order without a
+            PML — the damping layer or rigid walls), ``"torch"`` (any case, any device), or
+            ``"auto"`` (numba where it applies).
         faces: ``1/ρ`` on the faces, ``(x_faces (ny, nx+2R−1), y_faces (ny+2R−1, nx))`` with
             ``R = order/2``, instead of the harmonic means of the cells (see :func:`face_mean`
             for the layout): lets a wall cut through cells (a face open over a fraction of
@@ -375,9 +377,8 @@ def propagate_acoustic(
     from .scalar_torch import run_segments
 
     _check_step_options(snapshot_every, checkpoint_every)
-    if backend not in ("auto", "torch"):
-        raise SolverValueError(f"backend must be 'auto' or 'torch' for the acoustic solver, got "
-                               f"{backend!r}")
+    if backend not in ("auto", "numba", "torch"):
+        raise SolverValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
     setup = _setup_acoustic(inv_density, bulk_modulus, waveforms, grid, sources, probes,
                             boundary, damping, order, faces)
     ny, nx = grid.shape
@@ -389,16 +390,28 @@ def propagate_acoustic(
                torch.zeros(setup.batch, ny, nx, **opts),
                torch.zeros(setup.batch, ny + 2 * r - 1, nx, **opts),
                torch.zeros(setup.batch, ny, nx, **opts)]
-    seg = _segment_length(setup, checkpoint_every, 24 if setup.pml is not None else 14)
-    recorded, snapshots, segments, u = run_segments(
-        _AcousticStepper(setup), _AcousticStepper.parameters_of(setup), setup.injection, psi,
-        seg, snapshot_every)
+    fused = (setup.alpha.device.type == "cpu" and order == 2 and setup.pml is None)
+    if backend == "numba" and not fused:
+        raise SolverValueError("backend='numba' runs 2nd-order media without a PML on the CPU; "
+                               "use backend='torch' (or 'auto') for a PML, order 4 or CUDA")
+    if backend != "torch" and fused:
+        from .acoustic_numba import run_acoustic_numba
+
+        seg = _segment_length(setup, checkpoint_every, 1)
+        recorded, snapshots, segments, u = run_acoustic_numba(setup, snapshot_every, seg)
+        used = "numba"
+    else:
+        seg = _segment_length(setup, checkpoint_every, 24 if setup.pml is not None else 14)
+        recorded, snapshots, segments, u = run_segments(
+            _AcousticStepper(setup), _AcousticStepper.parameters_of(setup), setup.injection,
+            psi, seg, snapshot_every)
+        used = "torch"
     if not (bool(torch.isfinite(recorded.detach()).all())
             and bool(torch.isfinite(u.detach()).all())):
         raise StabilityError("the pressure became non-finite during propagation: check the "
                              "medium (1/ρ and K positive and finite) and the time step")
     return PropagationResult(probes=_measure(setup, recorded), snapshots=snapshots,
-                             backend="torch", segments=segments)
+                             backend=used, segments=segments)
 
 
 def cut_cell_medium(open_cells: np.ndarray, open_faces: tuple[np.ndarray, np.ndarray], *,

@@ -221,7 +221,7 @@ def test_bad_media_and_steps_are_refused_with_the_reason():
     with pytest.raises(StabilityError, match="CFL"):
         propagate_acoustic(fast, ones, waves, **kw)
     with pytest.raises(SolverValueError, match="backend"):
-        propagate_acoustic(ones, ones, waves, **kw, backend="numba")
+        propagate_acoustic(ones, ones, waves, **kw, backend="fortran")
     with pytest.raises(SolverValueError, match=r"faces\[0\] must have shape \(40, 41\)"):
         propagate_acoustic(ones, ones, waves, **kw, faces=(torch.ones(40, 40), torch.ones(41, 40)))
 
@@ -247,3 +247,42 @@ def test_materials_in_si_units_and_the_rigid_stand_in_in_air():
     out = propagate_acoustic(inv, bulk, waves, grid=grid, sources=[PointSource(75, 50)],
                              probes=[PointProbe(75, 80)], boundary=PML(20))
     assert torch.isfinite(out.probes).all() and float(out.probes.abs().max()) > 0
+
+
+@pytest.mark.parametrize("checkpoint_every", [None, 17])
+def test_the_fused_kernels_are_the_torch_scheme_and_its_exact_adjoint(checkpoint_every):
+    torch.manual_seed(1)
+    dtype = torch.float64
+    grid = Grid(shape=(40, 50), h=1.0, dt=0.5)
+    waves = ricker(0.05, 120, 0.5, dtype=dtype)[None].repeat(2, 1).requires_grad_(True)
+    inv = 1 + 0.3 * torch.rand(40, 50, dtype=dtype)
+    inv[10:20, 20:30] = RIGID
+    inv.requires_grad_(True)
+    bulk = (1 + 0.3 * torch.rand(2, 40, 50, dtype=dtype)).requires_grad_(True)  # batched
+    kw = {"grid": grid, "sources": [PointSource(20, 8)], "boundary": DampingLayer(8),
+          "probes": [PointProbe(20, 40), PointProbe(30, 30, measure="intensity")],
+          "snapshot_every": 7, "checkpoint_every": checkpoint_every}
+    results = {}
+    for backend in ("torch", "numba"):
+        out = propagate_acoustic(inv, bulk, waves, backend=backend, **kw)
+        assert out.backend == backend
+        loss = (out.probes**2).sum() + 0.1 * (out.snapshots**2).sum()
+        results[backend] = (out.probes, out.snapshots,
+                            torch.autograd.grad(loss, (inv, bulk, waves)))
+    reference, fused = results["torch"], results["numba"]
+    torch.testing.assert_close(fused[0], reference[0], rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(fused[1], reference[1], rtol=1e-12, atol=1e-15)
+    for a, b in zip(reference[2], fused[2], strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-13)
+
+
+def test_auto_picks_the_fused_kernels_where_they_apply():
+    grid = Grid(shape=(40, 40), h=1.0, dt=0.5)
+    waves = ricker(0.05, 40, 0.5)[None]
+    ones = torch.ones(40, 40)
+    kw = {"grid": grid, "sources": [PointSource(20, 20)]}
+    assert propagate_acoustic(ones, ones, waves, boundary=DampingLayer(8), **kw).backend == "numba"
+    assert propagate_acoustic(ones, ones, waves, boundary=PML(8), **kw).backend == "torch"
+    assert propagate_acoustic(ones, ones, waves, boundary=None, order=4, **kw).backend == "torch"
+    with pytest.raises(SolverValueError, match="backend='numba'"):
+        propagate_acoustic(ones, ones, waves, boundary=PML(8), backend="numba", **kw)

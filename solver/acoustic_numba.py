@@ -1,0 +1,259 @@
+"""Fused CPU kernels (numba) for the acoustic scheme at 2nd order without PML, and its adjoint.
+
+The vowel setups (a damping layer, or rigid walls) spend their time here: one call advances a
+whole checkpoint segment, each batch item on its own thread, and the backward pass runs the
+exact discrete adjoint instead of autograd over ~20 tensor operations per step.
+
+Per cell ``(i, j)`` with ``x`` zero beyond the grid and ``fx``/``fy`` the face values of
+``1/ρ`` (x face ``f`` between cells ``f − 1`` and ``f``)::
+
+    L x = fx[i, j+1](x[i, j+1] − x[i, j]) − fx[i, j](x[i, j] − x[i, j−1]) + (same in y)
+    x⁺  = α x + β x⁻ + γ L x,   then x⁺[src] += ½·gain·injection
+
+``L`` is symmetric, so the adjoint of ``γ L`` applied to ``a`` is ``L (γ a)``.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import torch
+from numba import prange
+from torch import Tensor
+
+from .threads import kernel_threads
+
+_FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
+_pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
+
+
+@_pjit
+def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c, rec,
+             store, states, every, t0, snaps):  # pragma: no cover - compiled
+    """Advance every batch item ``inj.shape[1]`` steps.
+
+    ``work[b, 0]`` holds x⁻ and ``work[b, 1]`` holds x (padded by one zero cell); on return the
+    last two states sit in slots ``steps % 3`` (x⁻) and ``(steps + 1) % 3`` (x).
+    ``states[b, k]`` (when ``store``) receives the padded state after step ``k``.
+    """
+    batch, steps = inj.shape[0], inj.shape[1]
+    ny, nx = work.shape[2] - 2, work.shape[3] - 2
+    nsrc, nprb = src_r.size, prb_r.size
+    for b in prange(batch):
+        bi = np.int64(b)  # (a prange index and a literal 0 would unify to a float)
+        bc = min(bi, alpha.shape[0] - 1)  # shared maps have one batch entry
+        bf = min(bi, fx.shape[0] - 1)
+        bg = min(bi, gain.shape[0] - 1)
+        snap = 0
+        for k in range(steps):
+            prev = work[b, k % 3]
+            cur = work[b, (k + 1) % 3]
+            nxt = work[b, (k + 2) % 3]
+            for i in range(ny):
+                for j in range(nx):
+                    c = cur[i + 1, j + 1]
+                    lap = (fx[bf, i, j + 1] * (cur[i + 1, j + 2] - c)
+                           - fx[bf, i, j] * (c - cur[i + 1, j])
+                           + fy[bf, i + 1, j] * (cur[i + 2, j + 1] - c)
+                           - fy[bf, i, j] * (c - cur[i, j + 1]))
+                    nxt[i + 1, j + 1] = (alpha[bc, i, j] * c + beta[bc, i, j] * prev[i + 1, j + 1]
+                                         + gamma[bc, i, j] * lap)
+            for s in range(nsrc):
+                nxt[src_r[s] + 1, src_c[s] + 1] += 0.5 * gain[bg, s] * inj[b, k, s]
+            for q in range(nprb):
+                rec[b, k, q] = nxt[prb_r[q] + 1, prb_c[q] + 1]
+            if store:
+                states[b, k] = nxt
+            if every > 0 and (t0 + k + 1) % every == 0:
+                snaps[b, snap] = nxt[1:ny + 1, 1:nx + 1]
+                snap += 1
+
+
+@_pjit
+def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c,
+             g_rec, g_snap, every, t0, a_cur, a_nxt, g_alpha, g_beta, g_gamma, g_fx, g_fy,
+             g_gain, g_inj):  # pragma: no cover - compiled
+    """Reverse sweep of a segment.
+
+    ``states[b, m]`` is the padded x at segment time ``m − 1`` (``m = 0``: x⁻ at the start;
+    ``m = k + 2``: after step ``k``).
+
+    On entry ``a_cur``/``a_nxt`` hold the gradients of the segment's last x and x⁻ (padded); on
+    return those of its first x and x⁻. Parameter gradients accumulate per batch item.
+    """
+    batch, steps = inj.shape[0], inj.shape[1]
+    ny, nx = states.shape[2] - 2, states.shape[3] - 2
+    nsrc, nprb = src_r.size, prb_r.size
+    for b in prange(batch):
+        bi = np.int64(b)  # (a prange index and a literal 0 would unify to a float)
+        bc = min(bi, alpha.shape[0] - 1)  # shared maps have one batch entry
+        bf = min(bi, fx.shape[0] - 1)
+        bg = min(bi, gain.shape[0] - 1)
+        cur = a_cur[b]
+        nxt = a_nxt[b]
+        scaled = np.zeros_like(cur)
+        spare = np.zeros_like(cur)
+        snap = (t0 + steps) // every - t0 // every if every > 0 else 0
+        for k in range(steps - 1, -1, -1):
+            for q in range(nprb):
+                cur[prb_r[q] + 1, prb_c[q] + 1] += g_rec[b, k, q]
+            if every > 0 and (t0 + k + 1) % every == 0:
+                snap -= 1
+                cur[1:ny + 1, 1:nx + 1] += g_snap[b, snap]
+            for s in range(nsrc):
+                value = cur[src_r[s] + 1, src_c[s] + 1]
+                g_inj[b, k, s] = 0.5 * gain[bg, s] * value
+                g_gain[b, s] += 0.5 * inj[b, k, s] * value
+            x = states[b, k + 1]
+            xm = states[b, k]
+            for i in range(ny):
+                for j in range(nx):
+                    scaled[i + 1, j + 1] = gamma[bc, i, j] * cur[i + 1, j + 1]
+            for i in range(ny):
+                for j in range(nx):
+                    c = x[i + 1, j + 1]
+                    lap = (fx[bf, i, j + 1] * (x[i + 1, j + 2] - c)
+                           - fx[bf, i, j] * (c - x[i + 1, j])
+                           + fy[bf, i + 1, j] * (x[i + 2, j + 1] - c)
+                           - fy[bf, i, j] * (c - x[i, j + 1]))
+                    a = cur[i + 1, j + 1]
+                    g_alpha[b, i, j] += a * c
+                    g_beta[b, i, j] += a * xm[i + 1, j + 1]
+                    g_gamma[b, i, j] += a * lap
+                    s_c = scaled[i + 1, j + 1]
+                    l_scaled = (fx[bf, i, j + 1] * (scaled[i + 1, j + 2] - s_c)
+                                - fx[bf, i, j] * (s_c - scaled[i + 1, j])
+                                + fy[bf, i + 1, j] * (scaled[i + 2, j + 1] - s_c)
+                                - fy[bf, i, j] * (s_c - scaled[i, j + 1]))
+                    nxt[i + 1, j + 1] += alpha[bc, i, j] * a + l_scaled
+                    spare[i + 1, j + 1] = beta[bc, i, j] * a
+            # face f between cells f − 1 and f (padded columns f and f + 1)
+            for i in range(ny):
+                for f in range(nx + 1):
+                    g_fx[b, i, f] += ((scaled[i + 1, f] - scaled[i + 1, f + 1])
+                                      * (x[i + 1, f + 1] - x[i + 1, f]))
+            for f in range(ny + 1):
+                for j in range(nx):
+                    g_fy[b, f, j] += ((scaled[f, j + 1] - scaled[f + 1, j + 1])
+                                      * (x[f + 1, j + 1] - x[f, j + 1]))
+            # shift: a(x_{k}) complete → current; β part of a(x_{k−1}) → next
+            for i in range(ny + 2):
+                for j in range(nx + 2):
+                    cur[i, j] = nxt[i, j]
+                    nxt[i, j] = spare[i, j]
+
+
+def _np(x: Tensor) -> np.ndarray:
+    return x.detach().contiguous().numpy()
+
+
+def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, static: dict,
+                 t0: int, *, store: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None]:
+    batch, steps = inj.shape[:2]
+    ny, nx = u.shape[1:]
+    dtype = u.dtype
+    work = torch.zeros(batch, 3, ny + 2, nx + 2, dtype=dtype)
+    work[:, 0, 1:-1, 1:-1] = p.detach()
+    work[:, 1, 1:-1, 1:-1] = u.detach()
+    rec = torch.empty(batch, steps, static["prb_r"].size, dtype=dtype)
+    states = (torch.empty(batch, steps, ny + 2, nx + 2, dtype=dtype) if store
+              else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    every = static["every"]
+    nsnap = (t0 + steps) // every - t0 // every if every else 0
+    snaps = torch.empty(batch, nsnap, ny, nx, dtype=dtype)
+    nb.set_num_threads(kernel_threads())
+    _forward(_np(work), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
+                                                   "src_gain")),
+             _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
+             rec.numpy(), store, states.numpy(), every, t0, snaps.numpy())
+    # the kernel wrote into the numpy views of these tensors
+    last = work[:, (steps + 1) % 3, 1:-1, 1:-1].clone()
+    before = work[:, steps % 3, 1:-1, 1:-1].clone()
+    full = None
+    if store:
+        full = torch.cat([work.new_zeros(batch, 2, ny + 2, nx + 2), states], 1)
+        full[:, 0, 1:-1, 1:-1] = p.detach()
+        full[:, 1, 1:-1, 1:-1] = u.detach()
+    return last, before, rec, snaps, full
+
+
+class _AcousticSegment(torch.autograd.Function):
+    """A segment of fused steps; backward recomputes it and runs the exact adjoint."""
+
+    @staticmethod
+    def forward(ctx, static, t0, names, inj, u, p, *tensors):
+        params = dict(zip(names, tensors, strict=True))
+        ctx.static, ctx.t0, ctx.names = static, t0, names
+        ctx.save_for_backward(inj, u, p, *tensors)
+        last, before, rec, snaps, _ = _run_forward(params, inj, u, p, static, t0, store=False)
+        return last, before, rec, snaps
+
+    @staticmethod
+    def backward(ctx, g_last, g_before, g_rec, g_snap):
+        inj, u, p, *tensors = ctx.saved_tensors
+        params = dict(zip(ctx.names, tensors, strict=True))
+        static, t0 = ctx.static, ctx.t0
+        *_, full = _run_forward(params, inj, u, p, static, t0, store=True)
+        assert full is not None
+        batch, steps = inj.shape[:2]
+        ny, nx = u.shape[1:]
+        dtype = u.dtype
+
+        def padded(g: Tensor | None) -> Tensor:
+            out = torch.zeros(batch, ny + 2, nx + 2, dtype=dtype)
+            if g is not None:
+                out[:, 1:-1, 1:-1] = g
+            return out
+
+        a_cur, a_nxt = padded(g_last), padded(g_before)
+        g_rec = g_rec if g_rec is not None else torch.zeros(batch, steps, static["prb_r"].size,
+                                                            dtype=dtype)
+        if g_snap is None or not g_snap.numel():  # no snapshots, or none used: a placeholder
+            every = static["every"]
+            count = (t0 + steps) // every - t0 // every if every else 0
+            g_snap = torch.zeros(batch, max(count, 1), ny, nx, dtype=dtype)
+        grads = {k: torch.zeros(batch, *params[k].shape[1:], dtype=dtype)
+                 for k in ("alpha", "beta", "gamma", "face_x", "face_y", "src_gain")}
+        g_inj = torch.zeros_like(inj)
+        nb.set_num_threads(kernel_threads())
+        _adjoint(_np(full), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x",
+                                                       "face_y", "src_gain")),
+                 _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
+                 _np(g_rec), _np(g_snap), static["every"], t0, a_cur.numpy(), a_nxt.numpy(),
+                 *(grads[k].numpy() for k in ("alpha", "beta", "gamma", "face_x", "face_y",
+                                             "src_gain")),
+                 g_inj.numpy())
+        out = []
+        for name, tensor in zip(ctx.names, tensors, strict=True):
+            g = grads[name]
+            out.append(g.sum(0, keepdim=True) if tensor.shape[0] == 1 else g)
+        return (None, None, None, g_inj, a_cur[:, 1:-1, 1:-1], a_nxt[:, 1:-1, 1:-1], *out)
+
+
+def run_acoustic_numba(setup: object, snapshot_every: int | None, seg: int
+                       ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """Run an order-2, PML-free acoustic setup on the fused kernels (CPU)."""
+    params = {k: getattr(setup, k) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
+                                             "src_gain")}
+    names = tuple(params)
+    static = {"src_r": np.asarray(setup.src_rows, np.int64),  # type: ignore[attr-defined]
+              "src_c": np.asarray(setup.src_cols, np.int64),  # type: ignore[attr-defined]
+              "prb_r": np.asarray(setup.prb_rows, np.int64),  # type: ignore[attr-defined]
+              "prb_c": np.asarray(setup.prb_cols, np.int64),  # type: ignore[attr-defined]
+              "every": int(snapshot_every or 0)}
+    injection = setup.injection  # type: ignore[attr-defined]
+    batch, steps = injection.shape[:2]
+    ny, nx = setup.grid.shape  # type: ignore[attr-defined]
+    dtype = params["alpha"].dtype
+    u = torch.zeros(batch, ny, nx, dtype=dtype)
+    p = torch.zeros_like(u)
+    recs, snaps, segments = [], [], 0
+    for t0 in range(0, steps, seg):
+        inj = injection[:, t0:t0 + seg]
+        u, p, rec, snap = _AcousticSegment.apply(static, t0, names, inj, u, p,
+                                                 *params.values())
+        recs.append(rec)
+        snaps.append(snap)
+        segments += 1
+    snapshots = torch.cat(snaps, 1) if snapshot_every else None
+    return torch.cat(recs, 1), snapshots, segments, u
