@@ -320,7 +320,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     result = verify(args.result, args.file, data_dir=args.data,
                     pitch=_length(args.pitch, "--pitch"), layer=_layer(args.layer),
-                    section_z=_length(args.section_z, "--section-z"))
+                    section_z=_length(args.section_z, "--section-z"), physics=args.physics)
     print(describe(result))
     if args.report is not None:
         from wavefab.designkit.files import write_atomically
@@ -454,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--layer", help="layout LAYER/DATATYPE (default: the one the file names)")
     ver.add_argument("--section-z", help="meshes: height of the cut above the lowest point "
                      "(default: just below the top)")
+    ver.add_argument("--physics", choices=["scalar", "acoustic"],
+                     help="re-simulate in this wave model instead of the run's (e.g. a "
+                     "speed-only design as a printed rigid part)")
     ver.add_argument("--report", type=Path, help="also write the comparison as JSON")
     ver.set_defaults(func=_cmd_verify)
 

@@ -54,7 +54,7 @@ class Verification:
 
 def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | None = None,
            pitch: float | None = None, layer: tuple[int, int] | None = None,
-           section_z: float | None = None) -> Verification:
+           section_z: float | None = None, physics: str | None = None) -> Verification:
     """Re-simulate ``file`` with the problem of ``result_dir`` and compare with the design.
 
     Args:
@@ -64,6 +64,9 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
         pitch: cell size (metres); default: the design's, else the one the file records.
         layer: layout layer; default: the one the file names.
         section_z: mesh section height above its lowest point (metres).
+        physics: re-simulate both the design and the file in this wave model (``scalar`` or
+            ``acoustic``) instead of the run's own: how a speed-only design fares as a printed
+            rigid part, and back.
 
     Raises:
         DesignValueError: unreadable inputs, an unknown pitch.
@@ -77,6 +80,12 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
         raise DesignValueError(f"{result_dir} holds no config.yaml; give a results folder of "
                                "`wavefab run`")
     config = load_config(config_path)
+    if physics is not None:
+        if physics not in ("scalar", "acoustic"):
+            raise DesignValueError(f"physics must be 'scalar' or 'acoustic', got {physics!r}")
+        from dataclasses import replace
+
+        config = replace(config, physics=physics)
     if pitch is None:
         pitch = design.pitch if design.pitch is not None else recorded_pitch(file)
     if pitch is None:

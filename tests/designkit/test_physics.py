@@ -99,3 +99,20 @@ def test_the_lens_optimizes_in_the_acoustic_model(tmp_path):
     assert check.changed_cells == 0
     assert check.imported["focus_gain"] == pytest.approx(metrics["binary_focus_gain"],
                                                          rel=1e-4)
+
+
+def test_a_speed_only_design_verified_as_a_printed_rigid_part(lens_fab_result, tmp_path):
+    """How wrong the speed-only model is for a printed part: the same file, both models."""
+    from wavefab.designkit.export import ExportSettings, export_design, load_design
+    from wavefab.designkit.verify import verify
+
+    export_design(load_design(lens_fab_result), [tmp_path / "lens.stl"],
+                  ExportSettings(height=2e-3, base=1e-3))
+    own = verify(lens_fab_result, tmp_path / "lens.stl")
+    printed = verify(lens_fab_result, tmp_path / "lens.stl", physics="acoustic")
+    assert own.changed_cells == printed.changed_cells == 0
+    assert own.imported["focus_gain"] == pytest.approx(own.design["focus_gain"], rel=1e-6)
+    # trained as slow glass, printed as rigid plastic: it no longer focuses as designed
+    assert printed.imported["focus_gain"] < 0.8 * own.imported["focus_gain"]
+    with pytest.raises(DesignValueError, match="physics"):
+        verify(lens_fab_result, tmp_path / "lens.stl", physics="optical")
