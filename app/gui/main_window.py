@@ -749,6 +749,7 @@ class MainWindow(QMainWindow):
             self._task[0].quit()
             self._task[0].wait(60_000)
         self.field.timer.stop()
+        self.autosaver.timer.stop()  # nothing fires into a window being torn down
         event.accept()
 
     def _error(self, title: str, text: str) -> None:

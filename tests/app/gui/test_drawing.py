@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication
+from qt_windows import dispose
 
 from wavefab.app.gui.document import Document
 from wavefab.app.gui.main_window import MainWindow
@@ -30,10 +31,7 @@ def window(qtbot):
     if win.thread is not None:
         win.stop_run()
         win.thread.wait(30_000)
-    # closed here, not by qtbot: a dirty document would (rightly) ask before closing
-    win.document.undo_stack.setClean()
-    win.document._unsaved_design = False
-    win.close()
+    dispose(win)  # not by qtbot: a dirty document would (rightly) ask before closing
 
 
 def _widget_pos(win: MainWindow, row: float, col: float) -> QPoint:

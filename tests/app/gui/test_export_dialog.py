@@ -7,6 +7,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from qt_windows import dispose
+
 from wavefab.app.gui.document import Document
 from wavefab.app.gui.main_window import MainWindow
 from wavefab.designkit.export import import_raster
@@ -25,9 +27,8 @@ def dialog(qtbot, lens_fab_result, tmp_path):
     assert dlg is not None
     dlg.folder.setText(str(tmp_path))
     yield dlg
-    dlg.close()
-    win.document.undo_stack.setClean()
-    win.close()
+    dispose(dlg)
+    dispose(win)
 
 
 def test_every_format_is_written_and_reads_back(dialog, tmp_path):

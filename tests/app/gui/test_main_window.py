@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtWidgets import QMessageBox
+from qt_windows import dispose
 
 from wavefab.app.gui import launch
 from wavefab.app.gui.document import Document
@@ -24,10 +25,7 @@ def window(qtbot):
     if win.thread is not None:
         win.stop_run()
         win.thread.wait(30_000)
-    # closed here, not by qtbot: a dirty document would (rightly) ask before closing
-    win.document.undo_stack.setClean()
-    win.document._unsaved_design = False
-    win.close()
+    dispose(win)  # not by qtbot: a dirty document would (rightly) ask before closing
 
 
 def test_settings_edits_are_undoable_and_mark_the_title(window, qtbot):
@@ -114,7 +112,7 @@ def test_save_and_open_round_trip(window, tmp_path, lens_fab_result):
     np.testing.assert_array_equal(third.document.project.design["binary"], binary)
     assert third.document.project.metrics == other.document.project.metrics
     for win in (other, third):
-        win.close()
+        dispose(win)
 
 
 def test_checks_and_exports_from_the_window(window, tmp_path, lens_fab_result):

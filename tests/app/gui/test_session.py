@@ -8,6 +8,7 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QMessageBox
+from qt_windows import dispose
 
 from wavefab.app.gui.document import Document
 from wavefab.app.gui.main_window import MainWindow
@@ -22,9 +23,7 @@ def window(qtbot, tmp_path):
     win = MainWindow(Document(new_project("blank")))
     win.autosaver.root = tmp_path / "autosave"
     yield win
-    win.document.undo_stack.setClean()
-    win.document._unsaved_design = False
-    win.close()
+    dispose(win)
 
 
 def test_recent_files_newest_first_existing_only_and_limited(tmp_path, qapp):
@@ -65,9 +64,7 @@ def test_autosave_copies_unsaved_work_and_recovery_brings_it_back(window, tmp_pa
     other.autosaver.root = saver.root
     assert other.recover_autosave(folder)
     assert other.document.project.config.training.epochs == 5 and other.document.dirty
-    other.document.undo_stack.setClean()
-    other.document._unsaved_design = False
-    other.close()
+    dispose(other)
     # saving cleanly removes the autosave
     assert window.save_to(tmp_path / "proj")
     assert not folder.exists() and autosaved(saver.root) == []
@@ -117,8 +114,7 @@ def test_opening_a_project_keeps_its_newer_autosave_and_says_so(window, tmp_path
     fresh.document.set_value("training.epochs", 4)
     other = fresh.autosaver.autosave()
     assert other != folder and folder.is_dir()  # sessions never overwrite each other
-    fresh.document.undo_stack.setClean()
-    fresh.close()
+    dispose(fresh)
     assert folder.is_dir()
 
 
