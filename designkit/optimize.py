@@ -236,14 +236,6 @@ def fingerprint(problem: Problem, parametrization: Parametrization,
                    "fabrication": (fabrication or Fabrication()).describe()})
 
 
-def _gray_level(parametrization: Parametrization, latent: torch.Tensor,
-                beta: float | None) -> float:
-    """Mean of 4ρ(1−ρ) over the design region: 0 for a binary design, 1 for all-gray."""
-    with torch.no_grad():
-        rho = parametrization.density(latent, beta=beta)
-    return gray_level(rho, parametrization.region)
-
-
 @dataclass
 class _Objective:
     """The scalar a step minimizes.
@@ -485,14 +477,14 @@ def optimize(
                 evaluations = _lbfgs_epoch(objective, latent, fold, settings, beta, index)
                 yield from evaluations
                 loss = min(e.loss for e in evaluations)
-            speed = parametrization.speed(latent.detach(), beta=beta)
+            with torch.no_grad():  # one projection: the medium, the gray level, the live view
+                density = parametrization.density(latent.detach(), beta=beta)
+                speed = parametrization.material(density)
             metrics = {**problem.evaluate(speed, fold),
-                       "gray_level": _gray_level(parametrization, latent.detach(), beta),
+                       "gray_level": gray_level(density, parametrization.region),
                        "beta": beta}
             if settings.optimizer == "adam":
                 metrics["learning_rate"] = settings.learning_rate_at(epoch)
-            with torch.no_grad():
-                density = parametrization.density(latent.detach(), beta=beta)
             event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0,
                              speed=sound_speed(speed).detach().cpu().numpy(),
                              density=density.cpu().numpy())

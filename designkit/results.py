@@ -82,8 +82,9 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
     latent = torch.from_numpy(end.latents[best])
     with torch.no_grad():
         filtered = parametrization.filtered(latent).numpy()
-        density = parametrization.density(latent, beta=beta).numpy()
-        speed = sound_speed(parametrization.speed(latent, beta=beta)).numpy()
+        projected = parametrization.density(latent, beta=beta)
+        density = projected.numpy()
+        speed = sound_speed(parametrization.material(projected)).numpy()
         binary = final_design(parametrization, latent, fab)[1]
     region = problem.setup.region.numpy()
     buffer = io.BytesIO()

@@ -48,6 +48,7 @@ from .scalar import (
     _segment_length,
     _source_cells,
 )
+from .scalar_torch import cell_indices
 from .sources import Source
 
 #: Staggered first-derivative weights: offsets ½, 3/2, … from the face.
@@ -259,10 +260,7 @@ class _AcousticStepper:
         self.w = STAGGERED[setup.order]
         self.reach = len(self.w)
         dev, dtype = setup.alpha.device, setup.alpha.dtype
-        self.src = (torch.as_tensor(setup.src_rows, device=dev),
-                    torch.as_tensor(setup.src_cols, device=dev))
-        self.prb = (torch.as_tensor(setup.prb_rows, device=dev),
-                    torch.as_tensor(setup.prb_cols, device=dev))
+        self.src, self.prb = cell_indices(setup)
         if setup.pml is not None:
             afx, bfx, acx, bcx, afy, bfy, acy, bcy = (
                 torch.as_tensor(v, dtype=dtype, device=dev) for v in setup.pml)
@@ -420,11 +418,11 @@ def cut_cell_medium(open_cells: np.ndarray, open_faces: tuple[np.ndarray, np.nda
                     ) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor]]:
     """A fluid with rigid solids that cut through cells (finite-volume cut cells).
 
-    A staircase wall (each cell solid or fluid) converges only at first order: 13% error for a
+    A staircase wall (each cell solid or fluid) converges only at first order: 15% error for a
     rigid cylinder at 20 cells per wavelength. Here each face carries the flux of its open
     length and each cell stores pressure over its open area (``K / open``, clamped at
     ``min_open`` so that small cut cells do not shrink the time step), which places the wall
-    inside the cells: 1.7% for the same cylinder.
+    inside the cells: 1.9% for the same cylinder.
 
     Args:
         open_cells: ``(ny, nx)`` fluid area fraction of each cell (0: solid, 1: fluid).

@@ -25,6 +25,22 @@ from .threads import kernel_threads
 
 _FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
 _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
+_jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
+
+
+@_jit
+def _apply_l(x, fx, fy, bf, i, j):  # pragma: no cover - compiled
+    """``(L x)`` at cell ``(i, j)`` of a padded field (the module docstring's ``L``)."""
+    c = x[i + 1, j + 1]
+    return (fx[bf, i, j + 1] * (x[i + 1, j + 2] - c) - fx[bf, i, j] * (c - x[i + 1, j])
+            + fy[bf, i + 1, j] * (x[i + 2, j + 1] - c) - fy[bf, i, j] * (c - x[i, j + 1]))
+
+
+@_jit
+def _batch_rows(b, alpha, fx, gain):  # pragma: no cover - compiled
+    """Batch entries of the coefficient, face and gain maps (shared maps have one)."""
+    bi = np.int64(b)  # (a prange index and a literal 0 would unify to a float)
+    return min(bi, alpha.shape[0] - 1), min(bi, fx.shape[0] - 1), min(bi, gain.shape[0] - 1)
 
 
 @_pjit
@@ -40,10 +56,7 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
     ny, nx = work.shape[2] - 2, work.shape[3] - 2
     nsrc, nprb = src_r.size, prb_r.size
     for b in prange(batch):
-        bi = np.int64(b)  # (a prange index and a literal 0 would unify to a float)
-        bc = min(bi, alpha.shape[0] - 1)  # shared maps have one batch entry
-        bf = min(bi, fx.shape[0] - 1)
-        bg = min(bi, gain.shape[0] - 1)
+        bc, bf, bg = _batch_rows(b, alpha, fx, gain)
         snap = 0
         for k in range(steps):
             prev = work[b, k % 3]
@@ -52,10 +65,7 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
             for i in range(ny):
                 for j in range(nx):
                     c = cur[i + 1, j + 1]
-                    lap = (fx[bf, i, j + 1] * (cur[i + 1, j + 2] - c)
-                           - fx[bf, i, j] * (c - cur[i + 1, j])
-                           + fy[bf, i + 1, j] * (cur[i + 2, j + 1] - c)
-                           - fy[bf, i, j] * (c - cur[i, j + 1]))
+                    lap = _apply_l(cur, fx, fy, bf, i, j)
                     nxt[i + 1, j + 1] = (alpha[bc, i, j] * c + beta[bc, i, j] * prev[i + 1, j + 1]
                                          + gamma[bc, i, j] * lap)
             for s in range(nsrc):
@@ -85,10 +95,7 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
     ny, nx = states.shape[2] - 2, states.shape[3] - 2
     nsrc, nprb = src_r.size, prb_r.size
     for b in prange(batch):
-        bi = np.int64(b)  # (a prange index and a literal 0 would unify to a float)
-        bc = min(bi, alpha.shape[0] - 1)  # shared maps have one batch entry
-        bf = min(bi, fx.shape[0] - 1)
-        bg = min(bi, gain.shape[0] - 1)
+        bc, bf, bg = _batch_rows(b, alpha, fx, gain)
         cur = a_cur[b]
         nxt = a_nxt[b]
         scaled = np.zeros_like(cur)
@@ -112,19 +119,12 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
             for i in range(ny):
                 for j in range(nx):
                     c = x[i + 1, j + 1]
-                    lap = (fx[bf, i, j + 1] * (x[i + 1, j + 2] - c)
-                           - fx[bf, i, j] * (c - x[i + 1, j])
-                           + fy[bf, i + 1, j] * (x[i + 2, j + 1] - c)
-                           - fy[bf, i, j] * (c - x[i, j + 1]))
+                    lap = _apply_l(x, fx, fy, bf, i, j)
                     a = cur[i + 1, j + 1]
                     g_alpha[b, i, j] += a * c
                     g_beta[b, i, j] += a * xm[i + 1, j + 1]
                     g_gamma[b, i, j] += a * lap
-                    s_c = scaled[i + 1, j + 1]
-                    l_scaled = (fx[bf, i, j + 1] * (scaled[i + 1, j + 2] - s_c)
-                                - fx[bf, i, j] * (s_c - scaled[i + 1, j])
-                                + fy[bf, i + 1, j] * (scaled[i + 2, j + 1] - s_c)
-                                - fy[bf, i, j] * (s_c - scaled[i, j + 1]))
+                    l_scaled = _apply_l(scaled, fx, fy, bf, i, j)
                     nxt[i + 1, j + 1] += alpha[bc, i, j] * a + l_scaled
                     spare[i + 1, j + 1] = beta[bc, i, j] * a
             # face f between cells f − 1 and f (padded columns f and f + 1)

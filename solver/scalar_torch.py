@@ -18,6 +18,15 @@ from .operators import pad, shift_sum
 from .scalar import _coefficients, _segment_length, _Setup
 
 
+def cell_indices(setup: object) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    """``((source rows, cols), (probe rows, cols))`` as index tensors on the run's device."""
+    dev = setup.alpha.device  # type: ignore[attr-defined]
+    return ((torch.as_tensor(setup.src_rows, device=dev),  # type: ignore[attr-defined]
+             torch.as_tensor(setup.src_cols, device=dev)),  # type: ignore[attr-defined]
+            (torch.as_tensor(setup.prb_rows, device=dev),  # type: ignore[attr-defined]
+             torch.as_tensor(setup.prb_cols, device=dev)))  # type: ignore[attr-defined]
+
+
 class _TorchStepper:
     """One leapfrog step in plain torch ops (differentiable by autograd)."""
 
@@ -31,10 +40,7 @@ class _TorchStepper:
         self.c1 = [float(v) for v in c1[middle]]
         self.c2 = [float(v) for v in c2[middle]]
         dev, dtype = setup.alpha.device, setup.alpha.dtype
-        self.src = (torch.as_tensor(setup.src_rows, device=dev),
-                    torch.as_tensor(setup.src_cols, device=dev))
-        self.prb = (torch.as_tensor(setup.prb_rows, device=dev),
-                    torch.as_tensor(setup.prb_cols, device=dev))
+        self.src, self.prb = cell_indices(setup)
         if setup.pml is not None:
             ax, bx, dbx, ay, by, dby = (torch.as_tensor(v, dtype=dtype, device=dev)
                                         for v in setup.pml)

@@ -525,7 +525,7 @@ class MainWindow(QMainWindow):
             problem = cached[1] if cached else build_problem(config)
             shape = tuple(problem.setup.grid.shape)
             density = np.zeros(shape, np.float32)
-            if fits and binary is not None and np.shape(binary) == shape:
+            if fits:
                 density = np.asarray(binary, np.float32)
             medium = build_parametrization(config, problem).material(torch.from_numpy(density))
             return field_movie(problem, medium, example=example, frames=frames), problem, caption
