@@ -100,9 +100,12 @@ class AcousticConfig:
 
     ``contrast``: the solid's density over the fluid's (its ``K`` stays the fluid's; see
     :class:`~wavefab.designkit.media.RigidSolid`). The fluid's speed is ``material.c0``.
+    ``contrast_schedule``: ``(first_epoch, contrast)`` pairs, a continuation from a soft solid
+    to ``contrast`` during training (the final design is always evaluated at ``contrast``).
     """
 
     contrast: float = 1e4
+    contrast_schedule: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,7 +236,8 @@ def _check_values(config: RunConfig) -> list[str]:
                                              config.material.beta, config.material.eta)),
     ]
     checks.append(("fabrication", lambda: fabrication_from_config(config)))
-    checks.append(("acoustic", lambda: RigidSolid(config.material.c0, config.acoustic.contrast)))
+    checks.append(("acoustic", lambda: RigidSolid(
+        config.material.c0, config.acoustic.contrast, config.acoustic.contrast_schedule)))
     if config.problem == "vowels":  # the lens section validates itself when built
         checks.append(("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
                                                          **dataclasses.asdict(config.geometry))))

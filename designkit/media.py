@@ -58,16 +58,38 @@ class RigidSolid:
     acoustic topology-optimization law; Wadbro & Berggren 2006); ``K`` stays the fluid's, so
     the solid is sound-hard without a smaller time step (see
     :func:`wavefab.solver.rigid_stand_in`).
+
+    ``contrast_schedule`` (continuation): ``(first_epoch, contrast)`` pairs; during training the
+    solid has the contrast of the last pair whose epoch has begun (``contrast`` before the first
+    and whenever there is none). A soft solid first (contrast 4 is the reference's half-speed
+    material, with an impedance step) lets the design form where a rigid wall's gradient is
+    nearly all-or-nothing; the made part is always evaluated at ``contrast``.
     """
 
     c0: float = 1.0
     contrast: float = 1e4
+    contrast_schedule: tuple[tuple[int, float], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.c0 > 0:
             raise DesignValueError(f"the fluid's speed must be positive, got c0={self.c0}")
         if not self.contrast > 1:
             raise DesignValueError(f"acoustic.contrast must exceed 1, got {self.contrast}")
+        firsts = [first for first, _ in self.contrast_schedule]
+        if (firsts != sorted(set(firsts)) or any(first < 0 for first in firsts)
+                or any(not value > 1 for _, value in self.contrast_schedule)):
+            raise DesignValueError(
+                "acoustic.contrast_schedule must be (first_epoch, contrast) pairs with increasing "
+                f"epochs ≥ 0 and contrasts > 1, got {self.contrast_schedule!r}; "
+                "e.g. [[0, 4], [6, 100], [10, 10000]]")
+
+    def at_epoch(self, epoch: int) -> RigidSolid:
+        """The solid trained with in ``epoch`` (this one where the schedule does not apply)."""
+        contrast = self.contrast
+        for first, value in self.contrast_schedule:
+            if epoch >= first:
+                contrast = value
+        return self if contrast == self.contrast else RigidSolid(self.c0, contrast)
 
     def __call__(self, density: Tensor) -> AcousticMedium:
         """The medium for ``density`` (same shape)."""

@@ -29,7 +29,7 @@ from . import drc
 from .checkpoint import load_checkpoint, save_checkpoint
 from .errors import DesignValueError
 from .fabrication import Fabrication, final_design
-from .media import sound_speed
+from .media import RigidSolid, sound_speed
 from .parametrization import Parametrization
 from .problems.base import Batch, Fold, Problem
 from .problems.vowel_data import VowelSet
@@ -252,7 +252,7 @@ class _Objective:
 
     def __call__(self, latent: torch.Tensor, batch: Batch, beta: float | None,
                  epoch: int, step: int = 0) -> torch.Tensor:
-        par = self.parametrization
+        par = self.parametrization.at_epoch(epoch)
         fab = self.fabrication
         filtered = par.filtered(latent)
         exact = fab.exact_from is not None and epoch >= fab.exact_from
@@ -478,11 +478,14 @@ def optimize(
                 yield from evaluations
                 loss = min(e.loss for e in evaluations)
             with torch.no_grad():  # one projection: the medium, the gray level, the live view
+                material = parametrization.at_epoch(epoch).material
                 density = parametrization.density(latent.detach(), beta=beta)
-                speed = parametrization.material(density)
+                speed = material(density)
             metrics = {**problem.evaluate(speed, fold),
                        "gray_level": gray_level(density, parametrization.region),
                        "beta": beta}
+            if isinstance(material, RigidSolid):
+                metrics["contrast"] = material.contrast
             if settings.optimizer == "adam":
                 metrics["learning_rate"] = settings.learning_rate_at(epoch)
             event = EpochEnd(fold_index, epoch, loss, metrics, time.perf_counter() - t0,

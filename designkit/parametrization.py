@@ -78,6 +78,10 @@ class LinearSpeed:
         """The speed map for ``density`` (same shape)."""
         return self.c0 + (self.c1 - self.c0) * density
 
+    def at_epoch(self, epoch: int) -> LinearSpeed:
+        """The material trained with in ``epoch``: always this one (no continuation)."""
+        return self
+
 
 @dataclass(frozen=True)
 class Parametrization:
@@ -105,6 +109,11 @@ class Parametrization:
         if self.projection not in ("tanh", "smoothed"):
             raise DesignValueError(
                 f"projection must be 'tanh' or 'smoothed', got {self.projection!r}")
+
+    def at_epoch(self, epoch: int) -> Parametrization:
+        """The chain trained with in ``epoch`` (the material's continuation, if any)."""
+        material = self.material.at_epoch(epoch)
+        return self if material is self.material else dataclasses.replace(self, material=material)
 
     def filtered(self, latent: Tensor) -> Tensor:
         """The filtered density ρ̃ on the whole grid (0 outside the region), before projection."""

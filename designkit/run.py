@@ -65,8 +65,9 @@ def build_parametrization(config: RunConfig, problem: Problem,
     """
     m = config.material
     fab = fabrication if fabrication is not None else fabrication_from_config(config)
-    material = (RigidSolid(m.c0, config.acoustic.contrast) if config.physics == "acoustic"
-                else LinearSpeed(m.c0, m.c1))
+    acoustic = config.acoustic
+    material = (RigidSolid(m.c0, acoustic.contrast, acoustic.contrast_schedule)
+                if config.physics == "acoustic" else LinearSpeed(m.c0, m.c1))
     return Parametrization(region=problem.setup.region, blur_radius=m.blur_radius,
                            beta=m.beta, eta=m.eta, material=material,
                            filter=DensityFilter(config.fabrication.filter, fab.filter_radius,

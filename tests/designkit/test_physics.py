@@ -116,3 +116,31 @@ def test_a_speed_only_design_verified_as_a_printed_rigid_part(lens_fab_result, t
     assert printed.imported["focus_gain"] < 0.8 * own.imported["focus_gain"]
     with pytest.raises(DesignValueError, match="physics"):
         verify(lens_fab_result, tmp_path / "lens.stl", physics="optical")
+
+
+def test_a_contrast_continuation_trains_soft_and_makes_rigid(tmp_path):
+    """``acoustic.contrast_schedule``: each epoch trains with its solid; the part is rigid."""
+    law = RigidSolid(contrast=1e4, contrast_schedule=((0, 4.0), (2, 100.0)))
+    assert [law.at_epoch(e).contrast for e in range(4)] == [4.0, 4.0, 100.0, 100.0]
+    assert RigidSolid(contrast=1e4, contrast_schedule=((1, 4.0),)).at_epoch(0).contrast == 1e4
+    for bad in (((2, 4.0), (1, 9.0)), ((0, 0.5),), ((-1, 4.0),)):
+        with pytest.raises(DesignValueError, match="contrast_schedule"):
+            RigidSolid(contrast_schedule=bad)
+    with pytest.raises(ConfigError, match="acoustic"):
+        _config(physics="acoustic", acoustic={"contrast_schedule": [[0, 1.0]]})
+
+    config = _config(physics="acoustic", acoustic={"contrast_schedule": [[0, 4.0], [1, 50.0]]},
+                     training={"optimizer": "lbfgs", "epochs": 3, "lbfgs_iterations": 3})
+    for _ in run(config, tmp_path / "soft"):
+        pass
+    metrics = json.loads((tmp_path / "soft" / "metrics.json").read_text())
+    history = (tmp_path / "soft" / "history.csv").read_text().splitlines()
+    column = history[0].split(",").index("contrast")
+    assert [float(row.split(",")[column]) for row in history[1:]] == [4.0, 50.0, 50.0]
+    # the epoch's metrics are of the solid it trained with; the made part is rigid
+    problem = build_problem(config)
+    rigid = build_parametrization(config, problem).material
+    with np.load(tmp_path / "soft" / "design.npz") as design:
+        binary = torch.from_numpy(design["binary"].astype(np.float32))
+    gain = problem.evaluate(rigid(binary), Fold(train=np.arange(1)))["focus_gain"]
+    assert metrics["binary_focus_gain"] == pytest.approx(gain, rel=1e-5)
