@@ -37,6 +37,8 @@ FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
                 ("domain.steps", "time steps", "number", ())]),
     ("Physics", [("physics", "wave model", "choice", ("scalar", "acoustic")),
                  ("acoustic.contrast", "solid/fluid density (acoustic)", "number", ()),
+                 ("acoustic.contrast_schedule", "contrast schedule [[epoch, contrast], …]",
+                  "text", ()),
                  ("material.c0", "background speed", "number", ()),
                  ("material.c1", "material speed", "number", ()),
                  ("domain.absorber", "absorbing boundary (cells)", "number", ())]),

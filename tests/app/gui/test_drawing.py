@@ -254,3 +254,7 @@ def test_the_wave_model_is_a_setting(window):
     assert "contrast" in settings.editors["acoustic.contrast"].toolTip()
     window.actions["undo"].trigger()
     assert window.document.project.config.physics == "scalar"
+    assert settings.commit("acoustic.contrast_schedule", [[0, 4], [5, 1e4]])
+    assert window.document.project.config.acoustic.contrast_schedule == ((0, 4.0), (5, 1e4))
+    assert not settings.commit("acoustic.contrast_schedule", [[0, 0.5]])
+    assert "contrast_schedule" in settings.editors["acoustic.contrast_schedule"].toolTip()
