@@ -355,8 +355,8 @@ def propagate_acoustic(
         checkpoint_every: steps between stored states for the backward pass (as in
             :func:`~wavefab.solver.propagate`).
         order: spatial order of the staggered derivatives, 2 or 4.
-        backend: ``"numba"`` (fused CPU kernels with the exact adjoint; 2nd order without a
-            PML — the damping layer or rigid walls), ``"torch"`` (any case, any device), or
+        backend: ``"numba"`` (fused CPU kernels with the exact adjoint; orders 2 and 4 without
+            a PML — the damping layer or rigid walls), ``"torch"`` (any case, any device), or
             ``"auto"`` (numba where it applies).
         faces: ``1/ρ`` on the faces, ``(x_faces (ny, nx+2R−1), y_faces (ny+2R−1, nx))`` with
             ``R = order/2``, instead of the harmonic means of the cells (see :func:`face_mean`
@@ -388,10 +388,10 @@ def propagate_acoustic(
                torch.zeros(setup.batch, ny, nx, **opts),
                torch.zeros(setup.batch, ny + 2 * r - 1, nx, **opts),
                torch.zeros(setup.batch, ny, nx, **opts)]
-    fused = (setup.alpha.device.type == "cpu" and order == 2 and setup.pml is None)
+    fused = setup.alpha.device.type == "cpu" and setup.pml is None
     if backend == "numba" and not fused:
-        raise SolverValueError("backend='numba' runs 2nd-order media without a PML on the CPU; "
-                               "use backend='torch' (or 'auto') for a PML, order 4 or CUDA")
+        raise SolverValueError("backend='numba' runs media without a PML on the CPU; "
+                               "use backend='torch' (or 'auto') for a PML or CUDA")
     if backend != "torch" and fused:
         from .acoustic_numba import run_acoustic_numba
 

@@ -1,16 +1,20 @@
-"""Fused CPU kernels (numba) for the acoustic scheme at 2nd order without PML, and its adjoint.
+"""Fused CPU kernels (numba) for the acoustic scheme without PML (orders 2 and 4), and its adjoint.
 
 The vowel setups (a damping layer, or rigid walls) spend their time here: one call advances a
 whole checkpoint segment, each batch item on its own thread, and the backward pass runs the
 exact discrete adjoint instead of autograd over ~20 tensor operations per step.
 
-Per cell ``(i, j)`` with ``x`` zero beyond the grid and ``fx``/``fy`` the face values of
-``1/ρ`` (x face ``f`` between cells ``f − 1`` and ``f``)::
+Per cell ``(i, j)`` with ``x`` zero beyond the grid, ``fx``/``fy`` the face values of ``1/ρ``
+(x face ``k`` between cells ``k − R`` and ``k − R + 1``, ``R = order/2``) and ``D`` the staggered
+difference with weights ``w`` (2nd order: (1,); 4th: (9/8, −1/24))::
 
-    L x = fx[i, j+1](x[i, j+1] − x[i, j]) − fx[i, j](x[i, j] − x[i, j−1]) + (same in y)
-    x⁺  = α x + β x⁻ + γ L x,   then x⁺[src] += ½·gain·injection
+    (D x)[k] = Σₘ wₘ (x[k − R + 1 + m] − x[k − R − m])          (cells → face k)
+    L x      = Σₘ wₘ (F[j + R + m] − F[j + R − 1 − m]),  F = fx·D x   (+ the same in y)
+    x⁺       = α x + β x⁻ + γ L x,   then x⁺[src] += ½·gain·injection
 
-``L`` is symmetric, so the adjoint of ``γ L`` applied to ``a`` is ``L (γ a)``.
+``L = −Dᵀ F D`` is symmetric, so the adjoint of ``γ L`` applied to ``a`` is ``L (γ a)``, and the
+gradient of ``a·L x`` with respect to a face value is ``−(D a)(D x)`` on that face. Fields are
+stored padded by ``P = 2R − 1`` zero cells on every side, so every stencil reads inside.
 """
 
 from __future__ import annotations
@@ -29,11 +33,38 @@ _jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
 
 
 @_jit
-def _apply_l(x, fx, fy, bf, i, j):  # pragma: no cover - compiled
+def _dx(x, i, k, r, w0, w1):  # pragma: no cover - compiled
+    """``(D x)`` on x face ``k`` of cell row ``i`` (``x`` padded by ``2r − 1``)."""
+    p = 2 * r - 1
+    d = w0 * (x[i + p, k + r] - x[i + p, k + r - 1])
+    if r == 2:
+        d += w1 * (x[i + p, k + 3] - x[i + p, k])
+    return d
+
+
+@_jit
+def _dy(x, k, j, r, w0, w1):  # pragma: no cover - compiled
+    """``(D x)`` on y face ``k`` of cell column ``j``."""
+    p = 2 * r - 1
+    d = w0 * (x[k + r, j + p] - x[k + r - 1, j + p])
+    if r == 2:
+        d += w1 * (x[k + 3, j + p] - x[k, j + p])
+    return d
+
+
+@_jit
+def _apply_l(x, fx, fy, bf, i, j, r, w0, w1):  # pragma: no cover - compiled
     """``(L x)`` at cell ``(i, j)`` of a padded field (the module docstring's ``L``)."""
-    c = x[i + 1, j + 1]
-    return (fx[bf, i, j + 1] * (x[i + 1, j + 2] - c) - fx[bf, i, j] * (c - x[i + 1, j])
-            + fy[bf, i + 1, j] * (x[i + 2, j + 1] - c) - fy[bf, i, j] * (c - x[i, j + 1]))
+    out = w0 * (fx[bf, i, j + r] * _dx(x, i, j + r, r, w0, w1)
+                - fx[bf, i, j + r - 1] * _dx(x, i, j + r - 1, r, w0, w1)
+                + fy[bf, i + r, j] * _dy(x, i + r, j, r, w0, w1)
+                - fy[bf, i + r - 1, j] * _dy(x, i + r - 1, j, r, w0, w1))
+    if r == 2:
+        out += w1 * (fx[bf, i, j + 3] * _dx(x, i, j + 3, r, w0, w1)
+                     - fx[bf, i, j] * _dx(x, i, j, r, w0, w1)
+                     + fy[bf, i + 3, j] * _dy(x, i + 3, j, r, w0, w1)
+                     - fy[bf, i, j] * _dy(x, i, j, r, w0, w1))
+    return out
 
 
 @_jit
@@ -45,15 +76,16 @@ def _batch_rows(b, alpha, fx, gain):  # pragma: no cover - compiled
 
 @_pjit
 def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c, rec,
-             store, states, every, t0, snaps):  # pragma: no cover - compiled
+             store, states, every, t0, snaps, r, w0, w1):  # pragma: no cover - compiled
     """Advance every batch item ``inj.shape[1]`` steps.
 
-    ``work[b, 0]`` holds x⁻ and ``work[b, 1]`` holds x (padded by one zero cell); on return the
-    last two states sit in slots ``steps % 3`` (x⁻) and ``(steps + 1) % 3`` (x).
+    ``work[b, 0]`` holds x⁻ and ``work[b, 1]`` holds x (padded by ``2r − 1`` zero cells); on
+    return the last two states sit in slots ``steps % 3`` (x⁻) and ``(steps + 1) % 3`` (x).
     ``states[b, k]`` (when ``store``) receives the padded state after step ``k``.
     """
     batch, steps = inj.shape[0], inj.shape[1]
-    ny, nx = work.shape[2] - 2, work.shape[3] - 2
+    p = 2 * r - 1
+    ny, nx = work.shape[2] - 2 * p, work.shape[3] - 2 * p
     nsrc, nprb = src_r.size, prb_r.size
     for b in prange(batch):
         bc, bf, bg = _batch_rows(b, alpha, fx, gain)
@@ -64,25 +96,25 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
             nxt = work[b, (k + 2) % 3]
             for i in range(ny):
                 for j in range(nx):
-                    c = cur[i + 1, j + 1]
-                    lap = _apply_l(cur, fx, fy, bf, i, j)
-                    nxt[i + 1, j + 1] = (alpha[bc, i, j] * c + beta[bc, i, j] * prev[i + 1, j + 1]
+                    c = cur[i + p, j + p]
+                    lap = _apply_l(cur, fx, fy, bf, i, j, r, w0, w1)
+                    nxt[i + p, j + p] = (alpha[bc, i, j] * c + beta[bc, i, j] * prev[i + p, j + p]
                                          + gamma[bc, i, j] * lap)
             for s in range(nsrc):
-                nxt[src_r[s] + 1, src_c[s] + 1] += 0.5 * gain[bg, s] * inj[b, k, s]
+                nxt[src_r[s] + p, src_c[s] + p] += 0.5 * gain[bg, s] * inj[b, k, s]
             for q in range(nprb):
-                rec[b, k, q] = nxt[prb_r[q] + 1, prb_c[q] + 1]
+                rec[b, k, q] = nxt[prb_r[q] + p, prb_c[q] + p]
             if store:
                 states[b, k] = nxt
             if every > 0 and (t0 + k + 1) % every == 0:
-                snaps[b, snap] = nxt[1:ny + 1, 1:nx + 1]
+                snaps[b, snap] = nxt[p:ny + p, p:nx + p]
                 snap += 1
 
 
 @_pjit
 def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c,
              g_rec, g_snap, every, t0, a_cur, a_nxt, g_alpha, g_beta, g_gamma, g_fx, g_fy,
-             g_gain, g_inj):  # pragma: no cover - compiled
+             g_gain, g_inj, r, w0, w1):  # pragma: no cover - compiled
     """Reverse sweep of a segment.
 
     ``states[b, m]`` is the padded x at segment time ``m − 1`` (``m = 0``: x⁻ at the start;
@@ -92,7 +124,8 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
     return those of its first x and x⁻. Parameter gradients accumulate per batch item.
     """
     batch, steps = inj.shape[0], inj.shape[1]
-    ny, nx = states.shape[2] - 2, states.shape[3] - 2
+    p = 2 * r - 1
+    ny, nx = states.shape[2] - 2 * p, states.shape[3] - 2 * p
     nsrc, nprb = src_r.size, prb_r.size
     for b in prange(batch):
         bc, bf, bg = _batch_rows(b, alpha, fx, gain)
@@ -103,42 +136,40 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
         snap = (t0 + steps) // every - t0 // every if every > 0 else 0
         for k in range(steps - 1, -1, -1):
             for q in range(nprb):
-                cur[prb_r[q] + 1, prb_c[q] + 1] += g_rec[b, k, q]
+                cur[prb_r[q] + p, prb_c[q] + p] += g_rec[b, k, q]
             if every > 0 and (t0 + k + 1) % every == 0:
                 snap -= 1
-                cur[1:ny + 1, 1:nx + 1] += g_snap[b, snap]
+                cur[p:ny + p, p:nx + p] += g_snap[b, snap]
             for s in range(nsrc):
-                value = cur[src_r[s] + 1, src_c[s] + 1]
+                value = cur[src_r[s] + p, src_c[s] + p]
                 g_inj[b, k, s] = 0.5 * gain[bg, s] * value
                 g_gain[b, s] += 0.5 * inj[b, k, s] * value
             x = states[b, k + 1]
             xm = states[b, k]
             for i in range(ny):
                 for j in range(nx):
-                    scaled[i + 1, j + 1] = gamma[bc, i, j] * cur[i + 1, j + 1]
+                    scaled[i + p, j + p] = gamma[bc, i, j] * cur[i + p, j + p]
             for i in range(ny):
                 for j in range(nx):
-                    c = x[i + 1, j + 1]
-                    lap = _apply_l(x, fx, fy, bf, i, j)
-                    a = cur[i + 1, j + 1]
+                    c = x[i + p, j + p]
+                    lap = _apply_l(x, fx, fy, bf, i, j, r, w0, w1)
+                    a = cur[i + p, j + p]
                     g_alpha[b, i, j] += a * c
-                    g_beta[b, i, j] += a * xm[i + 1, j + 1]
+                    g_beta[b, i, j] += a * xm[i + p, j + p]
                     g_gamma[b, i, j] += a * lap
-                    l_scaled = _apply_l(scaled, fx, fy, bf, i, j)
-                    nxt[i + 1, j + 1] += alpha[bc, i, j] * a + l_scaled
-                    spare[i + 1, j + 1] = beta[bc, i, j] * a
-            # face f between cells f − 1 and f (padded columns f and f + 1)
+                    l_scaled = _apply_l(scaled, fx, fy, bf, i, j, r, w0, w1)
+                    nxt[i + p, j + p] += alpha[bc, i, j] * a + l_scaled
+                    spare[i + p, j + p] = beta[bc, i, j] * a
+            # d(a·L x)/d(face value) = −(D a)(D x) on that face
             for i in range(ny):
-                for f in range(nx + 1):
-                    g_fx[b, i, f] += ((scaled[i + 1, f] - scaled[i + 1, f + 1])
-                                      * (x[i + 1, f + 1] - x[i + 1, f]))
-            for f in range(ny + 1):
+                for f in range(nx + 2 * r - 1):
+                    g_fx[b, i, f] -= _dx(scaled, i, f, r, w0, w1) * _dx(x, i, f, r, w0, w1)
+            for f in range(ny + 2 * r - 1):
                 for j in range(nx):
-                    g_fy[b, f, j] += ((scaled[f, j + 1] - scaled[f + 1, j + 1])
-                                      * (x[f + 1, j + 1] - x[f, j + 1]))
+                    g_fy[b, f, j] -= _dy(scaled, f, j, r, w0, w1) * _dy(x, f, j, r, w0, w1)
             # shift: a(x_{k}) complete → current; β part of a(x_{k−1}) → next
-            for i in range(ny + 2):
-                for j in range(nx + 2):
+            for i in range(ny + 2 * p):
+                for j in range(nx + 2 * p):
                     cur[i, j] = nxt[i, j]
                     nxt[i, j] = spare[i, j]
 
@@ -152,11 +183,13 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, s
     batch, steps = inj.shape[:2]
     ny, nx = u.shape[1:]
     dtype = u.dtype
-    work = torch.zeros(batch, 3, ny + 2, nx + 2, dtype=dtype)
-    work[:, 0, 1:-1, 1:-1] = p.detach()
-    work[:, 1, 1:-1, 1:-1] = u.detach()
+    pad = static["pad"]
+    inner = (slice(None), slice(pad, pad + ny), slice(pad, pad + nx))
+    work = torch.zeros(batch, 3, ny + 2 * pad, nx + 2 * pad, dtype=dtype)
+    work[:, 0][inner] = p.detach()
+    work[:, 1][inner] = u.detach()
     rec = torch.empty(batch, steps, static["prb_r"].size, dtype=dtype)
-    states = (torch.empty(batch, steps, ny + 2, nx + 2, dtype=dtype) if store
+    states = (torch.empty(batch, steps, ny + 2 * pad, nx + 2 * pad, dtype=dtype) if store
               else torch.empty(batch, 1, 1, 1, dtype=dtype))
     every = static["every"]
     nsnap = (t0 + steps) // every - t0 // every if every else 0
@@ -165,15 +198,15 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, s
     _forward(_np(work), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                                    "src_gain")),
              _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
-             rec.numpy(), store, states.numpy(), every, t0, snaps.numpy())
+             rec.numpy(), store, states.numpy(), every, t0, snaps.numpy(), *static["stencil"])
     # the kernel wrote into the numpy views of these tensors
-    last = work[:, (steps + 1) % 3, 1:-1, 1:-1].clone()
-    before = work[:, steps % 3, 1:-1, 1:-1].clone()
+    last = work[:, (steps + 1) % 3][inner].clone()
+    before = work[:, steps % 3][inner].clone()
     full = None
     if store:
-        full = torch.cat([work.new_zeros(batch, 2, ny + 2, nx + 2), states], 1)
-        full[:, 0, 1:-1, 1:-1] = p.detach()
-        full[:, 1, 1:-1, 1:-1] = u.detach()
+        full = torch.cat([work.new_zeros(batch, 2, ny + 2 * pad, nx + 2 * pad), states], 1)
+        full[:, 0][inner] = p.detach()
+        full[:, 1][inner] = u.detach()
     return last, before, rec, snaps, full
 
 
@@ -198,11 +231,13 @@ class _AcousticSegment(torch.autograd.Function):
         batch, steps = inj.shape[:2]
         ny, nx = u.shape[1:]
         dtype = u.dtype
+        pad = static["pad"]
+        inner = (slice(None), slice(pad, pad + ny), slice(pad, pad + nx))
 
         def padded(g: Tensor | None) -> Tensor:
-            out = torch.zeros(batch, ny + 2, nx + 2, dtype=dtype)
+            out = torch.zeros(batch, ny + 2 * pad, nx + 2 * pad, dtype=dtype)
             if g is not None:
-                out[:, 1:-1, 1:-1] = g
+                out[inner] = g
             return out
 
         a_cur, a_nxt = padded(g_last), padded(g_before)
@@ -222,17 +257,19 @@ class _AcousticSegment(torch.autograd.Function):
                  _np(g_rec), _np(g_snap), static["every"], t0, a_cur.numpy(), a_nxt.numpy(),
                  *(grads[k].numpy() for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                              "src_gain")),
-                 g_inj.numpy())
+                 g_inj.numpy(), *static["stencil"])
         out = []
         for name, tensor in zip(ctx.names, tensors, strict=True):
             g = grads[name]
             out.append(g.sum(0, keepdim=True) if tensor.shape[0] == 1 else g)
-        return (None, None, None, g_inj, a_cur[:, 1:-1, 1:-1], a_nxt[:, 1:-1, 1:-1], *out)
+        return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *out)
 
 
 def run_acoustic_numba(setup: object, snapshot_every: int | None, seg: int
                        ) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """Run an order-2, PML-free acoustic setup on the fused kernels (CPU)."""
+    """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU)."""
+    from .acoustic import STAGGERED
+
     params = {k: getattr(setup, k) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                              "src_gain")}
     names = tuple(params)
@@ -241,6 +278,9 @@ def run_acoustic_numba(setup: object, snapshot_every: int | None, seg: int
               "prb_r": np.asarray(setup.prb_rows, np.int64),  # type: ignore[attr-defined]
               "prb_c": np.asarray(setup.prb_cols, np.int64),  # type: ignore[attr-defined]
               "every": int(snapshot_every or 0)}
+    weights = STAGGERED[setup.order]  # type: ignore[attr-defined]
+    static["pad"] = 2 * len(weights) - 1
+    static["stencil"] = (len(weights), weights[0], weights[1] if len(weights) > 1 else 0.0)
     injection = setup.injection  # type: ignore[attr-defined]
     batch, steps = injection.shape[:2]
     ny, nx = setup.grid.shape  # type: ignore[attr-defined]
