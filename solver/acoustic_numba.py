@@ -32,38 +32,46 @@ _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
 _jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
 
 
+# The stencil's weights arrive as a tuple in the fields' dtype: its length (the reach R) is part
+# of the compiled signature, so each order compiles with constant offsets. The offsets must be
+# derived inside the prange body: values computed outside become arguments of the outlined
+# parallel function, and with a runtime offset the loops did not vectorize (9x slower).
 @_jit
-def _dx(x, i, k, r, w0, w1):  # pragma: no cover - compiled
-    """``(D x)`` on x face ``k`` of cell row ``i`` (``x`` padded by ``2r − 1``)."""
+def _dx(x, i, k, w):  # pragma: no cover - compiled
+    """``(D x)`` on x face ``k`` of cell row ``i`` (``x`` padded by ``2R − 1``)."""
+    r = len(w)
     p = 2 * r - 1
-    d = w0 * (x[i + p, k + r] - x[i + p, k + r - 1])
-    if r == 2:
-        d += w1 * (x[i + p, k + 3] - x[i + p, k])
+    d = w[0] * (x[i + p, k + r] - x[i + p, k + r - 1])
+    for m in range(1, r):
+        d += w[m] * (x[i + p, k + r + m] - x[i + p, k + r - 1 - m])
     return d
 
 
 @_jit
-def _dy(x, k, j, r, w0, w1):  # pragma: no cover - compiled
+def _dy(x, k, j, w):  # pragma: no cover - compiled
     """``(D x)`` on y face ``k`` of cell column ``j``."""
+    r = len(w)
     p = 2 * r - 1
-    d = w0 * (x[k + r, j + p] - x[k + r - 1, j + p])
-    if r == 2:
-        d += w1 * (x[k + 3, j + p] - x[k, j + p])
+    d = w[0] * (x[k + r, j + p] - x[k + r - 1, j + p])
+    for m in range(1, r):
+        d += w[m] * (x[k + r + m, j + p] - x[k + r - 1 - m, j + p])
     return d
 
 
 @_jit
-def _apply_l(x, fx, fy, bf, i, j, r, w0, w1):  # pragma: no cover - compiled
+def _apply_l(x, fx, fy, bf, i, j, w):  # pragma: no cover - compiled
     """``(L x)`` at cell ``(i, j)`` of a padded field (the module docstring's ``L``)."""
-    out = w0 * (fx[bf, i, j + r] * _dx(x, i, j + r, r, w0, w1)
-                - fx[bf, i, j + r - 1] * _dx(x, i, j + r - 1, r, w0, w1)
-                + fy[bf, i + r, j] * _dy(x, i + r, j, r, w0, w1)
-                - fy[bf, i + r - 1, j] * _dy(x, i + r - 1, j, r, w0, w1))
-    if r == 2:
-        out += w1 * (fx[bf, i, j + 3] * _dx(x, i, j + 3, r, w0, w1)
-                     - fx[bf, i, j] * _dx(x, i, j, r, w0, w1)
-                     + fy[bf, i + 3, j] * _dy(x, i + 3, j, r, w0, w1)
-                     - fy[bf, i, j] * _dy(x, i, j, r, w0, w1))
+    r = len(w)
+    out = w[0] * (fx[bf, i, j + r] * _dx(x, i, j + r, w)
+                  - fx[bf, i, j + r - 1] * _dx(x, i, j + r - 1, w)
+                  + fy[bf, i + r, j] * _dy(x, i + r, j, w)
+                  - fy[bf, i + r - 1, j] * _dy(x, i + r - 1, j, w))
+    for m in range(1, r):
+        hi, lo = r + m, r - 1 - m
+        out += w[m] * (fx[bf, i, j + hi] * _dx(x, i, j + hi, w)
+                       - fx[bf, i, j + lo] * _dx(x, i, j + lo, w)
+                       + fy[bf, i + hi, j] * _dy(x, i + hi, j, w)
+                       - fy[bf, i + lo, j] * _dy(x, i + lo, j, w))
     return out
 
 
@@ -76,7 +84,7 @@ def _batch_rows(b, alpha, fx, gain):  # pragma: no cover - compiled
 
 @_pjit
 def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c, rec,
-             store, states, every, t0, snaps, r, w0, w1):  # pragma: no cover - compiled
+             store, states, every, t0, snaps, w):  # pragma: no cover - compiled
     """Advance every batch item ``inj.shape[1]`` steps.
 
     ``work[b, 0]`` holds x⁻ and ``work[b, 1]`` holds x (padded by ``2r − 1`` zero cells); on
@@ -84,10 +92,11 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
     ``states[b, k]`` (when ``store``) receives the padded state after step ``k``.
     """
     batch, steps = inj.shape[0], inj.shape[1]
-    p = 2 * r - 1
-    ny, nx = work.shape[2] - 2 * p, work.shape[3] - 2 * p
     nsrc, nprb = src_r.size, prb_r.size
     for b in prange(batch):
+        # inside the parallel body, where len(w) is a constant (outer values become arguments)
+        p = 2 * len(w) - 1
+        ny, nx = work.shape[2] - 2 * p, work.shape[3] - 2 * p
         bc, bf, bg = _batch_rows(b, alpha, fx, gain)
         snap = 0
         for k in range(steps):
@@ -97,7 +106,7 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
             for i in range(ny):
                 for j in range(nx):
                     c = cur[i + p, j + p]
-                    lap = _apply_l(cur, fx, fy, bf, i, j, r, w0, w1)
+                    lap = _apply_l(cur, fx, fy, bf, i, j, w)
                     nxt[i + p, j + p] = (alpha[bc, i, j] * c + beta[bc, i, j] * prev[i + p, j + p]
                                          + gamma[bc, i, j] * lap)
             for s in range(nsrc):
@@ -114,7 +123,7 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
 @_pjit
 def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c,
              g_rec, g_snap, every, t0, a_cur, a_nxt, g_alpha, g_beta, g_gamma, g_fx, g_fy,
-             g_gain, g_inj, r, w0, w1):  # pragma: no cover - compiled
+             g_gain, g_inj, w):  # pragma: no cover - compiled
     """Reverse sweep of a segment.
 
     ``states[b, m]`` is the padded x at segment time ``m − 1`` (``m = 0``: x⁻ at the start;
@@ -124,10 +133,11 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
     return those of its first x and x⁻. Parameter gradients accumulate per batch item.
     """
     batch, steps = inj.shape[0], inj.shape[1]
-    p = 2 * r - 1
-    ny, nx = states.shape[2] - 2 * p, states.shape[3] - 2 * p
     nsrc, nprb = src_r.size, prb_r.size
     for b in prange(batch):
+        r = len(w)
+        p = 2 * r - 1
+        ny, nx = states.shape[2] - 2 * p, states.shape[3] - 2 * p
         bc, bf, bg = _batch_rows(b, alpha, fx, gain)
         cur = a_cur[b]
         nxt = a_nxt[b]
@@ -152,26 +162,32 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
             for i in range(ny):
                 for j in range(nx):
                     c = x[i + p, j + p]
-                    lap = _apply_l(x, fx, fy, bf, i, j, r, w0, w1)
+                    lap = _apply_l(x, fx, fy, bf, i, j, w)
                     a = cur[i + p, j + p]
                     g_alpha[b, i, j] += a * c
                     g_beta[b, i, j] += a * xm[i + p, j + p]
                     g_gamma[b, i, j] += a * lap
-                    l_scaled = _apply_l(scaled, fx, fy, bf, i, j, r, w0, w1)
+                    l_scaled = _apply_l(scaled, fx, fy, bf, i, j, w)
                     nxt[i + p, j + p] += alpha[bc, i, j] * a + l_scaled
                     spare[i + p, j + p] = beta[bc, i, j] * a
             # d(a·L x)/d(face value) = −(D a)(D x) on that face
             for i in range(ny):
                 for f in range(nx + 2 * r - 1):
-                    g_fx[b, i, f] -= _dx(scaled, i, f, r, w0, w1) * _dx(x, i, f, r, w0, w1)
+                    g_fx[b, i, f] -= _dx(scaled, i, f, w) * _dx(x, i, f, w)
             for f in range(ny + 2 * r - 1):
                 for j in range(nx):
-                    g_fy[b, f, j] -= _dy(scaled, f, j, r, w0, w1) * _dy(x, f, j, r, w0, w1)
+                    g_fy[b, f, j] -= _dy(scaled, f, j, w) * _dy(x, f, j, w)
             # shift: a(x_{k}) complete → current; β part of a(x_{k−1}) → next
             for i in range(ny + 2 * p):
                 for j in range(nx + 2 * p):
                     cur[i, j] = nxt[i, j]
                     nxt[i, j] = spare[i, j]
+
+
+def _stencil(static: dict, dtype: torch.dtype) -> tuple:
+    """The staggered weights as scalars of the fields' dtype (no float64 promotion)."""
+    kind = np.float32 if dtype == torch.float32 else np.float64
+    return tuple(kind(v) for v in static["stencil"])
 
 
 def _np(x: Tensor) -> np.ndarray:
@@ -198,7 +214,8 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, s
     _forward(_np(work), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                                    "src_gain")),
              _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
-             rec.numpy(), store, states.numpy(), every, t0, snaps.numpy(), *static["stencil"])
+             rec.numpy(), store, states.numpy(), every, t0, snaps.numpy(),
+             _stencil(static, dtype))
     # the kernel wrote into the numpy views of these tensors
     last = work[:, (steps + 1) % 3][inner].clone()
     before = work[:, steps % 3][inner].clone()
@@ -257,7 +274,7 @@ class _AcousticSegment(torch.autograd.Function):
                  _np(g_rec), _np(g_snap), static["every"], t0, a_cur.numpy(), a_nxt.numpy(),
                  *(grads[k].numpy() for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                              "src_gain")),
-                 g_inj.numpy(), *static["stencil"])
+                 g_inj.numpy(), _stencil(static, dtype))
         out = []
         for name, tensor in zip(ctx.names, tensors, strict=True):
             g = grads[name]
@@ -280,7 +297,7 @@ def run_acoustic_numba(setup: object, snapshot_every: int | None, seg: int
               "every": int(snapshot_every or 0)}
     weights = STAGGERED[setup.order]  # type: ignore[attr-defined]
     static["pad"] = 2 * len(weights) - 1
-    static["stencil"] = (len(weights), weights[0], weights[1] if len(weights) > 1 else 0.0)
+    static["stencil"] = weights
     injection = setup.injection  # type: ignore[attr-defined]
     batch, steps = injection.shape[:2]
     ny, nx = setup.grid.shape  # type: ignore[attr-defined]
