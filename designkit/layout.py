@@ -269,9 +269,16 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
         raise DesignValueError(f"{path} has no shapes on layer {layer[0]}/{layer[1]}; layers "
                                f"present: {', '.join(f'{a}/{b}' for a, b in present) or 'none'}")
     scale = lib.unit
-    pieces = [shapely.make_valid(shapely.Polygon(p.points * scale))
-              for p in polygons if (p.layer, p.datatype) == tuple(layer)]
+    # Holes are stored as zero-width slits joining them to the outline. The default
+    # (linework) repair splits such a ring along its self-touching edges and, with two holes
+    # on one row, dropped the strip between their slits; the ring-structure repair keeps the
+    # enclosed area (and no collapsed line pieces).
+    pieces = [part for p in polygons if (p.layer, p.datatype) == tuple(layer)
+              for part in _polygons(shapely.make_valid(
+                  shapely.Polygon(p.points * scale), method="structure", keep_collapsed=False))]
     geometry = shapely.union_all(pieces)
+    if not isinstance(geometry, shapely.Polygon | shapely.MultiPolygon):
+        geometry = shapely.MultiPolygon(_polygons(geometry))
     return Layout(geometry=geometry, cell=top.name, layer=tuple(layer), metadata=meta,
                   unit_m=lib.unit, database_unit_m=lib.precision)
 

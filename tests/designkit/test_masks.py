@@ -187,3 +187,15 @@ def test_a_failed_write_leaves_the_old_file_alone(tmp_path, monkeypatch):
         write_layout(cell_polygons(~b, PITCH), path, name="keep", bounds=_bounds(b.shape))
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.gds"]
+
+
+@pytest.mark.parametrize("suffix", [".gds", ".oas"])
+def test_two_holes_on_one_row_read_back_whole(tmp_path, suffix):
+    """Found by the property test: the slits joining two holes on one row to the outline
+    enclosed the strip between them, and the default repair dropped it."""
+    b = np.ones((5, 9), bool)
+    b[2, 5] = b[3, 1] = b[3, 6] = False
+    path = tmp_path / f"holes{suffix}"
+    write_layout(cell_polygons(b, PITCH), path, name="holes", bounds=_bounds(b.shape))
+    np.testing.assert_allclose(coverage(read_layout(path).geometry, b.shape, PITCH), b,
+                               atol=1e-9)
