@@ -79,6 +79,8 @@ def main() -> None:
         raise SystemExit(f"{args.result}/checkpoint holds no checkpoint: the folds' designs "
                          "are gone")
     latents = {k: v for k, v in loaded[1].items() if k.startswith("fold")}
+    if not latents:
+        raise SystemExit(f"{args.result} has no finished fold yet: let the run end first")
     folds = problem.folds(config.training.folds, config.training.seed)
     region = par.region.numpy()
     rows, cols = region.shape
