@@ -101,7 +101,9 @@ class AcousticConfig:
     ``contrast``: the solid's density over the fluid's (its ``K`` stays the fluid's; see
     :class:`~wavefab.designkit.media.RigidSolid`). The fluid's speed is ``material.c0``.
     ``contrast_schedule``: ``(first_epoch, contrast)`` pairs, a continuation from a soft solid
-    to ``contrast`` during training (the final design is always evaluated at ``contrast``).
+    during training: each epoch trains with the last pair whose epoch has begun (end the
+    schedule at ``contrast`` to train the rigid part last); the final design is always
+    evaluated at ``contrast``.
     """
 
     contrast: float = 1e4

@@ -155,11 +155,13 @@ class Parametrization:
         import hashlib
 
         region = self.region.detach().cpu().numpy()
+        material = {"type": type(self.material).__name__, **dataclasses.asdict(self.material)}
+        if not material.get("contrast_schedule", True):
+            del material["contrast_schedule"]  # absent: checkpoints of earlier runs still match
         return {
             "region_sha256": hashlib.sha256(region.tobytes() + str(region.shape).encode())
             .hexdigest(),
             "blur_radius": self.blur_radius, "beta": self.beta, "eta": self.eta,
             "filter": dataclasses.asdict(self.filter), "projection": self.projection,
-            "material": {"type": type(self.material).__name__,
-                         **dataclasses.asdict(self.material)},
+            "material": material,
         }

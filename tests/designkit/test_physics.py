@@ -128,6 +128,9 @@ def test_a_contrast_continuation_trains_soft_and_makes_rigid(tmp_path):
             RigidSolid(contrast_schedule=bad)
     with pytest.raises(ConfigError, match="acoustic"):
         _config(physics="acoustic", acoustic={"contrast_schedule": [[0, 1.0]]})
+    plain = _config(physics="acoustic")  # identities of runs from before the schedule still match
+    assert "contrast_schedule" not in build_parametrization(
+        plain, build_problem(plain)).describe()["material"]
 
     config = _config(physics="acoustic", acoustic={"contrast_schedule": [[0, 4.0], [1, 50.0]]},
                      training={"optimizer": "lbfgs", "epochs": 3, "lbfgs_iterations": 3})
