@@ -37,6 +37,7 @@ from wavefab.designkit.export import (
     plate_report,
 )
 from wavefab.designkit.fabrication import final_design
+from wavefab.designkit.problems.vowels import VowelProblem
 from wavefab.designkit.processes import format_length, parse_length
 from wavefab.designkit.run import build_parametrization, build_problem
 from wavefab.solver import ResolutionWarning
@@ -69,7 +70,9 @@ def main() -> None:
     problem = build_problem(config, args.data)
     par = build_parametrization(config, problem, fab)
     other_config = dataclasses.replace(config, physics=OTHER[config.physics])
-    other = build_problem(other_config, args.data)
+    # the same recordings in the other wave model (not read from disk a second time)
+    other = VowelProblem(problem.data, problem.geometry, readout=problem.readout,
+                         split=config.data.split, physics=other_config.physics)
     other_par = build_parametrization(other_config, other, fab)
     pitch = (parse_length(args.pitch) if args.pitch else fab.pitch) or 0.5e-3
     height = parse_length(args.height)
