@@ -6,8 +6,10 @@ For each fold's trained latent (kept in the run's checkpoint), the made design (
 repaired as ``wavefab run`` makes it) is scored on that fold's test and training recordings:
 
 * in the run's own wave model (the figure ``metrics.json`` reports as ``binary_*``);
-* in the other model (``scalar`` ↔ ``acoustic``): how wrong the speed-only model is about a
-  printed rigid part, and how a rigid design fares as a slow medium;
+* in the other models (``scalar``, and ``acoustic`` with either solid law at the run's
+  contrast: ``density`` = a dense slow solid, ``impedance`` = a stiff one at the fluid's speed):
+  how wrong the speed-only model is about a printed rigid part, how a rigid design fares as a
+  slow medium, and whether a rigid part's score depends on which stand-in for plastic it had;
 * after export → STL (walls on a base plate, the run's pitch) → cross-section at mid-wall →
   rasterized at the design's pitch → re-simulated in the run's model (simulate what you print).
 
@@ -43,7 +45,12 @@ from wavefab.designkit.run import build_parametrization, build_problem
 from wavefab.solver import ResolutionWarning
 
 warnings.simplefilter("ignore", ResolutionWarning)
-OTHER = {"scalar": "acoustic", "acoustic": "scalar"}
+MODELS = (("scalar", "density"), ("acoustic", "density"), ("acoustic", "impedance"))
+
+
+def model_name(physics: str, interpolation: str) -> str:
+    """A column label: ``scalar`` or the acoustic solid law."""
+    return "scalar" if physics == "scalar" else f"{interpolation}-law"
 
 
 def accuracies(problem, parametrization, density: np.ndarray, fold) -> tuple[float, float]:
@@ -69,11 +76,19 @@ def main() -> None:
     fab = fabrication_from_config(config)
     problem = build_problem(config, args.data)
     par = build_parametrization(config, problem, fab)
-    other_config = dataclasses.replace(config, physics=OTHER[config.physics])
-    # the same recordings in the other wave model (not read from disk a second time)
-    other = VowelProblem(problem.data, problem.geometry, readout=problem.readout,
-                         split=config.data.split, physics=other_config.physics)
-    other_par = build_parametrization(other_config, other, fab)
+    own = (config.physics, config.acoustic.interpolation if config.physics == "acoustic"
+           else "density")
+    others = []  # (label, problem, parametrization) of the models the run was not trained in
+    for physics, interpolation in MODELS:
+        if (physics, interpolation) == own:
+            continue
+        other_config = dataclasses.replace(config, physics=physics, acoustic=dataclasses.replace(
+            config.acoustic, interpolation=interpolation, contrast_schedule=()))
+        # the same recordings in the other wave model (not read from disk a second time)
+        other = VowelProblem(problem.data, problem.geometry, readout=problem.readout,
+                             split=config.data.split, physics=physics)
+        others.append((model_name(physics, interpolation), other,
+                       build_parametrization(other_config, other, fab)))
     pitch = (parse_length(args.pitch) if args.pitch else fab.pitch) or 0.5e-3
     height = parse_length(args.height)
     base = 1e-3
@@ -91,16 +106,20 @@ def main() -> None:
           f"part {format_length(cols * pitch)} × {format_length(rows * pitch)} × "
           f"{format_length(base + height)} (walls {format_length(height)} on a "
           f"{format_length(base)} base)")
-    print(f"{'fold':>4} {'own test':>9} {'train':>7} {OTHER[config.physics] + ' test':>14} "
-          f"{'train':>7} {'printed test':>13} {'train':>7} {'cells off':>9}")
+    print(f"(own model: {model_name(*own)}; contrast {config.acoustic.contrast:g} in the "
+          "acoustic ones)")
+    print(f"{'fold':>4} {'own test':>9} {'train':>7} "
+          + "".join(f" {label + ' test':>14} {'train':>7}" for label, _, _ in others)
+          + f" {'printed test':>13} {'train':>7} {'cells off':>9}")
     table, started = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in sorted(latents, key=lambda k: int(k[4:])):
             k = int(name[4:])
             latent = torch.from_numpy(latents[name])
             made = final_design(par, latent, fab)[1]
-            own = accuracies(problem, par, made, folds[k])
-            cross = accuracies(other, other_par, made, folds[k])
+            scores = [accuracies(problem, par, made, folds[k])]
+            scores += [accuracies(other, other_par, made, folds[k])
+                       for _, other, other_par in others]
             design = Design(name=f"fold{k}", binary=made, region=region,
                             min_solid_cells=fab.min_solid_cells, min_void_cells=fab.min_void_cells)
             stl = Path(tmp) / f"fold{k}.stl"
@@ -109,12 +128,9 @@ def main() -> None:
             coverage = import_raster(stl, made.shape, pitch, section_z=base + height / 2)
             printed = accuracies(problem, par, coverage, folds[k])
             off = int(((coverage > 0.5) != made).sum())
-            table.append((*own, *cross, *printed))
-            print(f"{k:>4} {own[0]:>9.3f} {own[1]:>7.3f} {cross[0]:>14.3f} {cross[1]:>7.3f} "
-                  f"{printed[0]:>13.3f} {printed[1]:>7.3f} {off:>9}", flush=True)
-    mean = np.mean(table, axis=0)
-    print(f"{'mean':>4} {mean[0]:>9.3f} {mean[1]:>7.3f} {mean[2]:>14.3f} {mean[3]:>7.3f} "
-          f"{mean[4]:>13.3f} {mean[5]:>7.3f}")
+            table.append([x for pair in (*scores, printed) for x in pair])
+            print(f"{k:>4}" + _row(table[-1]) + f" {off:>9}", flush=True)
+    print("mean" + _row(np.mean(table, axis=0)))
     print(f"export DRC of the last fold: {report.drc.get('pass')}; "
           f"{time.perf_counter() - started:.0f} s")
     scale = (json.loads((args.result / "metrics.json").read_text()).get("fabrication")
@@ -123,6 +139,13 @@ def main() -> None:
         plates = plate_report(height, scale)
         print("plates:", {k: (round(v, 6) if isinstance(v, float) else v)
                           for k, v in plates.items()})
+
+
+def _row(values) -> str:
+    """Test/train pairs under the header's columns (own, the other models, printed)."""
+    widths = [9] + [14] * (len(values) // 2 - 2) + [13]
+    return "".join(f" {test:>{w}.3f} {train:>7.3f}"
+                   for w, test, train in zip(widths, values[::2], values[1::2], strict=True))
 
 
 if __name__ == "__main__":

@@ -104,10 +104,14 @@ class AcousticConfig:
     during training: each epoch trains with the last pair whose epoch has begun (end the
     schedule at ``contrast`` to train the rigid part last); the final design is always
     evaluated at ``contrast``.
+    ``interpolation``: ``density`` (only ``1/ρ`` changes: a soft solid is slow) or
+    ``impedance`` (``K`` changes with it, the speed stays the fluid's: the solid only
+    reflects, at every contrast of the schedule).
     """
 
     contrast: float = 1e4
     contrast_schedule: tuple[tuple[int, float], ...] = ()
+    interpolation: Literal["density", "impedance"] = "density"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,7 +243,8 @@ def _check_values(config: RunConfig) -> list[str]:
     ]
     checks.append(("fabrication", lambda: fabrication_from_config(config)))
     checks.append(("acoustic", lambda: RigidSolid(
-        config.material.c0, config.acoustic.contrast, config.acoustic.contrast_schedule)))
+        config.material.c0, config.acoustic.contrast, config.acoustic.contrast_schedule,
+        config.acoustic.interpolation)))
     if config.problem == "vowels":  # the lens section validates itself when built
         checks.append(("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
                                                          **dataclasses.asdict(config.geometry))))

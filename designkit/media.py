@@ -20,6 +20,7 @@ from torch import Tensor
 from .errors import DesignValueError
 
 Physics = Literal["scalar", "acoustic"]
+Interpolation = Literal["density", "impedance"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,11 +65,23 @@ class RigidSolid:
     and whenever there is none). A soft solid first (contrast 4 is the reference's half-speed
     material, with an impedance step) lets the design form where a rigid wall's gradient is
     nearly all-or-nothing; the made part is always evaluated at ``contrast``.
+
+    ``interpolation`` says what the density changes:
+
+    * ``"density"``: ``1/ρ`` alone, ``K`` stays the fluid's. The solid is slow
+      (``c0/√contrast``) with impedance ``√contrast`` × the fluid's, so at a soft contrast a
+      design can work by refraction through solid that a rigid wall does not let through.
+    * ``"impedance"``: ``K = c0²/(1/ρ)`` with the same ``1/ρ``, so the speed is ``c0``
+      everywhere and only the impedance changes (``contrast`` × the fluid's in the solid): at
+      every contrast the solid can only reflect, as the printed wall does. The time step
+      stays valid at order 2 (a face between a stiff and a soft cell at most doubles the
+      operator's largest eigenvalue; the solver checks it).
     """
 
     c0: float = 1.0
     contrast: float = 1e4
     contrast_schedule: tuple[tuple[int, float], ...] = ()
+    interpolation: Interpolation = "density"
 
     def __post_init__(self) -> None:
         if not self.c0 > 0:
@@ -82,6 +95,9 @@ class RigidSolid:
                 "acoustic.contrast_schedule must be (first_epoch, contrast) pairs with increasing "
                 f"epochs ≥ 0 and contrasts > 1, got {self.contrast_schedule!r}; "
                 "e.g. [[0, 4], [6, 100], [10, 10000]]")
+        if self.interpolation not in ("density", "impedance"):
+            raise DesignValueError(f"acoustic.interpolation must be 'density' or 'impedance', "
+                                   f"got {self.interpolation!r}")
 
     def at_epoch(self, epoch: int) -> RigidSolid:
         """The solid trained with in ``epoch`` (this one where the schedule does not apply)."""
@@ -89,10 +105,13 @@ class RigidSolid:
         for first, value in self.contrast_schedule:
             if epoch >= first:
                 contrast = value
-        return self if contrast == self.contrast else RigidSolid(self.c0, contrast)
+        return (self if contrast == self.contrast
+                else RigidSolid(self.c0, contrast, interpolation=self.interpolation))
 
     def __call__(self, density: Tensor) -> AcousticMedium:
         """The medium for ``density`` (same shape)."""
         # (1 − ρ) + ρ/contrast, not 1 − (1 − 1/contrast)·ρ: exact at ρ = 1 in float32
-        inv = self.c0 * self.c0 * ((1.0 - density) + density / self.contrast)
-        return AcousticMedium(inv, torch.ones_like(inv))
+        share = (1.0 - density) + density / self.contrast
+        inv = self.c0 * self.c0 * share
+        bulk = 1.0 / share if self.interpolation == "impedance" else torch.ones_like(inv)
+        return AcousticMedium(inv, bulk)

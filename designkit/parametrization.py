@@ -156,8 +156,11 @@ class Parametrization:
 
         region = self.region.detach().cpu().numpy()
         material = {"type": type(self.material).__name__, **dataclasses.asdict(self.material)}
+        # defaults left out: checkpoints of runs from before these settings still match
         if not material.get("contrast_schedule", True):
-            del material["contrast_schedule"]  # absent: checkpoints of earlier runs still match
+            del material["contrast_schedule"]
+        if material.get("interpolation") == "density":
+            del material["interpolation"]
         return {
             "region_sha256": hashlib.sha256(region.tobytes() + str(region.shape).encode())
             .hexdigest(),

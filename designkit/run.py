@@ -66,7 +66,8 @@ def build_parametrization(config: RunConfig, problem: Problem,
     m = config.material
     fab = fabrication if fabrication is not None else fabrication_from_config(config)
     acoustic = config.acoustic
-    material = (RigidSolid(m.c0, acoustic.contrast, acoustic.contrast_schedule)
+    material = (RigidSolid(m.c0, acoustic.contrast, acoustic.contrast_schedule,
+                           acoustic.interpolation)
                 if config.physics == "acoustic" else LinearSpeed(m.c0, m.c1))
     return Parametrization(region=problem.setup.region, blur_radius=m.blur_radius,
                            beta=m.beta, eta=m.eta, material=material,

@@ -39,6 +39,8 @@ FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
                  ("acoustic.contrast", "solid/fluid density (acoustic)", "number", ()),
                  ("acoustic.contrast_schedule", "contrast schedule [[epoch, contrast], …]",
                   "text", ()),
+                 ("acoustic.interpolation", "solid law (acoustic)", "choice",
+                  ("density", "impedance")),
                  ("material.c0", "background speed", "number", ()),
                  ("material.c1", "material speed", "number", ()),
                  ("domain.absorber", "absorbing boundary (cells)", "number", ())]),

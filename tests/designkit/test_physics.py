@@ -13,6 +13,8 @@ from wavefab.designkit.errors import DesignValueError
 from wavefab.designkit.media import AcousticMedium, RigidSolid, sound_speed
 from wavefab.designkit.problems.base import Fold
 from wavefab.designkit.run import build_parametrization, build_problem, run
+from wavefab.solver import PML, Grid, LineSource, PointProbe, ricker
+from wavefab.solver.acoustic import propagate_acoustic
 
 # gray cells of an acoustic design are slow (1/ρ between the fluid's and the wall's): the solver
 # says so while the design is still gray
@@ -37,6 +39,49 @@ def test_the_rigid_solid_law_goes_from_fluid_to_a_sound_hard_wall():
         RigidSolid(contrast=0.5)
     with pytest.raises(ConfigError, match="physics"):
         _config(physics="optical")
+
+
+def test_the_impedance_law_keeps_the_speed_and_reflects_as_an_impedance_step():
+    """``interpolation: impedance``: only the impedance changes, R = (Z − 1)/(Z + 1) on a face."""
+    law = RigidSolid(c0=1.0, contrast=9.0, interpolation="impedance")
+    assert law.at_epoch(3).interpolation == "impedance"
+    density = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
+    medium = law(density)
+    np.testing.assert_allclose(sound_speed(medium).numpy(), 1.0, rtol=1e-12)
+    np.testing.assert_allclose((medium.bulk_modulus / medium.inv_density).numpy(),
+                               [1.0, 1.8**2, 81.0], rtol=1e-12)  # Z = K·ρ/c = 1/(1/ρ)
+    with pytest.raises(DesignValueError, match="interpolation"):
+        RigidSolid(interpolation="linear")
+    with pytest.raises(ConfigError, match="interpolation"):
+        _config(physics="acoustic", acoustic={"interpolation": "linear"})
+    config = _config(physics="acoustic", acoustic={"interpolation": "impedance"})
+    identity = build_parametrization(config, build_problem(config)).describe()["material"]
+    assert identity["interpolation"] == "impedance"  # a resumed run cannot switch laws
+    plain = _config(physics="acoustic")
+    assert "interpolation" not in build_parametrization(
+        plain, build_problem(plain)).describe()["material"]
+
+    # a plane wave on a half-space of the solid: the echo is R = 0.8 of the incident pulse,
+    # in phase, and the face is where the density changes (no slower wave inside to delay it)
+    ny, nx = 600, 220
+    grid = Grid(shape=(ny, nx), h=1.0, dt=0.5)
+    f, steps = 0.05, 560
+    waves = ricker(f, steps, grid.dt, dtype=torch.float64)[None]
+    kw = {"grid": grid, "sources": [LineSource((20, 40), (ny - 21, 40))],
+          "probes": [PointProbe(300, 100)], "boundary": PML(20)}
+    solid = torch.zeros(ny, nx, dtype=torch.float64)
+    solid[:, 160:] = 1.0
+    probes = [propagate_acoustic(m.inv_density, m.bulk_modulus, waves, **kw).probes[0, :, 0]
+              for m in (law(torch.zeros_like(solid)), law(solid))]
+    free, reflected = probes[0].numpy(), (probes[1] - probes[0]).numpy()
+    spectrum = np.fft.rfftfreq(4096, grid.dt)
+    band = (spectrum > 0.5 * f) & (spectrum < 1.5 * f)
+    ratio = np.abs(np.fft.rfft(reflected, 4096)[band]) / np.abs(np.fft.rfft(free, 4096)[band])
+    assert ratio == pytest.approx(0.8, abs=0.01)
+    xc = np.correlate(reflected, free, "full")
+    assert xc[np.argmax(np.abs(xc))] > 0
+    lag = int(np.argmax(np.abs(xc))) - (steps - 1)
+    assert abs(lag * grid.dt - 2 * 59.5) <= 2.0
 
 
 def test_an_acoustic_problem_measures_against_the_same_empty_fluid():

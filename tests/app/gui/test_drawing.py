@@ -258,3 +258,7 @@ def test_the_wave_model_is_a_setting(window):
     assert window.document.project.config.acoustic.contrast_schedule == ((0, 4.0), (5, 1e4))
     assert not settings.commit("acoustic.contrast_schedule", [[0, 0.5]])
     assert "contrast_schedule" in settings.editors["acoustic.contrast_schedule"].toolTip()
+    law = settings.editors["acoustic.interpolation"]
+    law.setCurrentText("impedance")
+    law.activated.emit(law.currentIndex())
+    assert window.document.project.config.acoustic.interpolation == "impedance"
