@@ -133,8 +133,9 @@ def main() -> None:
     print("mean" + _row(np.mean(table, axis=0)))
     print(f"export DRC of the last fold: {report.drc.get('pass')}; "
           f"{time.perf_counter() - started:.0f} s")
-    scale = (json.loads((args.result / "metrics.json").read_text()).get("fabrication")
-             or {}).get("scale")
+    metrics = args.result / "metrics.json"  # written when the last fold ends
+    scale = (json.loads(metrics.read_text()).get("fabrication") or {}).get("scale") \
+        if metrics.exists() else None
     if scale:
         plates = plate_report(height, scale)
         print("plates:", {k: (round(v, 6) if isinstance(v, float) else v)
