@@ -73,9 +73,10 @@ class RigidSolid:
       design can work by refraction through solid that a rigid wall does not let through.
     * ``"impedance"``: ``K = c0²/(1/ρ)`` with the same ``1/ρ``, so the speed is ``c0``
       everywhere and only the impedance changes (``contrast`` × the fluid's in the solid): at
-      every contrast the solid can only reflect, as the printed wall does. The time step
-      stays valid at order 2 (a face between a stiff and a soft cell at most doubles the
-      operator's largest eigenvalue; the solver checks it).
+      every contrast the solid can only reflect, as the printed wall does. The problems'
+      2nd-order stencil keeps its time step (a face between a stiff and a soft cell at most
+      doubles the operator's largest eigenvalue); the solver's 4th-order stencil reaches
+      past that face, and its stability check refuses the step.
     """
 
     c0: float = 1.0
