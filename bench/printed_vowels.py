@@ -1,9 +1,11 @@
 """Does the printed part classify like the design? Every fold of a finished run, three ways.
 
     python bench/printed_vowels.py RESULT_DIR [--data DIR] [--pitch 0.5mm] [--height 1mm]
+                                   [--repair-choice best]
 
 For each fold's trained latent (kept in the run's checkpoint), the made design (thresholded and
-repaired as ``wavefab run`` makes it) is scored on that fold's test and training recordings:
+repaired as ``wavefab run`` made it, or with ``--repair-choice best``: the repair that scores
+best on the fold's training recordings) is scored on that fold's test and training recordings:
 
 * in the run's own wave model (the figure ``metrics.json`` reports as ``binary_*``);
 * in the other models (``scalar``, and ``acoustic`` with either solid law at the run's
@@ -38,7 +40,8 @@ from wavefab.designkit.export import (
     import_raster,
     plate_report,
 )
-from wavefab.designkit.fabrication import final_design
+from wavefab.designkit.fabrication import final_design, repair_candidates
+from wavefab.designkit.problems.base import Fold
 from wavefab.designkit.problems.vowels import VowelProblem
 from wavefab.designkit.processes import format_length, parse_length
 from wavefab.designkit.run import build_parametrization, build_problem
@@ -58,7 +61,15 @@ def accuracies(problem, parametrization, density: np.ndarray, fold) -> tuple[flo
     with torch.no_grad():
         medium = parametrization.material(torch.from_numpy(density.astype(np.float32)))
         metrics = problem.evaluate(medium, fold)
-    return metrics["test_accuracy"], metrics["train_accuracy"]
+    return metrics.get("test_accuracy", float("nan")), metrics["train_accuracy"]
+
+
+def choose_repair(problem, parametrization, fab, latent, fold) -> np.ndarray:
+    """The repair candidate with the best training accuracy (ties: the fewest-change one)."""
+    candidates = repair_candidates(parametrization, latent, fab)[1]
+    train_only = Fold(train=fold.train)
+    scores = [accuracies(problem, parametrization, c, train_only)[1] for c in candidates]
+    return candidates[int(np.argmax(scores))]
 
 
 def main() -> None:
@@ -70,10 +81,15 @@ def main() -> None:
                         help="cell size for the print (default: the run's; else 0.5mm)")
     parser.add_argument("--height", default="1mm",
                         help="wall height = plate gap (below half the shortest wavelength)")
+    parser.add_argument("--repair-choice", choices=("fewest", "best"), default=None,
+                        help="choose the repair again (default: the one the run chose)")
     args = parser.parse_args()
 
     config = load_config(args.result / "config.yaml")
     fab = fabrication_from_config(config)
+    rechoose = args.repair_choice is not None and args.repair_choice != fab.repair_choice
+    if args.repair_choice is not None:
+        fab = dataclasses.replace(fab, repair_choice=args.repair_choice)
     problem = build_problem(config, args.data)
     par = build_parametrization(config, problem, fab)
     own = (config.physics, config.acoustic.interpolation if config.physics == "acoustic"
@@ -97,6 +113,7 @@ def main() -> None:
         raise SystemExit(f"{args.result}/checkpoint holds no checkpoint: the folds' designs "
                          "are gone")
     latents = {k: v for k, v in loaded[1].items() if k.startswith("fold")}
+    finals = loaded[0].get("finals", {})
     if not latents:
         raise SystemExit(f"{args.result} has no finished fold yet: let the run end first")
     folds = problem.folds(config.training.folds, config.training.seed)
@@ -116,7 +133,11 @@ def main() -> None:
         for name in sorted(latents, key=lambda k: int(k[4:])):
             k = int(name[4:])
             latent = torch.from_numpy(latents[name])
-            made = final_design(par, latent, fab)[1]
+            if rechoose and fab.repair_choice == "best":
+                made = choose_repair(problem, par, fab, latent, folds[k])
+            else:
+                chosen = 0 if rechoose else finals.get(name, {}).get("repair_candidate", 0)
+                made = final_design(par, latent, fab, int(chosen))[1]
             scores = [accuracies(problem, par, made, folds[k])]
             scores += [accuracies(other, other_par, made, folds[k])
                        for _, other, other_par in others]

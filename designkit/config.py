@@ -90,6 +90,7 @@ class FabricationConfig:
     constraint_weight: float = 0.0
     constraint_start: int = 0
     repair: bool = True
+    repair_choice: Literal["fewest", "best"] = "fewest"
     exact_from: int | None = None
     wave_speed: float | None = None
 
@@ -347,4 +348,4 @@ def fabrication_from_config(config: RunConfig) -> Fabrication:
         robust_thresholds=f.robust_thresholds, objective=f.objective,
         constraint_weight=f.constraint_weight,
         constraint_start=f.constraint_start, filter_radius=radius,
-        repair=f.repair, exact_from=f.exact_from)
+        repair=f.repair, exact_from=f.exact_from, repair_choice=f.repair_choice)

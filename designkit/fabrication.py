@@ -54,6 +54,11 @@ class Fabrication:
             metrics then describe the repaired design, and the number of cells changed is
             reported. The robust formulation and the penalty make the optimized design nearly
             compliant; the repair removes what pixelization leaves (pinholes, one-cell necks).
+        repair_choice: ``"fewest"`` makes the fewest-change repair; ``"best"`` also makes the
+            directed ones (every narrow gap widened or filled, every thin solid removed or
+            thickened; :func:`~wavefab.designkit.drc.repair_candidates`), simulates each on the
+            fold's *training* examples and keeps the best (ties: the earlier). Its index is
+            reported as ``repair_candidate``.
         exact_from: first epoch whose steps simulate the exact binary designs (the nominal one
             thresholded and repaired: what will be made) while taking gradients from the
             projection (straight-through); None: never.
@@ -72,6 +77,7 @@ class Fabrication:
     process: Process | None = None
     repair: bool = True
     exact_from: int | None = None
+    repair_choice: Literal["fewest", "best"] = "fewest"
 
     def __post_init__(self) -> None:
         if not 0.5 < self.eta_e < 1:
@@ -81,6 +87,9 @@ class Fabrication:
                 f"fabrication.objective must be 'worst' or 'mean', got {self.objective!r}")
         if self.constraint_weight < 0:
             raise DesignValueError("fabrication.constraint_weight must be ≥ 0")
+        if self.repair_choice not in ("fewest", "best"):
+            raise DesignValueError("fabrication.repair_choice must be 'fewest' or 'best', "
+                                   f"got {self.repair_choice!r}")
         if self.robust_thresholds not in ("fixed", "random"):
             raise DesignValueError("fabrication.robust_thresholds must be 'fixed' or 'random', "
                                    f"got {self.robust_thresholds!r}")
@@ -129,28 +138,51 @@ class Fabrication:
             "constraint_start": self.constraint_start, "pitch_m": self.pitch,
             "repair": self.repair, "exact_from": self.exact_from,
         }
-        if self.robust_thresholds != "fixed":  # absent: checkpoints of earlier runs still match
+        # defaults left out: checkpoints of runs from before these settings still match
+        if self.robust_thresholds != "fixed":
             out["robust_thresholds"] = self.robust_thresholds
+        if self.repair_choice != "fewest":
+            out["repair_choice"] = self.repair_choice
         if self.process is not None:
             out["process"] = self.process.name
         return out
 
 
-def final_design(parametrization: Any, latent: Tensor, fab: Fabrication
+def final_design(parametrization: Any, latent: Tensor, fab: Fabrication, candidate: int = 0
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The design to fabricate: the thresholded nominal design, repaired when ``fab.repair``.
 
+    ``candidate`` picks among :func:`repair_candidates` (0: the fewest-change repair); a run
+    with ``repair_choice: best`` records the one it chose as ``repair_candidate``.
+
     Returns:
         ``(thresholded, final)`` bool arrays on the whole grid (equal when nothing was repaired).
+    """
+    thresholded, candidates = repair_candidates(parametrization, latent, fab,
+                                                fewest_only=candidate == 0)
+    if not 0 <= candidate < len(candidates):
+        raise DesignValueError(f"repair candidate {candidate} does not exist: this design has "
+                               f"{len(candidates)} (is the latent the one the run chose for?)")
+    return thresholded, candidates[candidate]
+
+
+def repair_candidates(parametrization: Any, latent: Tensor, fab: Fabrication, *,
+                      fewest_only: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The thresholded nominal design and its repairs (:func:`drc.repair_candidates`).
+
+    Without ``fab.repair`` (or a rule) the only candidate is the thresholded design itself;
+    ``fewest_only`` stops after the first (fewest-change) repair.
     """
     from . import drc
 
     thresholded = parametrization.binary(latent).cpu().numpy()
     if not fab.repair or fab.min_feature_cells <= 1:
-        return thresholded, thresholded
+        return thresholded, [thresholded]
     region = parametrization.region.cpu().numpy()
-    return thresholded, drc.repair(thresholded, max(fab.min_solid_cells, 1),
-                                   max(fab.min_void_cells, 1), region=region)
+    rules = (max(fab.min_solid_cells, 1), max(fab.min_void_cells, 1))
+    if fewest_only:
+        return thresholded, [drc.repair(thresholded, *rules, region=region)]
+    return thresholded, drc.repair_candidates(thresholded, *rules, region=region)
 
 
 def lengthscale_constraints(filtered: Tensor, projected: Tensor, region: Tensor, radius: float,
@@ -191,7 +223,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                       constraint_weight: float = 0.0, constraint_start: int = 0,
                       filter_radius: float | None = None, repair: bool = True,
                       exact_from: int | None = None,
-                      robust_thresholds: Literal["fixed", "random"] = "fixed") -> Fabrication:
+                      robust_thresholds: Literal["fixed", "random"] = "fixed",
+                      repair_choice: Literal["fewest", "best"] = "fewest") -> Fabrication:
     """Derive the rules in cells and the filter radius from physical settings.
 
     Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
@@ -229,7 +262,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                        robust=robust, eta_e=eta_e, robust_thresholds=robust_thresholds,
                        objective=objective,
                        constraint_weight=constraint_weight, constraint_start=constraint_start,
-                       pitch=pitch, process=process, repair=repair, exact_from=exact_from)
+                       pitch=pitch, process=process, repair=repair, exact_from=exact_from,
+                       repair_choice=repair_choice)
 
 
 def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: float,

@@ -85,7 +85,9 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
         projected = parametrization.density(latent, beta=beta)
         density = projected.numpy()
         speed = sound_speed(parametrization.material(projected)).numpy()
-        binary = final_design(parametrization, latent, fab)[1]
+        # the repair the fold's run chose (repair_choice: best), not a new choice
+        binary = final_design(parametrization, latent, fab,
+                              int(per_fold[best].get("repair_candidate", 0)))[1]
     region = problem.setup.region.numpy()
     buffer = io.BytesIO()
     np.savez(buffer, latent=end.latents[best], filtered=filtered, density=density, speed=speed,

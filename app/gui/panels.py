@@ -50,6 +50,8 @@ FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
                      ("fabrication.min_feature_cells", "min feature (cells)", "number", ()),
                      ("fabrication.robust", "robust (eroded/dilated)", "bool", ()),
                      ("fabrication.eta_e", "erosion threshold η_e", "number", ()),
+                     ("fabrication.repair_choice", "repair (fewest cells / best of several)",
+                      "choice", ("fewest", "best")),
                      ("fabrication.projection", "projection", "choice", ("tanh", "smoothed"))]),
     ("Optimizer", [("training.optimizer", "method", "choice", ("adam", "lbfgs")),
                    ("training.epochs", "epochs", "number", ()),

@@ -211,3 +211,27 @@ def test_repair_widens_gaps_it_may_not_fill():
     fixed = repair(region.copy(), 3, 3, region=region)
     assert check(fixed, 3, region=region).passed
     assert not (fixed & ~region).any()
+
+
+def test_repair_candidates_offer_the_slit_both_widened_and_filled():
+    """A gap one cell too narrow between two walls: closed by the fewest-change repair, kept
+    open (widened to the rule) by a directed one; every candidate passes."""
+    from wavefab.designkit.drc import repair, repair_candidates
+
+    design = np.zeros((30, 30), bool)
+    design[5:25, 5:13] = True
+    design[5:25, 15:25] = True  # a 2-cell slit at columns 13-14, rule 4
+    region = np.zeros_like(design)
+    region[2:28, 2:28] = True
+    candidates = repair_candidates(design, 4, region=region)
+    np.testing.assert_array_equal(candidates[0], repair(design, 4, region=region))
+    assert all(check(c, 4, region=region).passed and not (c & ~region).any()
+               for c in candidates)
+    slit = [c[10:20, 13:15].all() for c in candidates]  # (its ends may stay notched)
+    assert slit[0] and not all(slit)  # filled first; some candidate keeps the channel open
+    opened = candidates[slit.index(False)]
+    assert not opened[10:20, 12:16].any()  # open through its length, at least the rule wide
+    assert len({c.tobytes() for c in candidates}) == len(candidates)
+    clean = np.zeros_like(design)
+    clean[5:25, 5:12] = True
+    assert len(repair_candidates(clean, 4, region=region)) == 1  # nothing to choose

@@ -241,3 +241,41 @@ def test_random_robust_thresholds_reach_the_objective_reproducibly():
         a, b, c = (float(random(latent, batch, 8.0, e, s)) for e, s in ((0, 0), (0, 0), (0, 1)))
     assert a == b            # the same (epoch, step) draws the same thresholds
     assert a != c and a != base
+
+
+def test_repair_choice_best_keeps_the_repair_that_trains_best(tmp_path):
+    """``repair_choice: best``: the made design is the candidate with the best training score,
+    recorded by index, and the results' design is that one."""
+    import json
+
+    from wavefab.designkit.checkpoint import load_checkpoint
+    from wavefab.designkit.fabrication import repair_candidates
+    from wavefab.designkit.problems.base import Fold
+    from wavefab.designkit.run import build_parametrization, build_problem, run
+
+    config = config_from_dict({
+        "problem": "lens", "lens": {"steps": 400}, "material": {"beta": 4.0},
+        "training": {"optimizer": "lbfgs", "epochs": 2, "lbfgs_iterations": 3},
+        "fabrication": {"min_feature_cells": 6, "repair_choice": "best"}})
+    with pytest.raises(ConfigError, match="repair_choice"):
+        config_from_dict({"fabrication": {"repair_choice": "all"}})
+    for _ in run(config, tmp_path):
+        pass
+    fold = json.loads((tmp_path / "metrics.json").read_text())["per_fold"][0]
+    problem = build_problem(config)
+    fab = fabrication_from_config(config)
+    par = build_parametrization(config, problem, fab)
+    latent = torch.from_numpy(load_checkpoint(tmp_path / "checkpoint")[1]["fold0"])
+    candidates = repair_candidates(par, latent, fab)[1]
+    assert len(candidates) > 1  # the short run leaves violations that can be fixed both ways
+    gains = [problem.evaluate(par.material(torch.from_numpy(c).float()),
+                              Fold(train=np.arange(1)))["focus_gain"] for c in candidates]
+    chosen = fold["repair_candidate"]
+    assert gains[chosen] == max(gains) and chosen == gains.index(max(gains))
+    assert fold["binary_focus_gain"] == pytest.approx(gains[chosen], rel=1e-5)
+    assert fold["drc_pass"] is True
+    with np.load(tmp_path / "design.npz") as design:
+        np.testing.assert_array_equal(design["binary"], candidates[chosen])
+    np.testing.assert_array_equal(final_design(par, latent, fab, chosen)[1], candidates[chosen])
+    with pytest.raises(DesignValueError, match="repair candidate"):
+        final_design(par, latent, fab, len(candidates))

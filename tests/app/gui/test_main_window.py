@@ -42,6 +42,10 @@ def test_settings_edits_are_undoable_and_mark_the_title(window, qtbot):
     window.settings.editors["fabrication.robust"].setChecked(True)
     assert window.document.project.config.fabrication.robust is True
     assert window.document.undo_stack.count() == 2
+    choice = window.settings.editors["fabrication.repair_choice"]
+    choice.setCurrentText("best")
+    choice.activated.emit(choice.currentIndex())
+    assert window.document.project.config.fabrication.repair_choice == "best"
 
 
 def test_invalid_values_are_marked_in_place_and_change_nothing(window):
