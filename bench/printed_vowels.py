@@ -40,8 +40,8 @@ from wavefab.designkit.export import (
     import_raster,
     plate_report,
 )
-from wavefab.designkit.fabrication import final_design, repair_candidates
-from wavefab.designkit.problems.base import Fold
+from wavefab.designkit.fabrication import final_design
+from wavefab.designkit.optimize import made_design
 from wavefab.designkit.problems.vowels import VowelProblem
 from wavefab.designkit.processes import format_length, parse_length
 from wavefab.designkit.run import build_parametrization, build_problem
@@ -61,15 +61,7 @@ def accuracies(problem, parametrization, density: np.ndarray, fold) -> tuple[flo
     with torch.no_grad():
         medium = parametrization.material(torch.from_numpy(density.astype(np.float32)))
         metrics = problem.evaluate(medium, fold)
-    return metrics.get("test_accuracy", float("nan")), metrics["train_accuracy"]
-
-
-def choose_repair(problem, parametrization, fab, latent, fold) -> np.ndarray:
-    """The repair candidate with the best training accuracy (ties: the fewest-change one)."""
-    candidates = repair_candidates(parametrization, latent, fab)[1]
-    train_only = Fold(train=fold.train)
-    scores = [accuracies(problem, parametrization, c, train_only)[1] for c in candidates]
-    return candidates[int(np.argmax(scores))]
+    return metrics["test_accuracy"], metrics["train_accuracy"]
 
 
 def main() -> None:
@@ -134,7 +126,7 @@ def main() -> None:
             k = int(name[4:])
             latent = torch.from_numpy(latents[name])
             if rechoose and fab.repair_choice == "best":
-                made = choose_repair(problem, par, fab, latent, folds[k])
+                made = made_design(problem, par, fab, latent, folds[k])[1]
             else:
                 chosen = 0 if rechoose else finals.get(name, {}).get("repair_candidate", 0)
                 made = final_design(par, latent, fab, int(chosen))[1]

@@ -347,19 +347,27 @@ def _training_score(problem: Problem, parametrization: Parametrization, binary: 
     return float(metrics[key])
 
 
+def made_design(problem: Problem, parametrization: Parametrization, fabrication: Fabrication,
+                latent: torch.Tensor, fold: Fold) -> tuple[np.ndarray, np.ndarray, int]:
+    """What a fold's run makes of its latent: ``(thresholded, made, repair candidate)``.
+
+    With ``repair_choice: best`` the candidate with the best training score (ties: the
+    fewest-change repair, index 0); otherwise the fewest-change repair.
+    """
+    if fabrication.repair_choice != "best":
+        return (*final_design(parametrization, latent, fabrication), 0)
+    thresholded, candidates = repair_candidates(parametrization, latent, fabrication)
+    chosen = 0
+    if len(candidates) > 1:
+        scores = [_training_score(problem, parametrization, c, latent, fold) for c in candidates]
+        chosen = int(np.argmax(scores))
+    return thresholded, candidates[chosen], chosen
+
+
 def _final_design(problem: Problem, parametrization: Parametrization,
                   fabrication: Fabrication, latent: torch.Tensor, fold: Fold) -> dict[str, Any]:
     """Binarize (and repair) the nominal design, re-evaluate it exactly, check its rules."""
-    chosen = 0
-    if fabrication.repair_choice == "best":
-        thresholded, candidates = repair_candidates(parametrization, latent, fabrication)
-        if len(candidates) > 1:
-            scores = [_training_score(problem, parametrization, c, latent, fold)
-                      for c in candidates]
-            chosen = int(np.argmax(scores))  # the first of equals: the fewest-change repair
-        binary = candidates[chosen]
-    else:
-        thresholded, binary = final_design(parametrization, latent, fabrication)
+    thresholded, binary, chosen = made_design(problem, parametrization, fabrication, latent, fold)
     speed = parametrization.material(torch.from_numpy(binary).to(latent.device, latent.dtype))
     metrics = problem.evaluate(speed, fold)
     out: dict[str, Any] = {f"binary_{k}": v for k, v in metrics.items()}
