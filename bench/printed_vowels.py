@@ -125,11 +125,11 @@ def main() -> None:
         for name in sorted(latents, key=lambda k: int(k[4:])):
             k = int(name[4:])
             latent = torch.from_numpy(latents[name])
-            if rechoose and fab.repair_choice == "best":
+            if rechoose:  # as a run with this repair_choice would (training examples only)
                 made = made_design(problem, par, fab, latent, folds[k])[1]
             else:
-                chosen = 0 if rechoose else finals.get(name, {}).get("repair_candidate", 0)
-                made = final_design(par, latent, fab, int(chosen))[1]
+                chosen = int(finals.get(name, {}).get("repair_candidate", 0))
+                made = final_design(par, latent, fab, chosen)[1]
             scores = [accuracies(problem, par, made, folds[k])]
             scores += [accuracies(other, other_par, made, folds[k])
                        for _, other, other_par in others]
