@@ -1,7 +1,7 @@
 """Does the printed part classify like the design? Every fold of a finished run, three ways.
 
     python bench/printed_vowels.py RESULT_DIR [--data DIR] [--pitch 0.5mm] [--height 1mm]
-                                   [--repair-choice best]
+                                   [--repair-choice best] [--refine 2]
 
 For each fold's trained latent (kept in the run's checkpoint), the made design (thresholded and
 repaired as ``wavefab run`` made it, or with ``--repair-choice best``: the repair that scores
@@ -13,7 +13,9 @@ best on the fold's training recordings) is scored on that fold's test and traini
   how wrong the speed-only model is about a printed rigid part, how a rigid design fares as a
   slow medium, and whether a rigid part's score depends on which stand-in for plastic it had;
 * after export → STL (walls on a base plate, the run's pitch) → cross-section at mid-wall →
-  rasterized at the design's pitch → re-simulated in the run's model (simulate what you print).
+  rasterized at the design's pitch → re-simulated in the run's model (simulate what you print);
+* with ``--refine K``: in the run's model on a grid K times finer in space and time (K³ the
+  cost): whether the figure is the part's or the grid's (numerical dispersion).
 
 Prints one row per fold and the mean, with the part's size and the plate gap verdict.
 """
@@ -75,6 +77,8 @@ def main() -> None:
                         help="wall height = plate gap (below half the shortest wavelength)")
     parser.add_argument("--repair-choice", choices=("fewest", "best"), default=None,
                         help="choose the repair again (default: the one the run chose)")
+    parser.add_argument("--refine", type=int, default=1, metavar="K",
+                        help="also score the part on a grid K times finer (default 1: not)")
     args = parser.parse_args()
 
     config = load_config(args.result / "config.yaml")
@@ -97,6 +101,7 @@ def main() -> None:
                              split=config.data.split, physics=physics)
         others.append((model_name(physics, interpolation), other,
                        build_parametrization(other_config, other, fab)))
+    fine = problem.refined(args.refine) if args.refine > 1 else None
     pitch = (parse_length(args.pitch) if args.pitch else fab.pitch) or 0.5e-3
     height = parse_length(args.height)
     base = 1e-3
@@ -119,7 +124,9 @@ def main() -> None:
           "acoustic ones)")
     print(f"{'fold':>4} {'own test':>9} {'train':>7} "
           + "".join(f" {label + ' test':>14} {'train':>7}" for label, _, _ in others)
-          + f" {'printed test':>13} {'train':>7} {'cells off':>9}")
+          + f" {'printed test':>13} {'train':>7}"
+          + (f" {f'{args.refine}x grid test':>14} {'train':>7}" if fine else "")
+          + f" {'cells off':>9}")
     table, started = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in sorted(latents, key=lambda k: int(k[4:])):
@@ -141,9 +148,12 @@ def main() -> None:
             coverage = import_raster(stl, made.shape, pitch, section_z=base + height / 2)
             printed = accuracies(problem, par, coverage, folds[k])
             off = int(((coverage > 0.5) != made).sum())
-            table.append([x for pair in (*scores, printed) for x in pair])
-            print(f"{k:>4}" + _row(table[-1]) + f" {off:>9}", flush=True)
-    print("mean" + _row(np.mean(table, axis=0)))
+            scores.append(printed)
+            if fine is not None:
+                scores.append(accuracies(fine, par, made, folds[k]))
+            table.append([x for pair in scores for x in pair])
+            print(f"{k:>4}" + _row(table[-1], len(others)) + f" {off:>9}", flush=True)
+    print("mean" + _row(np.mean(table, axis=0), len(others)))
     print(f"export DRC of the last fold: {report.drc.get('pass')}; "
           f"{time.perf_counter() - started:.0f} s")
     metrics = args.result / "metrics.json"  # written when the last fold ends
@@ -155,9 +165,9 @@ def main() -> None:
                           for k, v in plates.items()})
 
 
-def _row(values) -> str:
-    """Test/train pairs under the header's columns (own, the other models, printed)."""
-    widths = [9] + [14] * (len(values) // 2 - 2) + [13]
+def _row(values, others: int) -> str:
+    """Test/train pairs under the header's columns (own, others, printed, [refined])."""
+    widths = [9] + [14] * others + [13] + [14] * (len(values) // 2 - others - 2)
     return "".join(f" {test:>{w}.3f} {train:>7.3f}"
                    for w, test, train in zip(widths, values[::2], values[1::2], strict=True))
 

@@ -188,6 +188,22 @@ class Problem(ABC):
         """Extra entries for ``metrics.json`` (e.g. the class names)."""
         return {}
 
+    def refined(self, factor: int) -> Problem:
+        """This problem simulated on a grid ``factor`` times finer in space and time.
+
+        The same physical setup (see :mod:`wavefab.designkit.problems.refine`); its
+        :meth:`evaluate` takes the design's media (or media of the finer grid) and the same
+        folds. Problems that cache simulations (a reference without design) override this to
+        drop them.
+        """
+        import copy
+
+        from .refine import refine_setup
+
+        clone = copy.copy(self)
+        clone.setup = refine_setup(self.setup, factor)
+        return clone
+
     def fingerprint(self) -> dict[str, Any]:
         """JSON-able identity of the problem; a checkpoint resumes only under the same one."""
         s = self.setup

@@ -316,6 +316,12 @@ class CustomProblem(Problem):
             metrics[f"gain_{p.name}"] = math.exp(value)
         return metrics
 
+    def refined(self, factor: int) -> Problem:
+        """See :meth:`Problem.refined`; the reference without design is simulated again."""
+        clone = super().refined(factor)
+        clone._reference = None
+        return clone
+
     def examples(self) -> list[tuple[str, Tensor]]:
         """The pulse."""
         return [("pulse", self.pulse)]

@@ -148,6 +148,12 @@ class LensProblem(Problem):
             signal = self.setup.simulate(speed, self.pulse[None]).probes[0, :, 0]
         return {"focus_gain": float(signal.sum()) / energy, "peak_gain": float(signal.max()) / peak}
 
+    def refined(self, factor: int) -> Problem:
+        """See :meth:`Problem.refined`; the reference without design is simulated again."""
+        clone = super().refined(factor)
+        clone._reference = None
+        return clone
+
     def examples(self) -> list[tuple[str, Tensor]]:
         """The pulse."""
         return [("pulse", self.pulse)]

@@ -49,6 +49,16 @@ def test_drc_and_verify_read_the_exported_mask(lens_fab_result, tmp_path, capsys
     assert main(["verify", str(lens_fab_result), str(gds)]) == 0
     text = capsys.readouterr().out
     assert "0 cells differ from the design" in text and "focus_gain" in text
+    # the same on a grid twice as fine: the mask's cells are exact 2 × 2 blocks there
+    report = tmp_path / "verify.json"
+    assert main(["verify", str(lens_fab_result), str(gds), "--refine", "2",
+                 "--report", str(report)]) == 0
+    text = capsys.readouterr().out
+    assert "0 cells differ from the design" in text and "2× finer (pitch 50 µm" in text
+    fine = json.loads(report.read_text())
+    assert fine["refine"] == 2
+    assert fine["imported"]["focus_gain"] == pytest.approx(fine["design"]["focus_gain"],
+                                                           rel=1e-6)
 
 
 def test_export_errors_are_one_line(lens_fab_result, tmp_path, capsys):
@@ -62,6 +72,8 @@ def test_export_errors_are_one_line(lens_fab_result, tmp_path, capsys):
          "--layer"),
         (["drc", str(tmp_path / "missing.gds")], "does not exist"),
         (["verify", str(lens_fab_result), str(tmp_path / "missing.gds")], "does not exist"),
+        (["verify", str(lens_fab_result), str(tmp_path / "missing.gds"), "--refine", "0"],
+         "refine must be a positive integer"),
     ]
     for args, message in cases:
         assert main(args) == 2, args
