@@ -434,16 +434,19 @@ def import_file_design(project: Project, path: str | Path, *, pitch: float | Non
 
 
 def evaluate_design(project: Project, arrays: dict[str, np.ndarray],
-                    data_dir: str | Path | None = None) -> dict[str, float]:
+                    data_dir: str | Path | None = None, refine: int = 1) -> dict[str, float]:
     """The project's problem's metrics of a design's ``binary`` material (first fold).
 
-    What "re-simulate" means in the designer: the same evaluation ``wavefab verify`` runs.
+    What "re-simulate" means in the designer: the same evaluation ``wavefab verify`` runs,
+    ``refine`` times finer in space and time if asked (see :meth:`Problem.refined`).
     """
     import torch
 
     from .config import fabrication_from_config
+    from .problems.refine import check_factor
     from .run import build_parametrization, build_problem
 
+    refine = check_factor(refine)
     problem = build_problem(project.config, data_dir)
     binary = np.asarray(arrays["binary"], np.float32)
     if binary.shape != tuple(problem.setup.grid.shape):
@@ -453,6 +456,8 @@ def evaluate_design(project: Project, arrays: dict[str, np.ndarray],
                                             fabrication_from_config(project.config))
     folds = problem.folds(project.config.training.folds, project.config.training.seed)
     fold = folds[min(int(arrays.get("fold", 0)), len(folds) - 1)]
+    if refine > 1:
+        problem = problem.refined(refine)
     with torch.no_grad():
         out = problem.evaluate(parametrization.material(torch.from_numpy(binary)), fold)
     return {k: float(v) for k, v in out.items() if isinstance(v, (int, float))}

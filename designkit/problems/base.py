@@ -73,6 +73,12 @@ class Setup:
     probe_names: tuple[str, ...] = ()
     physics: str = "scalar"
 
+    @property
+    def input_dt(self) -> float:
+        """Time between samples of the inputs :meth:`simulate` takes (the grid's step)."""
+        assert self.grid.dt is not None
+        return self.grid.dt
+
     def simulate(self, speed: Tensor | AcousticMedium, inputs: Tensor,
                  **options: Any) -> PropagationResult:
         """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through a medium.
@@ -182,7 +188,7 @@ class Problem(ABC):
         clips = torch.zeros(len(examples), longest)
         for row, (_, waveform) in enumerate(examples):
             clips[row, :waveform.numel()] = waveform.float()
-        return source_band(clips, self.setup.grid.dt)
+        return source_band(clips, self.setup.input_dt)
 
     def report(self) -> dict[str, Any]:
         """Extra entries for ``metrics.json`` (e.g. the class names)."""

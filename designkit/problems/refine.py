@@ -80,6 +80,12 @@ class RefinedSetup(Setup):
         ny, nx = self.grid.shape
         return ny // self.factor, nx // self.factor
 
+    @property
+    def input_dt(self) -> float:
+        """The design grid's step: inputs and probe readings stay at its rate."""
+        assert self.grid.dt is not None
+        return self.grid.dt * self.factor
+
     def _fine(self, x: Tensor, name: str) -> Tensor:
         shape = tuple(x.shape[-2:])
         if shape == tuple(self.grid.shape):

@@ -107,6 +107,7 @@ def test_a_refined_lens_problem_simulates_its_own_reference(lens_fab_result):
     fine_problem = problem.refined(2)
     assert fine_problem.setup.grid.shape == (280, 280) and problem.setup.grid.shape == (140, 140)
     assert fine_problem._reference is None and problem._reference is not None
+    assert fine_problem.input_band() == pytest.approx(problem.input_band())  # same pulse
     fine = fine_problem.evaluate(par.material(binary), fold)["focus_gain"]
     # measured: 5.50 on the design's grid, 5.51 on the 2× grid
     assert fine == pytest.approx(coarse, rel=0.03)
