@@ -305,6 +305,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         elif "polygons" in info:
             extra = f" ({info['polygons']} polygons, max {info['max_vertices']} vertices)"
         print(f"wrote {path}{extra}")
+    if (report.plates or {}).get("absorber_m"):
+        print(f"edges: the outer {format_length(report.plates['absorber_m'])} all round was the "
+              "simulation's absorbing layer: line it with absorber (e.g. porous foam between "
+              "the plates), or the open edges reflect")
     if args.report is not None:
         from wavefab.designkit.files import write_atomically
 

@@ -160,7 +160,7 @@ def main() -> None:
     scale = (json.loads(metrics.read_text()).get("fabrication") or {}).get("scale") \
         if metrics.exists() else None
     if scale:
-        plates = plate_report(height, scale)
+        plates = plate_report(height, scale, pitch)
         print("plates:", {k: (round(v, 6) if isinstance(v, float) else v)
                           for k, v in plates.items()})
 

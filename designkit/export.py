@@ -232,19 +232,28 @@ def port_openings(result_dir: str | Path, diameter: float, pitch: float | None
                  for r, c in (*setup.sources, *setup.probes))
 
 
-def plate_report(gap: float, scale: dict[str, Any] | None) -> dict[str, Any]:
+def plate_report(gap: float, scale: dict[str, Any] | None,
+                 pitch: float | None = None) -> dict[str, Any]:
     """Whether a parallel-plate part of plate ``gap`` (m) behaves as the 2D design.
 
     Between two plates only the plane mode propagates below the first cut-on, ``c/(2·gap)``:
     the gap must stay under half the shortest wavelength the device serves (the inputs' band,
-    or what the grid resolves if that is lower; from the run's scale report).
+    or what the grid resolves if that is lower; from the run's scale report). ``absorber_m``
+    repeats the width of the band at the edges that the simulation absorbed (the part must
+    absorb there too: its open edges reflect). Exported at another ``pitch`` than the run's,
+    the part is the run's device scaled: lengths grow and frequencies fall by the pitch ratio.
     """
     out: dict[str, Any] = {"gap_m": gap}
+    ratio = 1.0
+    if scale and pitch and scale.get("pitch_m"):
+        ratio = pitch / float(scale["pitch_m"])
+    if scale and scale.get("absorber_m"):
+        out["absorber_m"] = float(scale["absorber_m"]) * ratio
     if not scale or not scale.get("wave_speed_m_s"):
         out["note"] = "the run has no physical scale (pitch and medium): the gap is unchecked"
         return out
     speed = float(scale["wave_speed_m_s"])
-    tops = [f for f in (scale.get("band_hz", [0, 0])[1], scale.get("resolved_up_to_hz"))
+    tops = [f / ratio for f in (scale.get("band_hz", [0, 0])[1], scale.get("resolved_up_to_hz"))
             if f]
     if not tops:
         out["note"] = "the run's band is unknown: the gap is unchecked"
@@ -423,7 +432,7 @@ def export_design(design: Design, outputs: list[str | Path],
                                   frame=settings.frame, bounds=bounds, lid=settings.lid,
                                   openings=settings.openings)
             if settings.lid > 0:
-                report.plates = plate_report(settings.height, design.scale)
+                report.plates = plate_report(settings.height, design.scale, pitch)
             meshes.write_mesh(mesh, path)
             report.files[str(path)] = {"format": kind, **meshes.mesh_report(mesh)}
         elif kind == "dxf":

@@ -268,7 +268,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
 
 def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: float,
                  dt: float, c0: float, band: tuple[float, float],
-                 seconds_per_step: float | None = None) -> dict[str, Any]:
+                 seconds_per_step: float | None = None,
+                 absorber_cells: int | None = None) -> dict[str, Any]:
     """What the scale-free simulation is physically, given the pitch and the medium's speed.
 
     One normalized length unit is ``pitch / h`` metres; the normalized speed ``c0`` is
@@ -284,6 +285,8 @@ def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: 
         band: ``(peak, upper)`` frequency of the inputs (1/normalized time).
         seconds_per_step: when the inputs are recordings, their sample period (s): the report
             then gives the factor by which they must be played back faster.
+        absorber_cells: width of the simulation's absorbing layer at every edge (cells): the
+            report gives it in metres (``absorber_m``), the band a made part must absorb in.
 
     Returns:
         A JSON-ready mapping (SI units).
@@ -302,6 +305,8 @@ def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: 
         out["cells_per_wavelength_at_upper"] = wave_speed / (band[1] / unit_time) / pitch
     if seconds_per_step is not None:
         out["playback_speedup"] = seconds_per_step / (dt * unit_time)
+    if absorber_cells:
+        out["absorber_m"] = absorber_cells * pitch
     return out
 
 

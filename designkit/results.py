@@ -113,7 +113,8 @@ def _fabrication_summary(problem: Problem, parametrization: Parametrization, fab
         summary["scale"] = scale_report(
             pitch=fab.pitch, wave_speed=speed, shape=grid.shape, h=grid.h, dt=grid.dt,
             c0=parametrization.material.c0, band=problem.input_band(),
-            seconds_per_step=problem.seconds_per_step)
+            seconds_per_step=problem.seconds_per_step,
+            absorber_cells=problem.setup.boundary.width)
     return summary
 
 

@@ -66,7 +66,8 @@ def scale_of(config: RunConfig, *, pitch: float | None = None, frequency: float 
     grid = problem.setup.grid
     report = scale_report(pitch=pitch, wave_speed=speed, shape=tuple(grid.shape), h=grid.h,
                           dt=grid.dt, c0=config.material.c0, band=problem.input_band(),
-                          seconds_per_step=problem.seconds_per_step)
+                          seconds_per_step=problem.seconds_per_step,
+                          absorber_cells=problem.setup.boundary.width)
     report["process"] = found.name if found else None
     warnings: list[str] = []
     rules: dict[str, Any] = {}
@@ -108,6 +109,10 @@ def describe_scale(report: dict[str, Any]) -> str:
     if "playback_speedup" in report:
         lines.append(f"recordings must be played {report['playback_speedup']:.4g}× faster "
                      "(shifted up in frequency by that factor)")
+    if report.get("absorber_m"):
+        lines.append(f"edges: the outer {format_length(report['absorber_m'])} all round is the "
+                     "simulation's absorbing layer: the made device must absorb there too (e.g. "
+                     "porous foam), or its open edges reflect what the simulation let out")
     for key, rule in report.get("rules", {}).items():
         if isinstance(rule, dict):
             lines.append(f"{key.replace('_', ' ')}: {format_length(rule['m'])} = "

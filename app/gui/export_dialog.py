@@ -296,6 +296,9 @@ class ExportDialog(QDialog):
         if "two_dimensional" in plates:
             gap = (" · plate gap " + ("below" if plates["two_dimensional"] else "ABOVE")
                    + " half the shortest wavelength")
+        if plates.get("absorber_m"):
+            gap += (f" · line the outer {format_length(plates['absorber_m'])} with absorber "
+                    "(the simulation's absorbing layer)")
         self.status.setText(f"wrote {', '.join(p.name for p in outputs)} · DRC {verdict}{gap}")
         return self.report
 

@@ -340,6 +340,7 @@ def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_p
     plates = report["plates"]
     assert plates["gap_m"] == pytest.approx(0.5e-3) and plates["two_dimensional"] is True
     assert plates["first_cut_on_hz"] == pytest.approx(343.0 / 1e-3)  # c / (2 · gap)
+    assert plates["absorber_m"] == pytest.approx(20 * 0.1e-3)  # the lens's 20-cell PML
     mesh = read_mesh(tmp_path / "lens.stl")
     assert mesh.is_watertight
     width = 140 * 0.1  # mm
@@ -352,3 +353,10 @@ def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_p
                  "--height", "3mm", "--base", "1mm", "--lid", "1mm",
                  "--report", str(report_path)]) == 0
     assert json.loads(report_path.read_text())["plates"]["two_dimensional"] is False
+    # the same part at twice the pitch: twice the size, half the frequencies
+    assert main(["export", str(lens_fab_result), "--stl", str(tmp_path / "big.stl"),
+                 "--pitch", "0.2mm", "--height", "0.5mm", "--base", "1mm", "--lid", "1mm",
+                 "--report", str(report_path)]) == 0
+    big = json.loads(report_path.read_text())["plates"]
+    assert big["absorber_m"] == pytest.approx(2 * plates["absorber_m"])
+    assert big["highest_frequency_hz"] == pytest.approx(plates["highest_frequency_hz"] / 2)

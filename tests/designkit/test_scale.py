@@ -23,7 +23,9 @@ def test_the_lens_printed_by_sla_in_air():
     assert report["band_hz"][0] == pytest.approx(0.025 * 343.0 / 0.1e-3, rel=0.05)
     assert report["rules"]["min_width"]["cells"] == pytest.approx(5.0)
     assert report["warnings"] == []
-    assert "14 mm × 14 mm" in describe_scale(report)
+    assert report["absorber_m"] == pytest.approx(2e-3)  # 20 cells of PML all round
+    text = describe_scale(report)
+    assert "14 mm × 14 mm" in text and "outer 2 mm all round" in text
 
 
 def test_a_band_chooses_the_pitch_and_rules_below_a_cell_are_flagged():

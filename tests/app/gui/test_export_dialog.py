@@ -108,6 +108,7 @@ def test_a_parallel_plate_part_from_the_dialog(dialog, tmp_path):
     report = dialog.export()
     assert report is not None, dialog.status.text()
     assert report.plates["two_dimensional"] and "plate gap below" in dialog.status.text()
+    assert "line the outer 2 mm with absorber" in dialog.status.text()
     mesh = read_mesh(tmp_path / f"{dialog.design.name}.stl")
     lid = section(mesh, 2.0e-3)
     assert sum(len(p.interiors) for p in lid.geoms) == len(dialog.ports) == 2
