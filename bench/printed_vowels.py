@@ -44,6 +44,7 @@ from wavefab.designkit.export import (
 )
 from wavefab.designkit.fabrication import final_design
 from wavefab.designkit.optimize import made_design
+from wavefab.designkit.problems.refine import check_factor
 from wavefab.designkit.problems.vowels import VowelProblem
 from wavefab.designkit.processes import format_length, parse_length
 from wavefab.designkit.run import build_parametrization, build_problem
@@ -101,7 +102,7 @@ def main() -> None:
                              split=config.data.split, physics=physics)
         others.append((model_name(physics, interpolation), other,
                        build_parametrization(other_config, other, fab)))
-    fine = problem.refined(args.refine) if args.refine > 1 else None
+    fine = problem.refined(args.refine) if check_factor(args.refine) > 1 else None
     pitch = (parse_length(args.pitch) if args.pitch else fab.pitch) or 0.5e-3
     height = parse_length(args.height)
     base = 1e-3

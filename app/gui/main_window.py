@@ -382,7 +382,10 @@ class MainWindow(QMainWindow):
         config, arrays = project.config, dict(project.design)
         source = project.metrics.get("imported_from", "the design")
 
-        where = f" on a grid {refine}× finer" if refine > 1 else ""
+        # the design's cells as blocks: what an imported file re-rasterized at the finer pitch
+        # would differ by is `wavefab verify --refine`'s to say
+        where = (f" on a grid {refine}× finer (its cells as {refine}×{refine} blocks)"
+                 if refine > 1 else "")
 
         def work() -> dict[str, float]:
             return evaluate_design(Project(config=config), arrays, refine=refine)

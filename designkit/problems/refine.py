@@ -67,8 +67,11 @@ class RefinedSetup(Setup):
 
     :meth:`simulate` takes media of the coarse shape (upsampled as blocks) or of the fine one
     (e.g. a file rasterized at the finer pitch), and inputs at the coarse time step; it returns
-    probes ``(B, T, P)`` at the coarse steps (see the module notes). For evaluation: no
-    gradient flows through the resampling of the inputs.
+    probes ``(B, T, P)`` at the coarse steps (see the module notes; an intensity reading is the
+    mean over the ``factor`` fine steps that end at its coarse step, the better estimate of the
+    time integrals the problems' losses and metrics take). Snapshots come at the fine grid's
+    resolution, every ``snapshot_every`` coarse steps. For evaluation: no gradient flows
+    through the resampling of the inputs.
     """
 
     factor: int = 1
@@ -106,17 +109,21 @@ class RefinedSetup(Setup):
                 self._fine(speed.bulk_modulus, "bulk_modulus"))
         else:
             medium = self._fine(speed, "the medium")
+        if options.get("nonlinearity") is not None:
+            raise DesignValueError("a refined setup does not take a nonlinearity: evaluate "
+                                   "nonlinear media on the design's grid")
         if options.get("damping") is not None:
             options["damping"] = self._fine(options["damping"], "damping")
         if options.get("snapshot_every"):
             options["snapshot_every"] = int(options["snapshot_every"]) * k
         steps = int(inputs.shape[1])
         out = super().simulate(medium, upsample_time(inputs, k), **options)
+        if not self.measures:
+            return replace(out, probes=out.probes[:, k - 1::k])
         fine = out.probes.reshape(out.probes.shape[0], steps, k, -1)
         columns = [fine[:, :, :, p].mean(dim=2) if m == "intensity" else fine[:, :, -1, p]
                    for p, m in enumerate(self.measures)]
-        probes = torch.stack(columns, dim=2) if columns else out.probes[:, k - 1::k]
-        return replace(out, probes=probes)
+        return replace(out, probes=torch.stack(columns, dim=2))
 
 
 def check_factor(factor: object) -> int:

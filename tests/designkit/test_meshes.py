@@ -325,7 +325,7 @@ def test_stl_is_binary(tmp_path):
     assert meshes.read_mesh(path).is_watertight
 
 
-def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_path):
+def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_path, capsys):
     """The 2D acoustic design between two plates, open where speaker and microphones go."""
     import json
 
@@ -336,6 +336,7 @@ def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_p
     assert main(["export", str(lens_fab_result), "--stl", str(tmp_path / "lens.stl"),
                  "--height", "0.5mm", "--base", "1mm", "--lid", "1mm", "--ports", "1mm",
                  "--report", str(report_path)]) == 0
+    assert "edges: the outer 2 mm all round" in capsys.readouterr().out
     report = json.loads(report_path.read_text())
     plates = report["plates"]
     assert plates["gap_m"] == pytest.approx(0.5e-3) and plates["two_dimensional"] is True

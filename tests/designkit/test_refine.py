@@ -10,7 +10,7 @@ from wavefab.designkit.errors import DesignValueError
 from wavefab.designkit.media import AcousticMedium
 from wavefab.designkit.problems.base import Fold, Setup
 from wavefab.designkit.problems.refine import RefinedSetup, refine_setup, upsample_time
-from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource, ricker
+from wavefab.solver import DampingLayer, Grid, LineSource, PointProbe, PointSource, ricker
 
 
 def _setup(physics: str = "scalar") -> Setup:
@@ -79,6 +79,26 @@ def test_the_refined_setup_takes_the_designs_or_its_own_media():
     for bad in (0, -1, 1.5, "2", True):
         with pytest.raises(DesignValueError, match="refine must be a positive integer"):
             refine_setup(_setup(), bad)
+
+
+def test_batches_several_sources_snapshots_and_no_probes():
+    region = torch.zeros(48, 48, dtype=torch.bool)
+    setup = Setup(grid=Grid(shape=(48, 48), h=1.0, dt=0.5), boundary=DampingLayer(width=12),
+                  sources=(PointSource(24, 14), LineSource((18, 16), (30, 16))),
+                  probes=(), region=region)
+    fine = refine_setup(setup, 2)
+    line = fine.sources[1].cells(fine.grid)  # 13 cells of line density 1/h, as 2 × 2 blocks
+    assert line.rows.size == 13 * 4 and float(line.weights.sum()) * fine.grid.h**2 == \
+        pytest.approx(13.0)
+    speed = torch.ones(2, 48, 48, dtype=torch.float64)
+    speed[1, 20:28, 24:30] = 0.8  # one medium per example
+    inputs = torch.stack([_pulse()[0], 0.5 * _pulse()[0]], dim=-1).expand(2, -1, -1)
+    out = fine.simulate(speed, inputs.contiguous(), snapshot_every=50)
+    assert out.probes.shape == (2, 200, 0)
+    assert out.snapshots is not None and out.snapshots.shape == (2, 4, 96, 96)
+    assert not torch.equal(out.snapshots[0], out.snapshots[1])  # each its own medium
+    with pytest.raises(DesignValueError, match="nonlinearity"):
+        fine.simulate(speed, inputs.contiguous(), nonlinearity=object())
 
 
 @pytest.mark.parametrize("frequency", [0.05, 0.3])  # cycles per input sample (Nyquist 0.5)
