@@ -302,6 +302,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
                           f"wavelength {format_length(plates['half_shortest_wavelength_m'])}"
                           + ("" if plates["two_dimensional"] else
                              " — NOT a 2D waveguide: lower --height"))
+                if plates.get("two_dimensional_over_band") is False:
+                    extra += (f"; the inputs reach {plates['band_top_hz']:.4g} Hz, above the "
+                              f"cut-on: --height ≤ "
+                              f"{format_length(plates['max_gap_for_band_m'])} for the whole band")
         elif "polygons" in info:
             extra = f" ({info['polygons']} polygons, max {info['max_vertices']} vertices)"
         print(f"wrote {path}{extra}")

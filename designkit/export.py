@@ -238,7 +238,9 @@ def plate_report(gap: float, scale: dict[str, Any] | None,
 
     Between two plates only the plane mode propagates below the first cut-on, ``c/(2·gap)``:
     the gap must stay under half the shortest wavelength the device serves (the inputs' band,
-    or what the grid resolves if that is lower; from the run's scale report). ``absorber_m``
+    or what the grid resolves if that is lower; from the run's scale report). When the inputs
+    reach higher, ``two_dimensional_over_band`` and ``max_gap_for_band_m`` judge the gap against
+    their whole band (99% of their energy). ``absorber_m``
     repeats the width of the band at the edges that the simulation absorbed (the part must
     absorb there too: its open edges reflect). Exported at another ``pitch`` than the run's,
     the part is the run's device scaled: lengths grow and frequencies fall by the pitch ratio.
@@ -261,6 +263,12 @@ def plate_report(gap: float, scale: dict[str, Any] | None,
     top = min(tops)
     out.update(highest_frequency_hz=top, half_shortest_wavelength_m=speed / top / 2,
                first_cut_on_hz=speed / (2 * gap), two_dimensional=gap < speed / top / 2)
+    band_top = float(scale.get("band_hz", [0, 0])[1]) / ratio
+    if band_top > top:
+        # the inputs reach past what the grid resolves: the part still carries that sound,
+        # and above the cut-on the gap lets a cross mode through
+        out.update(band_top_hz=band_top, max_gap_for_band_m=speed / band_top / 2,
+                   two_dimensional_over_band=gap < speed / band_top / 2)
     return out
 
 

@@ -296,6 +296,9 @@ class ExportDialog(QDialog):
         if "two_dimensional" in plates:
             gap = (" · plate gap " + ("below" if plates["two_dimensional"] else "ABOVE")
                    + " half the shortest wavelength")
+            if plates.get("two_dimensional_over_band") is False:
+                gap += (f" (the inputs reach higher: a gap ≤ "
+                        f"{format_length(plates['max_gap_for_band_m'])} clears their band)")
         if plates.get("absorber_m"):
             gap += (f" · line the outer {format_length(plates['absorber_m'])} with absorber "
                     "(the simulation's absorbing layer)")

@@ -325,6 +325,25 @@ def test_stl_is_binary(tmp_path):
     assert meshes.read_mesh(path).is_watertight
 
 
+def test_the_plate_gap_is_judged_against_the_whole_band_when_the_inputs_reach_higher():
+    from wavefab.designkit.export import plate_report
+
+    # the printed vowel part: the inputs' 99% band reaches 282 kHz, the grid resolves 137 kHz
+    scale = {"pitch_m": 0.25e-3, "wave_speed_m_s": 343.0, "band_hz": [38.7e3, 282e3],
+             "resolved_up_to_hz": 137.2e3, "absorber_m": 5e-3}
+    plates = plate_report(1e-3, scale)
+    assert plates["two_dimensional"] is True  # against what the grid resolves
+    assert plates["two_dimensional_over_band"] is False  # 171.5 kHz cut-on < 282 kHz
+    assert plates["max_gap_for_band_m"] == pytest.approx(343.0 / 282e3 / 2)
+    assert plate_report(0.5e-3, scale)["two_dimensional_over_band"] is True
+    bigger = plate_report(1e-3, scale, pitch=0.5e-3)  # the same device twice the size
+    assert bigger["band_top_hz"] == pytest.approx(141e3)
+    assert bigger["absorber_m"] == pytest.approx(10e-3)
+    lens = {"pitch_m": 1e-4, "wave_speed_m_s": 343.0, "band_hz": [85e3, 200e3],
+            "resolved_up_to_hz": 343e3}
+    assert "two_dimensional_over_band" not in plate_report(0.5e-3, lens)  # band resolved
+
+
 def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_path, capsys):
     """The 2D acoustic design between two plates, open where speaker and microphones go."""
     import json
@@ -354,6 +373,19 @@ def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_p
                  "--height", "3mm", "--base", "1mm", "--lid", "1mm",
                  "--report", str(report_path)]) == 0
     assert json.loads(report_path.read_text())["plates"]["two_dimensional"] is False
+    # a run whose inputs reach past the cut-on: the export says which height clears them
+    import shutil
+
+    wide = tmp_path / "wide"
+    shutil.copytree(lens_fab_result, wide)
+    metrics = json.loads((wide / "metrics.json").read_text())
+    metrics["fabrication"]["scale"]["band_hz"][1] = 5e5  # above the 343 kHz the grid resolves
+    (wide / "metrics.json").write_text(json.dumps(metrics))
+    capsys.readouterr()
+    assert main(["export", str(wide), "--stl", str(tmp_path / "wide.stl"), "--height", "0.5mm",
+                 "--base", "1mm", "--lid", "1mm"]) == 0
+    assert "the inputs reach 5e+05 Hz, above the cut-on: --height ≤ 343 µm" in \
+        capsys.readouterr().out
     # the same part at twice the pitch: twice the size, half the frequencies
     assert main(["export", str(lens_fab_result), "--stl", str(tmp_path / "big.stl"),
                  "--pitch", "0.2mm", "--height", "0.5mm", "--base", "1mm", "--lid", "1mm",

@@ -109,6 +109,14 @@ def test_a_parallel_plate_part_from_the_dialog(dialog, tmp_path):
     assert report is not None, dialog.status.text()
     assert report.plates["two_dimensional"] and "plate gap below" in dialog.status.text()
     assert "line the outer 2 mm with absorber" in dialog.status.text()
+    assert "inputs reach higher" not in dialog.status.text()  # the lens's band is resolved
+    import dataclasses
+
+    scale = {**dialog.design.scale, "band_hz": [dialog.design.scale["band_hz"][0], 5e5]}
+    dialog.design = dataclasses.replace(dialog.design, scale=scale)
+    dialog.confirm_overwrite = lambda paths: True
+    assert dialog.export() is not None
+    assert "the inputs reach higher: a gap ≤ 343 µm clears their band" in dialog.status.text()
     mesh = read_mesh(tmp_path / f"{dialog.design.name}.stl")
     lid = section(mesh, 2.0e-3)
     assert sum(len(p.interiors) for p in lid.geoms) == len(dialog.ports) == 2
