@@ -1,7 +1,7 @@
 """Does the printed part classify like the design? Every fold of a finished run, three ways.
 
     python bench/printed_vowels.py RESULT_DIR [--data DIR] [--pitch 0.5mm] [--height 1mm]
-                                   [--repair-choice best] [--refine 2]
+                                   [--repair-choice best] [--refine 2] [--shift 1]
 
 For each fold's trained latent (kept in the run's checkpoint), the made design (thresholded and
 repaired as ``wavefab run`` made it, or with ``--repair-choice best``: the repair that scores
@@ -15,7 +15,9 @@ best on the fold's training recordings) is scored on that fold's test and traini
 * after export → STL (walls on a base plate, the run's pitch) → cross-section at mid-wall →
   rasterized at the design's pitch → re-simulated in the run's model (simulate what you print);
 * with ``--refine K``: in the run's model on a grid K times finer in space and time (K³ the
-  cost): whether the figure is the part's or the grid's (numerical dispersion).
+  cost): whether the figure is the part's or the grid's (numerical dispersion);
+* with ``--shift N``: with every edge of the part moved N cells out (walls thicker: an
+  over-extruding printer) and N cells in (thinner): the print tolerance the figure needs.
 
 Prints one row per fold and the mean, with the part's size and the plate gap verdict.
 """
@@ -80,6 +82,8 @@ def main() -> None:
                         help="choose the repair again (default: the one the run chose)")
     parser.add_argument("--refine", type=int, default=1, metavar="K",
                         help="also score the part on a grid K times finer (default 1: not)")
+    parser.add_argument("--shift", type=int, default=0, metavar="N",
+                        help="also score the part with its edges N cells out and in (0: not)")
     args = parser.parse_args()
 
     config = load_config(args.result / "config.yaml")
@@ -123,11 +127,11 @@ def main() -> None:
           f"{format_length(base)} base)")
     print(f"(own model: {model_name(*own)}; contrast {config.acoustic.contrast:g} in the "
           "acoustic ones)")
-    print(f"{'fold':>4} {'own test':>9} {'train':>7} "
-          + "".join(f" {label + ' test':>14} {'train':>7}" for label, _, _ in others)
-          + f" {'printed test':>13} {'train':>7}"
-          + (f" {f'{args.refine}x grid test':>14} {'train':>7}" if fine else "")
-          + f" {'cells off':>9}")
+    labels = ["own", *(label for label, _, _ in others), "printed"]
+    labels += [f"{args.refine}x grid"] if fine else []
+    labels += [f"+{args.shift} cell", f"-{args.shift} cell"] if args.shift > 0 else []
+    print(f"{'fold':>4}" + "".join(f" {label + ' test':>{_width(label)}} {'train':>7}"
+                                   for label in labels) + f" {'cells off':>9}")
     table, started = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in sorted(latents, key=lambda k: int(k[4:])):
@@ -152,9 +156,12 @@ def main() -> None:
             scores.append(printed)
             if fine is not None:
                 scores.append(accuracies(fine, par, made, folds[k]))
+            if args.shift > 0:
+                for moved in shifted(made, region, args.shift):
+                    scores.append(accuracies(problem, par, moved, folds[k]))
             table.append([x for pair in scores for x in pair])
-            print(f"{k:>4}" + _row(table[-1], len(others)) + f" {off:>9}", flush=True)
-    print("mean" + _row(np.mean(table, axis=0), len(others)))
+            print(f"{k:>4}" + _row(table[-1], labels) + f" {off:>9}", flush=True)
+    print("mean" + _row(np.mean(table, axis=0), labels))
     print(f"export DRC of the last fold: {report.drc.get('pass')}; "
           f"{time.perf_counter() - started:.0f} s")
     metrics = args.result / "metrics.json"  # written when the last fold ends
@@ -166,11 +173,24 @@ def main() -> None:
                           for k, v in plates.items()})
 
 
-def _row(values, others: int) -> str:
-    """Test/train pairs under the header's columns (own, others, printed, [refined])."""
-    widths = [9] + [14] * others + [13] + [14] * (len(values) // 2 - others - 2)
-    return "".join(f" {test:>{w}.3f} {train:>7.3f}"
-                   for w, test, train in zip(widths, values[::2], values[1::2], strict=True))
+def shifted(made: np.ndarray, region: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """``made`` with every edge moved ``cells`` out (inside the region) and ``cells`` in."""
+    from scipy import ndimage
+
+    cross = ndimage.generate_binary_structure(2, 1)  # one cell across an edge, not diagonally
+    thicker = ndimage.binary_dilation(made, cross, iterations=cells) & region
+    thinner = ndimage.binary_erosion(made, cross, iterations=cells)
+    return thicker, thinner
+
+
+def _width(label: str) -> int:
+    return len(label) + 6
+
+
+def _row(values, labels: list[str]) -> str:
+    """Test/train pairs under the header's columns."""
+    return "".join(f" {test:>{_width(label)}.3f} {train:>7.3f}"
+                   for label, test, train in zip(labels, values[::2], values[1::2], strict=True))
 
 
 if __name__ == "__main__":

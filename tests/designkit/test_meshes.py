@@ -328,16 +328,16 @@ def test_stl_is_binary(tmp_path):
 def test_the_plate_gap_is_judged_against_the_whole_band_when_the_inputs_reach_higher():
     from wavefab.designkit.export import plate_report
 
-    # the printed vowel part: the inputs' 99% band reaches 282 kHz, the grid resolves 137 kHz
-    scale = {"pitch_m": 0.25e-3, "wave_speed_m_s": 343.0, "band_hz": [38.7e3, 282e3],
+    # the printed vowel part: the recordings' 99% band reaches 455 kHz, the grid resolves 137
+    scale = {"pitch_m": 0.25e-3, "wave_speed_m_s": 343.0, "band_hz": [47.9e3, 454.7e3],
              "resolved_up_to_hz": 137.2e3, "absorber_m": 5e-3}
     plates = plate_report(1e-3, scale)
     assert plates["two_dimensional"] is True  # against what the grid resolves
-    assert plates["two_dimensional_over_band"] is False  # 171.5 kHz cut-on < 282 kHz
-    assert plates["max_gap_for_band_m"] == pytest.approx(343.0 / 282e3 / 2)
-    assert plate_report(0.5e-3, scale)["two_dimensional_over_band"] is True
+    assert plates["two_dimensional_over_band"] is False  # 171.5 kHz cut-on < 455 kHz
+    assert plates["max_gap_for_band_m"] == pytest.approx(343.0 / 454.7e3 / 2)  # 0.377 mm
+    assert plate_report(0.35e-3, scale)["two_dimensional_over_band"] is True
     bigger = plate_report(1e-3, scale, pitch=0.5e-3)  # the same device twice the size
-    assert bigger["band_top_hz"] == pytest.approx(141e3)
+    assert bigger["band_top_hz"] == pytest.approx(454.7e3 / 2)
     assert bigger["absorber_m"] == pytest.approx(10e-3)
     lens = {"pitch_m": 1e-4, "wave_speed_m_s": 343.0, "band_hz": [85e3, 200e3],
             "resolved_up_to_hz": 343e3}
