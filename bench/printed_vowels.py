@@ -1,4 +1,4 @@
-"""Does the printed part classify like the design? Every fold of a finished run, three ways.
+"""Does the printed part classify like the design? Every fold of a finished run, many ways.
 
     python bench/printed_vowels.py RESULT_DIR [--data DIR] [--pitch 0.5mm] [--height 1mm]
                                    [--repair-choice best] [--refine 2] [--shift 1]

@@ -240,10 +240,10 @@ def plate_report(gap: float, scale: dict[str, Any] | None,
     the gap must stay under half the shortest wavelength the device serves (the inputs' band,
     or what the grid resolves if that is lower; from the run's scale report). When the inputs
     reach higher, ``two_dimensional_over_band`` and ``max_gap_for_band_m`` judge the gap against
-    their whole band (99% of their energy). ``absorber_m``
-    repeats the width of the band at the edges that the simulation absorbed (the part must
-    absorb there too: its open edges reflect). Exported at another ``pitch`` than the run's,
-    the part is the run's device scaled: lengths grow and frequencies fall by the pitch ratio.
+    their whole band (99% of their energy). ``absorber_m`` repeats the width of the band at the
+    edges that the simulation absorbed (the part must absorb there too: its open edges reflect).
+    Exported at another ``pitch`` than the run's, the part is the run's device scaled: lengths
+    grow and frequencies fall by the pitch ratio.
     """
     out: dict[str, Any] = {"gap_m": gap}
     ratio = 1.0
@@ -255,15 +255,14 @@ def plate_report(gap: float, scale: dict[str, Any] | None,
         out["note"] = "the run has no physical scale (pitch and medium): the gap is unchecked"
         return out
     speed = float(scale["wave_speed_m_s"])
-    tops = [f / ratio for f in (scale.get("band_hz", [0, 0])[1], scale.get("resolved_up_to_hz"))
-            if f]
+    band_top = float(scale.get("band_hz", [0, 0])[1]) / ratio
+    tops = [f for f in (band_top, float(scale.get("resolved_up_to_hz") or 0) / ratio) if f]
     if not tops:
         out["note"] = "the run's band is unknown: the gap is unchecked"
         return out
     top = min(tops)
     out.update(highest_frequency_hz=top, half_shortest_wavelength_m=speed / top / 2,
                first_cut_on_hz=speed / (2 * gap), two_dimensional=gap < speed / top / 2)
-    band_top = float(scale.get("band_hz", [0, 0])[1]) / ratio
     if band_top > top:
         # the inputs reach past what the grid resolves: the part still carries that sound,
         # and above the cut-on the gap lets a cross mode through

@@ -50,6 +50,9 @@ class MainWindow(QMainWindow):
     CLI); runs happen on a :class:`~.workers.RunWorker` thread.
     """
 
+    #: Actions that start a simulation: off while a run or another simulation goes.
+    _SIMULATING_ACTIONS = ("resimulate", "resimulate_fine")
+
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
         self.document = document or Document()
@@ -565,7 +568,7 @@ class MainWindow(QMainWindow):
         thread.finished.connect(self._on_task_finished)
         self._task = (thread, worker)
         self.field.simulate.setEnabled(False)
-        for key in ("resimulate", "resimulate_fine"):
+        for key in self._SIMULATING_ACTIONS:
             self.actions[key].setEnabled(False)
         self.statusBar().showMessage(message)
         thread.start()
@@ -592,7 +595,7 @@ class MainWindow(QMainWindow):
             self._task[0].deleteLater()
         self._task = None
         self.field.simulate.setEnabled(self.thread is None)
-        for key in ("resimulate", "resimulate_fine"):
+        for key in self._SIMULATING_ACTIONS:
             self.actions[key].setEnabled(self.thread is None)
 
     def _on_run_medium(self, density: np.ndarray) -> None:
@@ -663,7 +666,7 @@ class MainWindow(QMainWindow):
         self.actions["pause"].setEnabled(running)
         self.actions["stop"].setEnabled(running)
         # one simulation at a time: the live field view covers the run itself
-        for key in ("resimulate", "resimulate_fine"):
+        for key in self._SIMULATING_ACTIONS:
             self.actions[key].setEnabled(not running)
         self.field.simulate.setEnabled(not running)
 
