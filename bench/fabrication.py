@@ -16,9 +16,9 @@ import torch
 from scipy import ndimage
 from timing import best
 
-from wavefab.designkit import drc
-from wavefab.designkit.filters import DensityFilter
-from wavefab.designkit.projection import smoothed_projection
+from wavefab.designkit.fab import drc
+from wavefab.designkit.parametrization.filters import DensityFilter
+from wavefab.designkit.parametrization.projection import smoothed_projection
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
-from wavefab.designkit import meshes, outlines
 from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.export import meshes, outlines
 
 N = 140
 PITCH = 0.5e-3

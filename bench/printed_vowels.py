@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wavefab.designkit.checkpoint import load_checkpoint
 from wavefab.designkit.config import fabrication_from_config, load_config
 from wavefab.designkit.export import (
     Design,
@@ -44,12 +43,12 @@ from wavefab.designkit.export import (
     import_raster,
     plate_report,
 )
-from wavefab.designkit.fabrication import final_design
-from wavefab.designkit.optimize import made_design
+from wavefab.designkit.optimize import choose_made_design, made_design
+from wavefab.designkit.optimize.checkpoint import load_checkpoint
 from wavefab.designkit.problems.refine import check_factor
 from wavefab.designkit.problems.vowels import VowelProblem
-from wavefab.designkit.processes import format_length, parse_length
 from wavefab.designkit.run import build_parametrization, build_problem
+from wavefab.designkit.units import format_length, parse_length
 from wavefab.solver import ResolutionWarning
 
 warnings.simplefilter("ignore", ResolutionWarning)
@@ -138,10 +137,10 @@ def main() -> None:
             k = int(name[4:])
             latent = torch.from_numpy(latents[name])
             if rechoose:  # as a run with this repair_choice would (training examples only)
-                made = made_design(problem, par, fab, latent, folds[k])[1]
+                made = choose_made_design(problem, par, fab, latent, folds[k])[1]
             else:
                 chosen = int(finals.get(name, {}).get("repair_candidate", 0))
-                made = final_design(par, latent, fab, chosen)[1]
+                made = made_design(par, latent, fab, chosen)[1]
             scores = [accuracies(problem, par, made, folds[k])]
             scores += [accuracies(other, other_par, made, folds[k])
                        for _, other, other_par in others]

@@ -4,6 +4,11 @@ Unknown keys and bad values are collected, not raised one at a time: a :class:`C
 lists every problem by dotted path (``training.epochs: must be a positive integer, got 0``).
 Files carry a ``schema_version``; ``--set training.seed=3`` style overrides go through the same
 validation.
+
+The sections every run has (``material``, ``training``, ``fabrication``, ``acoustic``) are
+defined here; each problem's own sections (``lens``, ``custom``; ``data`` and ``geometry`` for
+the vowels) come from the problem table (:data:`~wavefab.designkit.problems.registry.PROBLEMS`),
+so that a new problem brings its section with it.
 """
 
 from __future__ import annotations
@@ -17,11 +22,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import DesignError, DesignValueError
-from .fabrication import Fabrication
-from .optimize import TrainingSettings
-from .problems.custom import CustomGeometry
-from .problems.lens import LensGeometry
-from .problems.vowels import VowelLayout
+from .fab.fabrication import Fabrication, build_fabrication
+from .fab.processes import get_process
+from .optimize.settings import TrainingConfig
+from .problems.registry import PROBLEMS, problem_kind
+from .units import parse_length
+
+__all__ = ["SCHEMA_VERSION", "AcousticConfig", "ConfigError", "FabricationConfig",
+           "MaterialConfig", "RunConfig", "apply_overrides", "config_from_dict",
+           "config_to_dict", "fabrication_from_config", "load_config"]
 
 SCHEMA_VERSION = 1
 
@@ -33,22 +42,6 @@ class ConfigError(DesignError, ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class DataConfig:
-    """Recordings: a folder of ``[m|w]NN<vowel>.wav`` files, or None for synthetic vowels.
-
-    ``split``: cross-validation folds by ``recordings`` (the reference) or by ``speakers``
-    (speaker-independent: no voice in both the training and the test set).
-    """
-
-    folder: str | None = None
-    vowels: tuple[str, ...] = ("ae", "ei", "iy")
-    genders: tuple[str, ...] = ("m", "w")
-    rate: int = 10_000
-    synthetic_seed: int = 0
-    split: Literal["recordings", "speakers"] = "recordings"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +93,7 @@ class AcousticConfig:
     """The acoustic physics (``physics: acoustic``): the material is a rigid solid in a fluid.
 
     ``contrast``: the solid's density over the fluid's (its ``K`` stays the fluid's; see
-    :class:`~wavefab.designkit.media.RigidSolid`). The fluid's speed is ``material.c0``.
+    :class:`~wavefab.designkit.parametrization.RigidSolid`). The fluid's speed is ``material.c0``.
     ``contrast_schedule``: ``(first_epoch, contrast)`` pairs, a continuation from a soft solid
     during training: each epoch trains with the last pair whose epoch has begun (end the
     schedule at ``contrast`` to train the rigid part last); the final design is always
@@ -115,28 +108,34 @@ class AcousticConfig:
     interpolation: Literal["density", "impedance"] = "density"
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunConfig:
-    """A whole run: what ``wavefab run CONFIG`` executes.
+def _run_config_class() -> type:
+    """The :class:`RunConfig` dataclass: common sections around the problems' own."""
+    problems = [(key, section, field(default_factory=section))
+                for kind in PROBLEMS.values() for key, section in kind.sections]
+    fields = [("schema_version", int, field(default=SCHEMA_VERSION)),
+              ("problem", Literal[tuple(PROBLEMS)], field(default="vowels")),
+              ("physics", Literal["scalar", "acoustic"], field(default="scalar")),
+              *problems,
+              ("material", MaterialConfig, field(default_factory=MaterialConfig)),
+              ("training", TrainingConfig, field(default_factory=TrainingConfig)),
+              ("fabrication", FabricationConfig, field(default_factory=FabricationConfig)),
+              ("acoustic", AcousticConfig, field(default_factory=AcousticConfig))]
+    cls = dataclasses.make_dataclass("RunConfig", fields, frozen=True, kw_only=True)
+    cls.__module__ = __name__
+    cls.__doc__ = """A whole run: what ``wavefab run CONFIG`` executes.
 
-    ``problem`` picks the task: ``vowels`` reads ``data`` and ``geometry``; ``lens`` reads
-    ``lens``; ``custom`` (hand-placed sources, probes and painted region) reads ``custom``.
-    ``material``, ``training`` and ``fabrication`` serve all of them. ``physics`` picks the
-    wave model: ``scalar`` (the material changes the speed: c0 → c1) or ``acoustic`` (the
-    material is a rigid solid in a fluid of speed c0; 3D-printed parts in air).
+    ``problem`` picks the task (a name of :data:`~wavefab.designkit.problems.registry.PROBLEMS`):
+    ``vowels`` reads ``data`` and ``geometry``; ``lens`` reads ``lens``; ``custom``
+    (hand-placed sources, probes and painted region) reads ``custom``. ``material``,
+    ``training`` and ``fabrication`` serve all of them. ``physics`` picks the wave model:
+    ``scalar`` (the material changes the speed: c0 → c1) or ``acoustic`` (the material is a
+    rigid solid in a fluid of speed c0; 3D-printed parts in air).
     """
+    return cls
 
-    schema_version: int = SCHEMA_VERSION
-    problem: Literal["vowels", "lens", "custom"] = "vowels"
-    physics: Literal["scalar", "acoustic"] = "scalar"
-    data: DataConfig = field(default_factory=DataConfig)
-    geometry: VowelLayout = field(default_factory=VowelLayout)
-    lens: LensGeometry = field(default_factory=LensGeometry)
-    custom: CustomGeometry = field(default_factory=CustomGeometry)
-    material: MaterialConfig = field(default_factory=MaterialConfig)
-    training: TrainingSettings = field(default_factory=TrainingSettings)
-    fabrication: FabricationConfig = field(default_factory=FabricationConfig)
-    acoustic: AcousticConfig = field(default_factory=AcousticConfig)
+
+#: A whole run configuration (a frozen, keyword-only dataclass; see its docstring).
+RunConfig = _run_config_class()
 
 
 def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
@@ -210,7 +209,7 @@ def _build(cls: type, values: Any, path: str, problems: list[str]) -> Any:
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        message = str(exc)  # TrainingSettings names its fields by dotted path already
+        message = str(exc)  # TrainingConfig names its fields by dotted path already
         problems.append(message if message.startswith(f"{prefix}") and prefix else
                         f"{path or 'configuration'}: {message}")
         return cls()
@@ -229,9 +228,9 @@ def config_from_dict(values: dict, *, source: str = "configuration") -> RunConfi
 
 def _check_values(config: RunConfig) -> list[str]:
     """Range checks, reusing the design objects' own validation for their messages."""
-    from .media import RigidSolid
-    from .parametrization import LinearSpeed, tanh_projection
-    from .problems.vowels import VowelGeometry
+    from .parametrization.chain import LinearSpeed
+    from .parametrization.media import RigidSolid
+    from .parametrization.projection import tanh_projection
 
     problems = []
     if config.schema_version != SCHEMA_VERSION:
@@ -246,16 +245,16 @@ def _check_values(config: RunConfig) -> list[str]:
     checks.append(("acoustic", lambda: RigidSolid(
         config.material.c0, config.acoustic.contrast, config.acoustic.contrast_schedule,
         config.acoustic.interpolation)))
-    if config.problem == "vowels":  # the lens section validates itself when built
-        checks.append(("geometry", lambda: VowelGeometry(classes=len(config.data.vowels),
-                                                         **dataclasses.asdict(config.geometry))))
+    # the problem's layout as a whole (its sections check their own fields when built)
+    kind = problem_kind(config.problem)
+    checks.append((kind.section, lambda: kind.sketch_of(config)))
     for section, check in checks:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # warnings come again when the run builds it
                 check()
         except (DesignValueError, ValueError) as exc:
-            message = str(exc)  # TrainingSettings already names its fields by dotted path
+            message = str(exc)  # TrainingConfig already names its fields by dotted path
             problems.append(message if message.startswith(f"{section}.") else
                             f"{section}: {message}")
     if config.data.rate < 1000:
@@ -315,15 +314,12 @@ def config_to_dict(config: RunConfig) -> dict:
 
 
 def fabrication_from_config(config: RunConfig) -> Fabrication:
-    """The :class:`~wavefab.designkit.fabrication.Fabrication` a configuration asks for.
+    """The :class:`~wavefab.designkit.fab.Fabrication` a configuration asks for.
 
     Raises:
         DesignValueError: a bad length, an unknown process or a missing pitch, naming the
             ``fabrication.`` field.
     """
-    from .fabrication import build_fabrication
-    from .processes import get_process, parse_length
-
     f = config.fabrication
     process = get_process(f.process, f.process_file) if f.process is not None else None
     pitch = parse_length(f.pitch, "fabrication.pitch") if f.pitch is not None else None

@@ -1,36 +1,36 @@
 """The built-in demonstration behind ``wavefab demo``; it needs no data.
 
 :func:`fabrication_demo` optimizes the focusing lens for SLA printing (the configuration of
-``assets/examples/lens_fab.yaml``), checks its design rules and hands it off as a GDSII mask, an
-STL mesh and PNG previews: the whole loop from physics to a file a fab takes.
+``assets/examples/lens_fab.yaml``, :data:`~wavefab.designkit.project.templates.DEMO_CONFIG`),
+checks its design rules and hands it off as a GDSII mask, an STL mesh and PNG previews: the
+whole loop from physics to a file a fab takes.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import config_from_dict
 from .errors import DesignValueError
+from .export.writer import ExportSettings, export_design, write_previews
+from .files import write_atomically
+from .project.templates import DEMO_CONFIG
+from .results import load_design
+from .run import run
+
+__all__ = ["DEMO_BASE", "DEMO_HEIGHT", "FabricationDemo", "fabrication_demo"]
 
 log = logging.getLogger(__name__)
 
 
-#: The demo's run: ``assets/examples/lens_fab.yaml`` (a test keeps the two equal). Lens geometry
-#: and material speeds are the defaults.
-DEMO_CONFIG: dict = {
-    "problem": "lens",
-    "material": {"c0": 1.0, "c1": 0.5, "beta": 4.0, "eta": 0.5},
-    "training": {"optimizer": "lbfgs", "lbfgs_iterations": 10, "epochs": 14,
-                 "beta_schedule": [[0, 4.0], [4, 16.0], [8, 64.0], [11, math.inf]]},
-    "fabrication": {"process": "sla", "pitch": "0.1mm", "robust": True, "eta_e": 0.75,
-                    "objective": "worst", "filter": "conic", "filter_edge": "surroundings",
-                    "projection": "smoothed", "constraint_weight": 0.0, "repair": True},
-}
 #: Printed part of the demo: wall height and base plate (metres).
 DEMO_HEIGHT = 2e-3
 DEMO_BASE = 1e-3
@@ -61,15 +61,6 @@ def fabrication_demo(out_dir: str | Path, *, epochs: int | None = None,
     Raises:
         DesignValueError: when ``out_dir`` cannot be written or ``epochs`` < 1.
     """
-    import json
-    import time
-
-    from .config import config_from_dict
-    from .export import ExportSettings, export_design, load_design
-    from .files import write_atomically
-    from .previews import write_previews
-    from .run import run
-
     values = copy.deepcopy(DEMO_CONFIG)
     if epochs is not None:
         if int(epochs) != epochs or epochs < 1:

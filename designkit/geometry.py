@@ -9,7 +9,8 @@ the origin and the layout looks like the image of the array (row 0 at the top, y
 * :func:`contour_polygons`: the smooth region ``{field > level}`` by marching squares.
 * :func:`simplify`, :func:`snap_to_grid`: prepare polygons for a mask or a manufacturing grid.
 * :func:`coverage`: the exact fraction of every cell covered by a geometry (the way back).
-* :func:`polygon_stats`: counts for reports.
+* :func:`polygon_stats`: counts for reports; :func:`outline_xy`: every ring as one polyline
+  for drawing.
 
 Polygons come back as a ``shapely.MultiPolygon`` (possibly empty), shells counter-clockwise and
 holes clockwise. Polygons may touch one another, or a hole its shell, at single points
@@ -550,3 +551,23 @@ def polygon_stats(geometry: shapely.Polygon | shapely.MultiPolygon) -> dict[str,
         "vertices": int(shapely.get_num_coordinates(rings).sum()) - len(rings),
         "area": float(shapely.area(parts).sum()),
     }
+
+
+def outline_xy(geometry: shapely.Polygon | shapely.MultiPolygon) -> tuple[np.ndarray, np.ndarray]:
+    """Every shell and hole of a polygonal geometry as one NaN-separated polyline.
+
+    What a plot draws with a single line item (pyqtgraph's ``connect="finite"``, matplotlib's
+    NaN breaks); coordinates in the geometry's units.
+
+    Returns:
+        ``(x, y)`` float arrays, each ring closed and followed by a NaN.
+
+    Raises:
+        DesignValueError: ``geometry`` is not a Polygon or MultiPolygon.
+    """
+    rings = shapely.get_rings(_polygonal(geometry, "geometry"))
+    if not len(rings):
+        return np.zeros(0), np.zeros(0)
+    coords = [np.vstack([shapely.get_coordinates(r), [[np.nan, np.nan]]]) for r in rings]
+    xy = np.concatenate(coords)
+    return xy[:, 0].copy(), xy[:, 1].copy()

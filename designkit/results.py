@@ -1,10 +1,17 @@
-"""A run's results folder: the resolved configuration, metrics, history, design and plots.
+"""A run's results folder, both ways: the one writer and the one reader of its files.
 
 Contract (other tools read these files): ``metrics.json`` holds ``problem``, ``loss``,
 ``per_fold``, ``wall_time_s`` and the problem's summary metrics averaged over folds
 (classification: ``train_accuracy`` and ``test_accuracy``, fractions 0–1; lens: ``focus_gain``
 and ``peak_gain``); ``design.npz`` holds ``latent``, ``density``, ``speed`` (2D, rows first) and
-``region`` (bool). Every file is written to a temporary name and renamed into place.
+``region`` (bool), and with fabrication ``binary``, ``filtered``, ``fold``,
+``min_feature_cells``, ``min_solid_cells``, ``min_void_cells``; ``history.csv`` one row per
+epoch; ``drc.json`` the design-rule report. Every file is written to a temporary name and
+renamed into place.
+
+Reading: :func:`read_results` reads the design arrays, metrics and history of a results folder
+(or a designer's project folder, which keeps the same files); :func:`load_design` makes the
+:class:`Design` to check and hand off from a results folder.
 """
 
 from __future__ import annotations
@@ -12,21 +19,33 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from . import drc
-from .config import RunConfig, config_to_dict
-from .fabrication import Fabrication, final_design, scale_report
-from .files import atomic_path, write_atomically
-from .media import sound_speed
-from .optimize import RunEnd
-from .parametrization import Parametrization
+from . import plots
+from .config import RunConfig, config_from_dict, config_to_dict
+from .errors import DesignError, DesignValueError
+from .fab import drc
+from .fab.fabrication import Fabrication
+from .fab.scaling import scale_report
+from .files import write_atomically
+from .optimize.events import RunEnd
+from .optimize.finalize import made_design
+from .parametrization.chain import Parametrization
+from .parametrization.media import sound_speed
 from .problems.base import Problem
+from .problems.registry import problem_kind
+
+__all__ = ["Design", "ResultsFolder", "design_from_arrays", "load_design", "read_results",
+           "write_config", "write_drc", "write_results"]
 
 
+# -- writing -----------------------------------------------------------------------------------
 def write_config(out: Path, config: RunConfig) -> Path:
     """Write the resolved configuration as ``config.yaml`` (a file ``wavefab run`` accepts)."""
     import yaml
@@ -86,8 +105,8 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
         density = projected.numpy()
         speed = sound_speed(parametrization.material(projected)).numpy()
         # the repair the fold's run chose (repair_choice: best), not a new choice
-        binary = final_design(parametrization, latent, fab,
-                              int(per_fold[best].get("repair_candidate", 0)))[1]
+        binary = made_design(parametrization, latent, fab,
+                             int(per_fold[best].get("repair_candidate", 0)))[1]
     region = problem.setup.region.numpy()
     buffer = io.BytesIO()
     np.savez(buffer, latent=end.latents[best], filtered=filtered, density=density, speed=speed,
@@ -97,8 +116,8 @@ def write_results(out: Path, end: RunEnd, problem: Problem,
              min_void_cells=np.asarray(fab.min_void_cells))
     write_atomically(paths["design"], buffer.getvalue())
     paths.update(write_drc(out, binary, region, max(fab.min_solid_cells, 1),
-                           max(fab.min_void_cells, 1), pitch=fab.pitch))
-    paths.update(_plots(out, end, problem, speed))
+                           max(fab.min_void_cells, 1), pitch=fab.pitch)[1])
+    paths.update(_run_plots(out, end, problem, speed))
     paths.update(_response_plots(out, problem, torch.from_numpy(speed)))
     return paths
 
@@ -120,54 +139,23 @@ def _fabrication_summary(problem: Problem, parametrization: Parametrization, fab
 
 def write_drc(out: Path, binary: np.ndarray, region: np.ndarray, min_solid_cells: int,
               min_void_cells: int, *, pitch: float | None = None,
-              stem: str = "drc") -> dict[str, Path]:
+              stem: str = "drc") -> tuple[drc.DrcReport, dict[str, Path]]:
     """Check ``binary`` and write ``<stem>.json`` and the overlay ``<stem>.png`` into ``out``.
 
     Returns:
-        ``{"drc": path of the JSON report, "drc_png": path of the PNG overlay}``.
+        The report, and ``{"drc": path of the JSON report, "drc_png": path of the overlay}``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
     report = drc.check(binary, min_solid_cells, min_void_cells=min_void_cells, region=region,
                        pitch=pitch)
     paths = {"drc": out / f"{stem}.json", "drc_png": out / f"{stem}.png"}
     write_atomically(paths["drc"], json.dumps(report.to_dict(), indent=1).encode())
-
-    fig, ax = plt.subplots(figsize=(6, 6))
-    ax.imshow(np.where(region, np.where(binary, 0.15, 0.95), 0.75), cmap="gray", vmin=0, vmax=1,
-              origin="upper", interpolation="nearest")
-    colours = {"solid": "tab:red", "void": "tab:blue", "outside_region": "tab:orange"}
-    for v in report.violations:
-        r0, c0, r1, c1 = v.bbox
-        ax.add_patch(Rectangle((c0 - 1, r0 - 1), c1 - c0 + 2, r1 - r0 + 2, fill=False,
-                               edgecolor=colours[v.kind], linewidth=1.2))
-        ax.annotate(f"{v.size_cells}", (c1 + 1.5, r0), color=colours[v.kind], fontsize=7)
-    verdict = "PASS" if report.passed else f"FAIL: {len(report.violations)} violation(s)"
-    ax.set_title(f"DRC {verdict}\nrule solid {min_solid_cells} / void {min_void_cells} cells; "
-                 f"measured {report.min_solid_cells:g} / {report.min_void_cells:g}",
-                 fontsize=10)
-    ax.set_xlabel("column (cells)")
-    ax.set_ylabel("row (cells)")
-    fig.tight_layout()
-    try:
-        with atomic_path(paths["drc_png"]) as tmp:
-            fig.savefig(tmp, dpi=110)
-    finally:
-        plt.close(fig)
-    return paths
+    plots.drc_png(binary, region, [(v.kind, v.bbox, v.size_cells) for v in report.violations],
+                  report.summary(), paths["drc_png"])
+    return report, paths
 
 
 def _response_plots(out: Path, problem: Problem, speed: torch.Tensor) -> dict[str, Path]:
     """Field snapshots and probe signals for the problem's example inputs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     examples = problem.examples()
     if not examples:
         return {}
@@ -186,107 +174,212 @@ def _response_plots(out: Path, problem: Problem, speed: torch.Tensor) -> dict[st
     def when(step: int) -> str:
         return f"t = {step * dt * 1e3:.0f} ms" if dt else f"step {step}"
 
-    rows, cols = len(examples), min(snaps_wanted, snaps.shape[1])
+    titles = [title for title, _ in examples]
     region = problem.setup.region.numpy()
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
-    for r, (title, _) in enumerate(examples):
-        vmax = float(np.abs(snaps[r]).max()) or 1.0
-        for c in range(cols):
-            ax = axes[r, c]
-            ax.imshow(snaps[r, c], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            ax.contour(region, levels=[0.5], colors="0.4", linewidths=0.6)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(title)
-            if r == 0:
-                ax.set_title(when((c + 1) * every))
-    fig.tight_layout()
-    paths = {"fields": out / "fields.png"}
-    fig.savefig(paths["fields"], dpi=90)
-    plt.close(fig)
-
+    times = [when((c + 1) * every) for c in range(min(snaps_wanted, snaps.shape[1]))]
+    paths = {"fields": plots.fields_png(snaps, titles, times, region, out / "fields.png")}
     power = result.probes.numpy()
     steps = np.arange(power.shape[1])
     t, unit = (steps * dt * 1e3, "time (ms)") if dt else (steps, "time step")
     names = problem.setup.probe_names or tuple(str(k) for k in range(power.shape[2]))
-    fig, axes = plt.subplots(1, rows, figsize=(4 * rows, 3), squeeze=False)
-    for r, (title, _) in enumerate(examples):
-        ax = axes[0, r]
-        for p, name in enumerate(names):
-            ax.plot(t, power[r, :, p], label=f"probe {name}")
-        ax.set(title=f"input: {title}", xlabel=unit, ylabel="probe signal")
-    axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    paths["probes"] = out / "probe_power.png"
-    fig.savefig(paths["probes"], dpi=90)
-    plt.close(fig)
+    paths["probes"] = plots.probe_signals_png(power, t, unit, titles, names,
+                                              out / "probe_power.png")
     return paths
 
 
-def _plots(out: Path, end: RunEnd, problem: Problem, speed: np.ndarray) -> dict[str, Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = {}
-    folds = sorted({h["fold"] for h in end.history})
-    epochs = sorted({h["epoch"] for h in end.history})
+def _run_plots(out: Path, end: RunEnd, problem: Problem, speed: np.ndarray) -> dict[str, Path]:
+    """Training curves, the confusion matrix (classifiers) and the trained material."""
     curves = [k for k in problem.summary_keys if all(k in h for h in end.history)]
-    fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, ax in (("loss", ax_loss), *((k, ax_metric) for k in curves)):
-        table = np.full((len(folds), len(epochs)), np.nan)
-        for h in end.history:
-            table[folds.index(h["fold"]), epochs.index(h["epoch"])] = h[key]
-        mean, spread = np.nanmean(table, 0), np.nanstd(table, 0)
-        x = np.asarray(epochs) + 1
-        ax.plot(x, mean, marker="o", label=key.replace("_", " "))
-        ax.fill_between(x, mean - spread, mean + spread, alpha=0.25)
-    spread_note = " (mean ± sd over folds)" if len(folds) > 1 else ""
-    ax_loss.set(xlabel="epoch", ylabel="loss" + spread_note)
-    ax_metric.set(xlabel="epoch", ylabel="metric" + spread_note)
-    if all(k.endswith("accuracy") for k in curves):
-        ax_metric.set(ylabel="accuracy" + spread_note, ylim=(0, 1))
-    ax_metric.legend()
-    fig.tight_layout()
-    paths["curves"] = out / "curves.png"
-    fig.savefig(paths["curves"], dpi=100)
-    plt.close(fig)
-
+    paths = {"curves": plots.curves_png(end.history, curves, out / "curves.png")}
     names = problem.setup.probe_names
     if all("confusion" in f for f in end.metrics["per_fold"]):
         confusion = np.sum([np.asarray(f["confusion"]) for f in end.metrics["per_fold"]], axis=0)
-        fig, ax = plt.subplots(figsize=(4, 4))
-        ax.imshow(confusion, cmap="Blues")
-        for (i, j), n in np.ndenumerate(confusion):
-            ax.text(j, i, str(n), ha="center", va="center")
-        ax.set(xticks=range(len(names)), yticks=range(len(names)), xticklabels=names,
-               yticklabels=names, xlabel="predicted", ylabel="true",
-               title="test confusion (all folds)")
-        fig.tight_layout()
-        paths["confusion"] = out / "confusion.png"
-        fig.savefig(paths["confusion"], dpi=100)
-        plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(5, 5))
-    image = ax.imshow(speed, cmap="viridis", origin="upper")
-    fig.colorbar(image, ax=ax, label="wave speed")
-    ax.contour(problem.setup.region.numpy(), levels=[0.5], colors="w", linewidths=0.6,
-               linestyles="dashed")
+        paths["confusion"] = plots.confusion_png(confusion, names, out / "confusion.png")
     grid = problem.setup.grid
-    for k, source in enumerate(problem.setup.sources):
-        cells = source.cells(grid)
-        ax.plot(cells.cols, cells.rows, "r*", ms=12, label="source" if k == 0 else None)
-    for k, probe in enumerate(problem.setup.probes):
-        cells = probe.cells(grid)
-        ax.plot(cells.cols, cells.rows, "wo", mfc="none", ms=9)
-        if k < len(names):
-            ax.annotate(names[k], (float(cells.cols.max()) + 3, float(cells.rows.mean())),
-                        color="w")
-    ax.set_title("trained material" + (" (best fold)" if len(folds) > 1 else ""))
-    fig.tight_layout()
-    paths["material"] = out / "material.png"
-    fig.savefig(paths["material"], dpi=100)
-    plt.close(fig)
+    cells = [s.cells(grid) for s in problem.setup.sources]
+    probes = [p.cells(grid) for p in problem.setup.probes]
+    folds = {h["fold"] for h in end.history}
+    paths["material"] = plots.material_png(
+        speed, problem.setup.region.numpy(), [(c.rows, c.cols) for c in cells],
+        [(c.rows, c.cols) for c in probes], names, out / "material.png",
+        title="trained material" + (" (best fold)" if len(folds) > 1 else ""))
     return paths
+
+
+# -- reading -----------------------------------------------------------------------------------
+@dataclass
+class ResultsFolder:
+    """The files of a results folder (or a project folder) as read from disk.
+
+    Attributes:
+        folder: where they were read.
+        arrays: the arrays of ``design.npz`` (empty when there is none).
+        metrics: ``metrics.json`` (empty when missing or unreadable: informative only).
+        history: the rows of ``history.csv`` as numbers (empty when missing or unreadable).
+    """
+
+    folder: Path
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def read_results(folder: str | Path, *, need_design: bool = True) -> ResultsFolder:
+    """Read ``design.npz``, ``metrics.json`` and ``history.csv`` of ``folder`` (no pickle).
+
+    Args:
+        folder: a results folder of ``wavefab run``, or a project folder.
+        need_design: a missing ``design.npz`` is an error (else: no arrays).
+
+    Raises:
+        DesignValueError: no (or an unreadable) ``design.npz`` where one is needed; a damaged
+            one always. Metrics and history are display aids: when unreadable they read empty.
+    """
+    folder = Path(folder)
+    found = ResultsFolder(folder)
+    path = folder / "design.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                found.arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise DesignValueError(f"{path} is unreadable ({exc}); re-run `wavefab run` or "
+                                   "restore the file") from None
+    elif need_design:
+        raise DesignValueError(f"{folder} holds no design.npz; give a results folder written by "
+                               "`wavefab run`")
+    metrics_path = folder / "metrics.json"
+    if metrics_path.is_file():
+        try:
+            metrics = json.loads(metrics_path.read_text())
+            found.metrics = metrics if isinstance(metrics, dict) else {}
+        except (OSError, ValueError):
+            pass  # informative only; the design itself is in design.npz
+    found.history = _read_history(folder / "history.csv")
+    return found
+
+
+def _read_history(path: Path) -> list[dict[str, float]]:
+    """Rows of a run's ``history.csv`` as numbers (empty when missing or unreadable)."""
+    if not path.is_file():
+        return []
+    try:
+        with open(path, newline="") as fh:
+            return [{k: float(v) for k, v in row.items() if v not in (None, "")}
+                    for row in csv.DictReader(fh)]
+    except (OSError, ValueError):
+        return []  # a display aid only
+
+
+@dataclass
+class Design:
+    """A design to check and hand off (arrays on the whole simulation grid, rows first).
+
+    Attributes:
+        name: design name (the results folder's name by default).
+        binary: the made binary design (True = solid).
+        filtered: the filtered density, for smooth contours (None when not saved).
+        region: the design region.
+        eta: the projection threshold the contour is drawn at.
+        min_solid_cells: the solid rule the design was optimized for (0: none).
+        min_void_cells: the void rule.
+        pitch: physical size of one cell (metres), when the run had one.
+        process: the run's process name, when it had one.
+        process_file: the run's file of user process presets, when it had one.
+        source: where it was read from.
+        scale: the run's physical scale (band, wave speed; see ``wavefab scale``), if known.
+        ports: ``(row, col)`` of the setup's sources and probes (where a printed part's lid
+            gets holes), when the configuration is known.
+        fold: the cross-validation fold the design was trained on (its test examples are the
+            ones it never saw).
+    """
+
+    name: str
+    binary: np.ndarray
+    filtered: np.ndarray | None = None
+    region: np.ndarray | None = None
+    eta: float = 0.5
+    min_solid_cells: int = 0
+    min_void_cells: int = 0
+    pitch: float | None = None
+    process: str | None = None
+    process_file: str | None = None
+    source: Path | None = None
+    scale: dict[str, Any] | None = None
+    ports: tuple[tuple[int, int], ...] = ()
+    fold: int = 0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Grid shape ``(rows, cols)``."""
+        return tuple(self.binary.shape)  # type: ignore[return-value]
+
+
+def load_design(folder: str | Path) -> Design:
+    """Read the design of a results folder of ``wavefab run``.
+
+    Raises:
+        DesignValueError: no or an unreadable ``design.npz``, or one without a design.
+    """
+    folder = Path(folder)
+    stored = read_results(folder)
+    arrays = stored.arrays
+    path = folder / "design.npz"
+    if "binary" in arrays:
+        binary = arrays["binary"].astype(bool)
+    elif "density" in arrays:
+        binary = arrays["density"] > 0.5
+    else:
+        raise DesignValueError(f"{path} has neither 'binary' nor 'density'")
+    if binary.ndim != 2:
+        raise DesignValueError(f"{path}: the design must be 2-D, got shape {binary.shape}")
+    eta, process_file, ports = _config_facts(folder / "config.yaml")
+    design = design_from_arrays(folder.resolve().name, {**arrays, "binary": binary},
+                                stored.metrics.get("fabrication") or {}, eta=eta, ports=ports)
+    design.process_file, design.source = process_file, folder
+    return design
+
+
+def _config_facts(path: Path) -> tuple[float, str | None, tuple[tuple[int, int], ...]]:
+    """``(η, process file, port cells)`` of a results folder's configuration.
+
+    Defaults (0.5, None, none) where the file is missing or unreadable: the design itself is in
+    ``design.npz``, and a configuration of another wavefab may no longer validate.
+    """
+    import yaml
+
+    eta, process_file, ports = 0.5, None, ()
+    if not path.is_file():
+        return eta, process_file, ports
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+        eta = float((raw.get("material") or {}).get("eta", 0.5))
+        process_file = (raw.get("fabrication") or {}).get("process_file")
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        return 0.5, None, ()
+    try:
+        config = config_from_dict(raw, source=str(path))
+        setup = problem_kind(config.problem).sketch_of(config)
+        ports = (*setup.sources, *setup.probes)
+    except (DesignError, ValueError, TypeError):
+        ports = ()  # the ports stay unknown; exports that need them say so
+    return eta, process_file, ports
+
+
+def design_from_arrays(name: str, arrays: dict[str, np.ndarray], fabrication: dict[str, Any],
+                       *, eta: float = 0.5, ports: tuple[tuple[int, int], ...] = ()) -> Design:
+    """A :class:`Design` from ``design.npz`` arrays and the ``fabrication`` summary of metrics.
+
+    Raises:
+        DesignValueError: the arrays hold no ``binary`` design.
+    """
+    if "binary" not in arrays:
+        raise DesignValueError(f"{name} has no binary design yet: optimize it first")
+    solid = int(arrays.get("min_solid_cells", arrays.get("min_feature_cells", 0)))
+    void = int(arrays.get("min_void_cells", arrays.get("min_feature_cells", 0)))
+    return Design(name=name, binary=np.asarray(arrays["binary"], bool),
+                  filtered=arrays.get("filtered"), region=arrays.get("region"), eta=eta,
+                  min_solid_cells=solid, min_void_cells=void,
+                  pitch=fabrication.get("pitch_m"), process=fabrication.get("process"),
+                  scale=fabrication.get("scale"), ports=tuple(ports),
+                  fold=int(arrays.get("fold", 0)))

@@ -14,47 +14,31 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 from .config import RunConfig, fabrication_from_config
-from .fabrication import Fabrication
-from .filters import DensityFilter
-from .media import RigidSolid
-from .optimize import Event, RunEnd, optimize
-from .parametrization import LinearSpeed, Parametrization
+from .fab.fabrication import Fabrication
+from .optimize.events import Event, RunEnd
+from .optimize.loop import optimize
+from .parametrization.chain import LinearSpeed, Parametrization
+from .parametrization.filters import DensityFilter
+from .parametrization.media import RigidSolid
 from .problems.base import Problem
-from .problems.custom import CustomProblem
-from .problems.lens import LensProblem
-from .problems.synthetic_vowels import synthetic_vowels
-from .problems.vowel_data import VowelSet, load_vowel_folder
-from .problems.vowels import VowelGeometry, VowelProblem
+from .problems.registry import problem_kind
 from .results import write_config, write_results
+
+__all__ = ["build_parametrization", "build_problem", "run"]
 
 log = logging.getLogger(__name__)
 
 
-def load_data(config: RunConfig, folder: str | Path | None = None) -> VowelSet:
-    """The recordings of ``folder`` (or the config's), else the built-in synthetic vowels."""
-    source = folder if folder is not None else config.data.folder
-    if source is None:
-        return synthetic_vowels(vowels=config.data.vowels, genders=config.data.genders,
-                                rate=config.data.rate, seed=config.data.synthetic_seed)
-    return load_vowel_folder(source, vowels=config.data.vowels, genders=config.data.genders,
-                             rate=config.data.rate)
-
-
 def build_problem(config: RunConfig, data_dir: str | Path | None = None) -> Problem:
-    """The problem a configuration describes (vowels load their data here)."""
-    physics = config.physics
-    if config.problem == "lens":
-        return LensProblem(config.lens, background_speed=config.material.c0, physics=physics)
-    if config.problem == "custom":
-        return CustomProblem(config.custom, background_speed=config.material.c0,
-                             physics=physics)
-    geometry = VowelGeometry(classes=len(config.data.vowels), **asdict(config.geometry))
-    return VowelProblem(load_data(config, data_dir), geometry, split=config.data.split,
-                        physics=physics)
+    """The problem a configuration describes (problems with data load it here).
+
+    ``data_dir`` overrides the configuration's folder of recordings.
+    """
+    return problem_kind(config.problem).build_from(config, data_dir)
 
 
 def build_parametrization(config: RunConfig, problem: Problem,
@@ -80,17 +64,19 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
         resume: bool = False, device: str = "cpu") -> Iterator[Event]:
     """Train as configured, writing checkpoints and finally the results into ``out_dir``.
 
-    Yields the training events (see :mod:`wavefab.designkit.optimize`); the results folder is
-    complete once :class:`~wavefab.designkit.optimize.RunEnd` has been yielded. ``wall_time_s``
-    in ``metrics.json`` includes the time spent before a resume.
+    Yields the training events (see :mod:`wavefab.designkit.optimize.events`); the results
+    folder is complete once :class:`~wavefab.designkit.optimize.RunEnd` has been yielded.
+    ``wall_time_s`` in ``metrics.json`` includes the time spent before a resume.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if data_dir is not None and config.problem == "vowels":
+    section = problem_kind(config.problem).data_section
+    if data_dir is not None and section is not None:
         # Record where the recordings came from, so that the results folder alone re-runs,
         # exports and verifies on the same data (not on the synthetic default).
-        config = replace(config, data=replace(config.data, folder=str(Path(data_dir).resolve())))
+        data = replace(getattr(config, section), folder=str(Path(data_dir).resolve()))
+        config = replace(config, **{section: data})
     write_config(out, config)
     problem = build_problem(config, data_dir)
     fabrication = fabrication_from_config(config)

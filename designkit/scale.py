@@ -17,8 +17,13 @@ from typing import Any
 
 from .config import RunConfig, fabrication_from_config
 from .errors import DesignValueError
-from .fabrication import CELLS_PER_WAVELENGTH, pitch_for_frequency, scale_report
-from .processes import format_length, get_process
+from .fab.processes import get_process
+from .fab.rules import rule_at_pitch
+from .fab.scaling import CELLS_PER_WAVELENGTH, pitch_for_frequency, scale_report
+from .run import build_problem
+from .units import format_length, parse_length
+
+__all__ = ["describe_scale", "scale_of"]
 
 
 def scale_of(config: RunConfig, *, pitch: float | None = None, frequency: float | None = None,
@@ -38,15 +43,12 @@ def scale_of(config: RunConfig, *, pitch: float | None = None, frequency: float 
         data_dir: recordings folder for vowel problems (their band).
 
     Returns:
-        :func:`~wavefab.designkit.fabrication.scale_report`'s mapping plus ``rules`` (each rule
+        :func:`~wavefab.designkit.fab.scaling.scale_report`'s mapping plus ``rules`` (each rule
         in cells, and whether it is below one cell) and ``warnings`` (text).
 
     Raises:
         DesignValueError: no pitch, frequency or wave speed to work with.
     """
-    from .processes import parse_length
-    from .run import build_problem
-
     name = process or config.fabrication.process
     found = get_process(name, config.fabrication.process_file) if name else None
     speed = wave_speed or (found.wave_speed if found else None) or config.fabrication.wave_speed
@@ -73,13 +75,11 @@ def scale_of(config: RunConfig, *, pitch: float | None = None, frequency: float 
     rules: dict[str, Any] = {}
     if found is not None:
         for key in ("min_width", "min_space"):
-            cells = getattr(found, key) / pitch
-            rules[key] = {"m": getattr(found, key), "cells": cells}
-            if cells < 1:
-                warnings.append(f"{found.name}'s {key.replace('_', ' ')} "
-                                f"{format_length(getattr(found, key))} is {cells:.2f} cell: "
-                                "below the grid's resolution; use a pitch ≤ "
-                                f"{format_length(getattr(found, key))}")
+            rule = rule_at_pitch(getattr(found, key), pitch,
+                                 f"{found.name} {key.replace('_', ' ')}")
+            rules[key] = {"m": rule.length, "cells": rule.cells}
+            if rule.below_one_cell:
+                warnings.append(rule.warning())
     with warnings_module.catch_warnings():  # the rules' problems are reported below instead
         warnings_module.simplefilter("ignore")
         fab = fabrication_from_config(replace(config, fabrication=replace(

@@ -18,8 +18,13 @@ import torch
 
 from .config import fabrication_from_config, load_config
 from .errors import DesignValueError
-from .export import import_raster, load_design
-from .processes import format_length
+from .export.reader import import_raster, recorded_pitch
+from .problems.refine import check_factor
+from .results import load_design
+from .run import build_parametrization, build_problem
+from .units import format_length
+
+__all__ = ["Verification", "describe", "verify"]
 
 
 @dataclass
@@ -80,9 +85,6 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
     Raises:
         DesignValueError: unreadable inputs, an unknown pitch.
     """
-    from .problems.refine import check_factor
-    from .run import build_parametrization, build_problem
-
     refine = check_factor(refine)
     result_dir = Path(result_dir)
     design = load_design(result_dir)
@@ -109,12 +111,8 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
     shape = (design.shape[0] * refine, design.shape[1] * refine)
     coverage = import_raster(file, shape, pitch / refine, layer=layer, section_z=section_z)
     binary = np.kron(design.binary, np.ones((refine, refine), bool))
-    fold_index = 0
-    with np.load(result_dir / "design.npz", allow_pickle=False) as npz:
-        if "fold" in npz.files:
-            fold_index = int(npz["fold"])
     folds = problem.folds(config.training.folds, config.training.seed)
-    fold = folds[min(fold_index, len(folds) - 1)]
+    fold = folds[min(design.fold, len(folds) - 1)]
 
     def metrics(density: np.ndarray) -> dict[str, Any]:
         rho = torch.from_numpy(density.astype(np.float32))
@@ -126,16 +124,6 @@ def verify(result_dir: str | Path, file: str | Path, *, data_dir: str | Path | N
         file=Path(file), pitch_m=float(pitch), design=metrics(design.binary.astype(np.float32)),
         imported=metrics(coverage), changed_cells=int(((coverage > 0.5) != binary).sum()),
         mean_coverage_error=float(np.abs(coverage - binary).mean()), refine=int(refine))
-
-
-def recorded_pitch(file: str | Path) -> float | None:
-    """The pitch a wavefab layout records in its metadata (None: not a layout, or none)."""
-    from .layout import SUFFIXES, read_layout
-
-    if Path(file).suffix.lower() not in SUFFIXES:
-        return None
-    value = read_layout(file).metadata.get("pitch_m")
-    return float(value) if value is not None else None
 
 
 def describe(result: Verification) -> str:

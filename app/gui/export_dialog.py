@@ -34,7 +34,8 @@ from wavefab.designkit.export import (
     design_geometry,
     export_design,
 )
-from wavefab.designkit.processes import PRESETS, format_length, parse_length
+from wavefab.designkit.fab.processes import PRESETS
+from wavefab.designkit.units import format_length, parse_length
 
 #: Combo text for "the process the design was optimized for".
 DESIGN_PROCESS = "(the design's)"

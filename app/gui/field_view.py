@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from wavefab.designkit.playback import FieldMovie
+from wavefab.designkit.project.playback import FieldMovie
 
 
 class TaskWorker(QObject):

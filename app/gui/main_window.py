@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
     # -- checks ------------------------------------------------------------------------------
     def check_rules(self) -> dict | None:
         """Run the design-rule check of the current design; fills the violations table."""
-        from wavefab.designkit import drc
+        from wavefab.designkit.fab import drc
 
         design = self._design()
         if design is None:
@@ -533,7 +533,7 @@ class MainWindow(QMainWindow):
         def simulate() -> tuple[Any, Problem, str]:
             import torch
 
-            from wavefab.designkit.playback import field_movie
+            from wavefab.designkit.project.playback import field_movie
             from wavefab.designkit.run import build_parametrization, build_problem
 
             problem = cached[1] if cached else build_problem(config)
@@ -575,7 +575,7 @@ class MainWindow(QMainWindow):
         return worker
 
     def _on_field_done(self, config: object, result: tuple[Any, Problem, str]) -> None:
-        from wavefab.designkit.playback import example_titles
+        from wavefab.designkit.project.playback import example_titles
 
         movie, problem, caption = result
         self._playback = (config, problem)

@@ -82,7 +82,7 @@ def parse_size(text: str) -> tuple[float, float]:
     """
     import re
 
-    from wavefab.designkit.processes import parse_length
+    from wavefab.designkit.units import parse_length
 
     parts = [p for p in re.split(r"\s*[x×,]\s*", text.strip()) if p]
     if len(parts) != 2 or not all(re.search(r"[a-zµ]\s*$", p) for p in parts):

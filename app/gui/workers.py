@@ -111,7 +111,7 @@ class RunWorker(QObject):
     def _emit_field(self, density: object) -> None:
         import torch
 
-        from wavefab.designkit.playback import field_movie
+        from wavefab.designkit.project.playback import field_movie
         from wavefab.designkit.run import build_parametrization, build_problem
 
         if self._problem is None:  # the run builds its own; this one only plays inputs

@@ -3,7 +3,8 @@
 A problem owns the simulation setup (grid, boundary, sources, probes, design region), splits its
 examples into folds, yields training batches, turns probe signals into a loss, and evaluates a
 material into metrics. The optimizer (:mod:`wavefab.designkit.optimize`), the results writer and
-the front ends know nothing else about it. A user-defined objective is a subclass::
+the front ends know nothing else about it. The pieces a problem is made of (:class:`Setup`,
+:class:`Fold`, :class:`Batch`) live in :mod:`.setup`. A user-defined objective is a subclass::
 
     class MyProblem(Problem):
         name = "mine"
@@ -17,122 +18,18 @@ the front ends know nothing else about it. A user-defined objective is a subclas
 
 from __future__ import annotations
 
-import hashlib
-import warnings
-import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from wavefab.solver import (
-    PML,
-    DampingLayer,
-    Grid,
-    PropagationResult,
-    ResolutionWarning,
-    propagate,
-    propagate_acoustic,
-)
+from .refine import refine_setup
+from .setup import Batch, BatchSettings, Fold, Setup, tensor_digest
 
-from ..errors import DesignValueError
-from ..media import AcousticMedium
-
-if TYPE_CHECKING:
-    from ..optimize import TrainingSettings
-
-
-#: Setups that have already passed on a resolution warning.
-_WARNED: weakref.WeakSet[Setup] = weakref.WeakSet()
-
-
-@dataclass(frozen=True, eq=False)
-class Setup:
-    """What is simulated: grid, absorbing boundary, sources, probes and the design region.
-
-    Args:
-        grid: the simulation grid.
-        boundary: absorbing layer around the domain.
-        sources: where input waveforms enter.
-        probes: where the output is read.
-        region: ``(ny, nx)`` bool mask of the cells the optimizer may change.
-        probe_names: one label per probe (for plots and reports).
-        physics: ``"scalar"`` (speed maps, :func:`~wavefab.solver.propagate`) or
-            ``"acoustic"`` (:func:`~wavefab.solver.propagate_acoustic`).
-    """
-
-    grid: Grid
-    boundary: DampingLayer | PML
-    sources: tuple[Any, ...]
-    probes: tuple[Any, ...]
-    region: Tensor
-    probe_names: tuple[str, ...] = ()
-    physics: str = "scalar"
-
-    @property
-    def input_dt(self) -> float:
-        """Time between samples of the inputs :meth:`simulate` takes (the grid's step)."""
-        assert self.grid.dt is not None
-        return self.grid.dt
-
-    def simulate(self, speed: Tensor | AcousticMedium, inputs: Tensor,
-                 **options: Any) -> PropagationResult:
-        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through a medium.
-
-        The medium is a speed map, or (acoustic physics) an
-        :class:`~wavefab.designkit.media.AcousticMedium`; in the acoustic physics a speed map
-        is a fluid of that speed. The solver's :class:`~wavefab.solver.ResolutionWarning` is
-        passed on once per setup, not once per batch.
-        """
-        if self.physics == "acoustic" and not isinstance(speed, AcousticMedium):
-            speed = AcousticMedium.fluid(speed)
-        if self.physics != "acoustic" and isinstance(speed, AcousticMedium):
-            raise DesignValueError("an acoustic medium needs a problem set up with "
-                                   "physics: acoustic")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ResolutionWarning)
-            kw = {"grid": self.grid, "sources": list(self.sources),
-                  "probes": list(self.probes), "boundary": self.boundary, **options}
-            if isinstance(speed, AcousticMedium):
-                device = speed.inv_density.device
-                result = propagate_acoustic(speed.inv_density, speed.bulk_modulus,
-                                            inputs.to(device), **kw)
-            else:
-                result = propagate(speed, inputs.to(speed.device), **kw)
-        for warning in caught:
-            if issubclass(warning.category, ResolutionWarning):
-                if self not in _WARNED:
-                    _WARNED.add(self)
-                    warnings.warn(warning.message, ResolutionWarning, stacklevel=2)
-            else:
-                warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                       warning.lineno)
-        return result
-
-
-@dataclass(frozen=True)
-class Fold:
-    """One train/test split: indices into the problem's examples (``test`` None: no test set)."""
-
-    train: np.ndarray
-    test: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Inputs ``(B, T)`` for the sources and whatever :meth:`Problem.loss` needs as targets."""
-
-    inputs: Tensor
-    targets: Tensor
-
-    @property
-    def size(self) -> int:
-        """Number of examples."""
-        return int(self.inputs.shape[0])
+__all__ = ["Batch", "BatchSettings", "Fold", "Problem", "Setup", "tensor_digest"]
 
 
 class Problem(ABC):
@@ -159,7 +56,7 @@ class Problem(ABC):
 
     @abstractmethod
     def batches(self, fold: Fold, rng: np.random.Generator | None,
-                settings: TrainingSettings) -> Iterator[Batch]:
+                settings: BatchSettings) -> Iterator[Batch]:
         """Training batches of ``fold`` (shuffled by ``rng``; fixed order when it is None)."""
 
     @abstractmethod
@@ -204,8 +101,6 @@ class Problem(ABC):
         """
         import copy
 
-        from .refine import refine_setup
-
         clone = copy.copy(self)
         clone.setup = refine_setup(self.setup, factor)
         return clone
@@ -221,16 +116,3 @@ class Problem(ABC):
             "probes": [repr(x) for x in s.probes],
             "region_sha256": tensor_digest(s.region),
         }
-
-
-def tensor_digest(*arrays: Tensor | np.ndarray | Sequence[np.ndarray]) -> str:
-    """SHA-256 over the shapes and bytes of the arrays (in order)."""
-    digest = hashlib.sha256()
-    for item in arrays:
-        parts = item if isinstance(item, (list, tuple)) else [item]
-        for part in parts:
-            array = part.detach().cpu().numpy() if isinstance(part, torch.Tensor) else part
-            array = np.ascontiguousarray(array)
-            digest.update(str((array.shape, array.dtype.str)).encode())
-            digest.update(array.tobytes())
-    return digest.hexdigest()

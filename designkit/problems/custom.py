@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -28,11 +29,9 @@ from torch import Tensor
 from wavefab.solver import PML, Grid, PointProbe, PointSource, ricker
 
 from ..errors import DesignValueError
-from .base import Batch, Fold, Problem, Setup
-
-if TYPE_CHECKING:
-    from ..optimize import TrainingSettings
-
+from .base import Problem
+from .kind import Drawing, ProblemKind, Sketch
+from .setup import Batch, BatchSettings, Fold, Setup
 
 #: Limits that keep a typo (a size without its unit, an extra zero) from asking for more
 #: memory than a workstation has: 16 M cells (4000 × 4000) and a million time steps.
@@ -41,7 +40,7 @@ MAX_STEPS = 1_000_000
 
 
 @dataclass(frozen=True)
-class RegionShape:
+class RegionShapeConfig:
     """One paint stroke of the design region (cells).
 
     Args:
@@ -120,7 +119,7 @@ def _near_polyline(points: tuple[tuple[float, float], ...], radius: float,
 
 
 @dataclass(frozen=True)
-class CustomProbe:
+class CustomProbeConfig:
     """A point probe: position (cells), label and objective weight (> 0 attract, < 0 avoid)."""
 
     row: int = 60
@@ -130,8 +129,8 @@ class CustomProbe:
 
 
 @dataclass(frozen=True)
-class CustomGeometry:
-    """Grid, pulse, ports and design region of a drawn problem (cells, normalized units).
+class CustomConfig:
+    """The ``custom:`` section: grid, pulse, ports and design region (cells, normalized units).
 
     Args:
         shape: ``(ny, nx)``.
@@ -141,8 +140,8 @@ class CustomGeometry:
             speed up to about twice this frequency.
         steps: time steps simulated.
         sources: ``(row, col)`` of each point source (all emit the same pulse).
-        probes: the probes (see :class:`CustomProbe`).
-        region: paint strokes applied in order to an empty region (see :class:`RegionShape`);
+        probes: the probes (see :class:`CustomProbeConfig`).
+        region: paint strokes applied in order to an empty region (see :class:`RegionShapeConfig`);
             cells in the PML or on a port are never part of it.
     """
 
@@ -153,9 +152,9 @@ class CustomGeometry:
     frequency: float = 0.025
     steps: int = 500
     sources: tuple[tuple[int, int], ...] = ((60, 30),)
-    probes: tuple[CustomProbe, ...] = (CustomProbe(),)
-    region: tuple[RegionShape, ...] = field(
-        default_factory=lambda: (RegionShape("rect", rows=(30, 89), cols=(50, 109)),))
+    probes: tuple[CustomProbeConfig, ...] = (CustomProbeConfig(),)
+    region: tuple[RegionShapeConfig, ...] = field(
+        default_factory=lambda: (RegionShapeConfig("rect", rows=(30, 89), cols=(50, 109)),))
 
     def __post_init__(self) -> None:
         ny, nx = self.shape
@@ -235,7 +234,7 @@ class CustomGeometry:
         return mask
 
 
-def _region_tensor(geometry: CustomGeometry) -> Tensor:
+def _region_tensor(geometry: CustomConfig) -> Tensor:
     return torch.from_numpy(geometry.region_mask())
 
 
@@ -248,14 +247,14 @@ class CustomProblem(Problem):
     Args:
         geometry: grid, pulse, ports and region.
         background_speed: speed of the unpatterned medium (the material's speed at density 0).
-        physics: ``"scalar"`` or ``"acoustic"`` (see :mod:`wavefab.designkit.media`).
+        physics: ``"scalar"`` or ``"acoustic"`` (:mod:`wavefab.designkit.parametrization.media`).
     """
 
     name = "custom"
     summary_keys = ("gain",)
     score = "gain"
 
-    def __init__(self, geometry: CustomGeometry, *, background_speed: float = 1.0,
+    def __init__(self, geometry: CustomConfig, *, background_speed: float = 1.0,
                  physics: str = "scalar") -> None:
         if not background_speed > 0:
             raise DesignValueError(f"background_speed must be positive, got {background_speed}")
@@ -293,7 +292,7 @@ class CustomProblem(Problem):
         return self._reference
 
     def batches(self, fold: Fold, rng: np.random.Generator | None,
-                settings: TrainingSettings) -> Iterator[Batch]:
+                settings: BatchSettings) -> Iterator[Batch]:
         """The single pulse (one batch of one)."""
         yield Batch(self.pulse[None], torch.zeros(1))
 
@@ -330,3 +329,76 @@ class CustomProblem(Problem):
         """Geometry and background speed."""
         return {**super().fingerprint(), "geometry": asdict(self.geometry),
                 "background_speed": self.background_speed}
+
+
+def build(*, custom: CustomConfig, background_speed: float = 1.0, physics: str = "scalar",
+          data_dir: str | Path | None = None) -> CustomProblem:
+    """The drawn problem of a ``custom:`` section (``data_dir``: unused, no data)."""
+    return CustomProblem(custom, background_speed=background_speed, physics=physics)
+
+
+def sketch(*, custom: CustomConfig) -> Sketch:
+    """The drawn problem's setup for drawing."""
+    return Sketch(shape=tuple(custom.shape), h=float(custom.h), region=custom.region_mask(),
+                  sources=tuple((int(r), int(c)) for r, c in custom.sources),
+                  probes=tuple((p.row, p.col) for p in custom.probes),
+                  probe_names=tuple(p.name for p in custom.probes), absorber=int(custom.pml),
+                  input_names=("pulse",))
+
+
+class CustomDrawing(Drawing):
+    """The mouse tools paint the region and place, move and delete any number of ports."""
+
+    def paint(self, section: dict[str, Any], shape: dict[str, Any]) -> tuple[str, Any]:
+        """Append the stroke to ``custom.region``."""
+        return "custom.region", [*section["region"], dict(shape)]
+
+    def add_port(self, section: dict[str, Any], kind: str, row: int, col: int
+                 ) -> tuple[str, Any]:
+        """Append a source, or a probe named ``p<n>`` (the first free ``n``) of weight 1."""
+        if kind == "source":
+            return "custom.sources", [*section["sources"], [int(row), int(col)]]
+        names = {p["name"] for p in section["probes"]}
+        n = len(section["probes"]) + 1
+        while f"p{n}" in names:
+            n += 1
+        probe = {"row": int(row), "col": int(col), "name": f"p{n}", "weight": 1.0}
+        return "custom.probes", [*section["probes"], probe]
+
+    def move_port(self, section: dict[str, Any], kind: str, index: int, row: int, col: int
+                  ) -> tuple[str, Any]:
+        """Move one source or probe (a probe keeps its name and weight)."""
+        ports = list(section[f"{kind}s"])
+        if not 0 <= index < len(ports):
+            raise DesignValueError(f"there is no {kind} number {index + 1}")
+        if kind == "source":
+            ports[index] = [int(row), int(col)]
+        else:
+            ports[index] = {**ports[index], "row": int(row), "col": int(col)}
+        return f"custom.{kind}s", ports
+
+    def delete_port(self, section: dict[str, Any], kind: str, index: int) -> tuple[str, Any]:
+        """Remove one source or probe; the last one of a kind stays."""
+        ports = list(section[f"{kind}s"])
+        if not 0 <= index < len(ports):
+            raise DesignValueError(f"there is no {kind} number {index + 1}")
+        if len(ports) == 1:
+            raise DesignValueError(f"the last {kind} cannot be deleted: a problem needs one; "
+                                   "move it instead")
+        del ports[index]
+        return f"custom.{kind}s", ports
+
+
+#: The drawn problem in the problem table (:mod:`.registry`).
+KIND = ProblemKind(
+    name="custom", section="custom", sections=(("custom", CustomConfig),), build=build,
+    sketch=sketch,
+    templates={"blank": ("blank: place sources and probes, paint the design region (seconds "
+                         "to optimize)",
+                         {"problem": "custom", "material": {"beta": 4.0},
+                          "training": {"optimizer": "lbfgs", "epochs": 12,
+                                       "lbfgs_iterations": 10,
+                                       "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}})},
+    keys={"shape": "custom.shape", "frequency": "custom.frequency", "steps": "custom.steps",
+          "absorber": "custom.pml"},
+    drawing=CustomDrawing())

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,15 +22,14 @@ from torch import Tensor
 from wavefab.solver import PML, Grid, PointProbe, PointSource, ricker
 
 from ..errors import DesignValueError
-from .base import Batch, Fold, Problem, Setup
-
-if TYPE_CHECKING:
-    from ..optimize import TrainingSettings
+from .base import Problem
+from .kind import Drawing, ProblemKind, Sketch
+from .setup import Batch, BatchSettings, Fold, Setup
 
 
 @dataclass(frozen=True)
-class LensGeometry:
-    """Grid, pulse and the places of source, focus and design region (cells, normalized units).
+class LensConfig:
+    """The ``lens:`` section: grid, pulse, source, focus and design region (cells, normalized).
 
     Args:
         shape: ``(ny, nx)``.
@@ -101,14 +101,14 @@ class LensProblem(Problem):
         geometry: grid, pulse, source, focus and region.
         background_speed: speed of the unpatterned medium the gain is measured against
             (the material's speed at density 0).
-        physics: ``"scalar"`` or ``"acoustic"`` (see :mod:`wavefab.designkit.media`).
+        physics: ``"scalar"`` or ``"acoustic"`` (:mod:`wavefab.designkit.parametrization.media`).
     """
 
     name = "lens"
     summary_keys = ("focus_gain", "peak_gain")
     score = "focus_gain"
 
-    def __init__(self, geometry: LensGeometry, *, background_speed: float = 1.0,
+    def __init__(self, geometry: LensConfig, *, background_speed: float = 1.0,
                  physics: str = "scalar") -> None:
         if not background_speed > 0:
             raise DesignValueError(f"background_speed must be positive, got {background_speed}")
@@ -132,7 +132,7 @@ class LensProblem(Problem):
         return self._reference
 
     def batches(self, fold: Fold, rng: np.random.Generator | None,
-                settings: TrainingSettings) -> Iterator[Batch]:
+                settings: BatchSettings) -> Iterator[Batch]:
         """The single pulse (one batch of one)."""
         yield Batch(self.pulse[None], torch.zeros(1))
 
@@ -162,3 +162,60 @@ class LensProblem(Problem):
         """Geometry and background speed."""
         return {**super().fingerprint(), "geometry": asdict(self.geometry),
                 "background_speed": self.background_speed}
+
+
+def build(*, lens: LensConfig, background_speed: float = 1.0, physics: str = "scalar",
+          data_dir: str | Path | None = None) -> LensProblem:
+    """The lens problem of a configuration's ``lens:`` section (``data_dir``: unused, no data)."""
+    return LensProblem(lens, background_speed=background_speed, physics=physics)
+
+
+def sketch(*, lens: LensConfig) -> Sketch:
+    """The lens's setup for drawing."""
+    return Sketch(shape=tuple(lens.shape), h=float(lens.h), region=lens.region().numpy(),
+                  sources=(tuple(lens.source),), probes=(tuple(lens.focus),),
+                  probe_names=("focus",), absorber=int(lens.pml), input_names=("pulse",))
+
+
+class LensDrawing(Drawing):
+    """The lens has one source, one focus and one rectangular region: the tools move them."""
+
+    def paint(self, section: dict[str, Any], shape: dict[str, Any]) -> tuple[str, Any]:
+        """A rectangle becomes the new region; anything else is refused."""
+        if shape.get("kind") != "rect" or shape.get("erase"):
+            raise DesignValueError("the lens's design region is one rectangle: draw it with the "
+                                   "rectangle tool (or use the blank template for free shapes)")
+        lens = dict(section)
+        lens["region_rows"] = sorted(round(v) for v in shape["rows"])
+        lens["region_cols"] = sorted(round(v) for v in shape["cols"])
+        return "lens", lens
+
+    def add_port(self, section: dict[str, Any], kind: str, row: int, col: int
+                 ) -> tuple[str, Any]:
+        """Placing a source or the focus moves the one there is."""
+        return self.move_port(section, kind, 0, row, col)
+
+    def move_port(self, section: dict[str, Any], kind: str, index: int, row: int, col: int
+                  ) -> tuple[str, Any]:
+        """Move the source or the focus."""
+        if index != 0:
+            raise DesignValueError(f"the lens has one {kind}, not {index + 1}")
+        return f"lens.{'source' if kind == 'source' else 'focus'}", [int(row), int(col)]
+
+    def delete_port(self, section: dict[str, Any], kind: str, index: int) -> tuple[str, Any]:
+        """Refused: the lens needs its source and its focus."""
+        raise DesignValueError("the lens has exactly one source and one focus: move them "
+                               "instead (or use the blank template)")
+
+
+#: The lens in the problem table (:mod:`.registry`).
+KIND = ProblemKind(
+    name="lens", section="lens", sections=(("lens", LensConfig),), build=build, sketch=sketch,
+    templates={"lens": ("focusing lens, no rules (seconds to optimize)",
+                        {"problem": "lens", "material": {"beta": 4.0},
+                         "training": {"optimizer": "lbfgs", "epochs": 12,
+                                      "lbfgs_iterations": 10,
+                                      "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}})},
+    keys={"shape": "lens.shape", "frequency": "lens.frequency", "steps": "lens.steps",
+          "absorber": "lens.pml"},
+    drawing=LensDrawing())

@@ -29,8 +29,8 @@ from torch import Tensor
 from wavefab.solver import PML, DampingLayer, Grid, MaskSource, PropagationResult, RegionProbe
 
 from ..errors import DesignValueError
-from ..media import AcousticMedium
-from .base import Setup
+from ..parametrization.media import AcousticMedium
+from .setup import Setup
 
 
 def _blocks(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, shape: tuple[int, int],
@@ -86,7 +86,6 @@ class RefinedSetup(Setup):
     @property
     def input_dt(self) -> float:
         """The design grid's step: inputs and probe readings stay at its rate."""
-        assert self.grid.dt is not None
         return self.grid.dt * self.factor
 
     def _fine(self, x: Tensor, name: str) -> Tensor:
@@ -148,7 +147,6 @@ def refine_setup(setup: Setup, factor: int) -> Setup:
     if factor == 1:
         return setup
     grid = setup.grid
-    assert grid.dt is not None
     fine_grid = Grid(shape=(grid.shape[0] * factor, grid.shape[1] * factor), h=grid.h / factor,
                      dt=grid.dt / factor, c_max=grid.c_max, units=grid.units)
     boundary = setup.boundary

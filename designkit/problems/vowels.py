@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -21,19 +22,40 @@ from torch import Tensor
 from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource
 
 from ..errors import DesignValueError
-from .base import Batch, Fold, Problem, Setup, tensor_digest
-from .vowel_data import VowelSet, centre_window, speaker_folds, stratified_folds
+from .base import Problem
+from .kind import ProblemKind, Sketch
+from .setup import Batch, BatchSettings, Fold, Setup, tensor_digest
+from .synthetic_vowels import synthetic_vowels
+from .vowel_data import (
+    VowelSet,
+    centre_window,
+    load_vowel_folder,
+    speaker_folds,
+    stratified_folds,
+)
 
-if TYPE_CHECKING:
-    from ..optimize import TrainingSettings
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """The ``data:`` section: a folder of ``[m|w]NN<vowel>.wav`` files, or None for synthetic ones.
+
+    ``split``: cross-validation folds by ``recordings`` (the reference) or by ``speakers``
+    (speaker-independent: no voice in both the training and the test set).
+    """
+
+    folder: str | None = None
+    vowels: tuple[str, ...] = ("ae", "ei", "iy")
+    genders: tuple[str, ...] = ("m", "w")
+    rate: int = 10_000
+    synthetic_seed: int = 0
+    split: Literal["recordings", "speakers"] = "recordings"
 
 
 @dataclass(frozen=True)
-class VowelLayout:
-    """Where the source, the probes and the design region sit (all in cells).
+class VowelGeometryConfig:
+    """The ``geometry:`` section: where the source, the probes and the design region sit (cells).
 
-    The layout holds for any number of classes; it is the ``geometry:`` section of a run
-    configuration.
+    The layout holds for any number of classes (the data's classes fix how many probes).
 
     Args:
         shape: ``(ny, nx)``.
@@ -58,8 +80,8 @@ class VowelLayout:
 
 
 @dataclass(frozen=True)
-class VowelGeometry(VowelLayout):
-    """A :class:`VowelLayout` with ``classes`` probes, validated (the data fixes ``classes``)."""
+class VowelGeometry(VowelGeometryConfig):
+    """The vowel layout with ``classes`` probes, validated (the data fixes ``classes``)."""
 
     classes: int = 3
 
@@ -230,7 +252,7 @@ class VowelProblem(Problem):
         return [Fold(train, test) for train, test in pairs]
 
     def batches(self, fold: Fold, rng: np.random.Generator | None,
-                settings: TrainingSettings) -> Iterator[Batch]:
+                settings: BatchSettings) -> Iterator[Batch]:
         """Centred windows of the training recordings, ``settings.batch_size`` at a time."""
         order = fold.train if rng is None else rng.permutation(fold.train)
         for k in range(0, order.size, settings.batch_size):
@@ -283,3 +305,42 @@ class VowelProblem(Problem):
                 "readout": self.readout, "split": self.split,
                 "data": {"vowels": list(d.vowels), "rate": d.rate,
                          "sha256": tensor_digest(d.labels, list(d.waveforms))}}
+
+
+def load_data(data: DataConfig, folder: str | Path | None = None) -> VowelSet:
+    """The recordings of ``folder`` (or the section's), else the built-in synthetic vowels."""
+    source = folder if folder is not None else data.folder
+    if source is None:
+        return synthetic_vowels(vowels=data.vowels, genders=data.genders, rate=data.rate,
+                                seed=data.synthetic_seed)
+    return load_vowel_folder(source, vowels=data.vowels, genders=data.genders, rate=data.rate)
+
+
+def build(*, data: DataConfig, geometry: VowelGeometryConfig, background_speed: float = 1.0,
+          physics: str = "scalar", data_dir: str | Path | None = None) -> VowelProblem:
+    """The vowel problem of the ``data:`` and ``geometry:`` sections; loads its recordings.
+
+    ``background_speed`` is unused: the vowel task's loss needs no unpatterned reference.
+    """
+    layout = VowelGeometry(classes=len(data.vowels), **asdict(geometry))
+    return VowelProblem(load_data(data, data_dir), layout, split=data.split, physics=physics)
+
+
+def sketch(*, data: DataConfig, geometry: VowelGeometryConfig) -> Sketch:
+    """The vowel setup for drawing (no recordings are read)."""
+    g = VowelGeometry(classes=len(data.vowels), **asdict(geometry))
+    return Sketch(shape=tuple(g.shape), h=float(g.h), region=g.region().numpy(),
+                  sources=((g.source.row, g.source.col),),
+                  probes=tuple((p.row, p.col) for p in g.probes),
+                  probe_names=tuple(data.vowels), absorber=int(g.absorber),
+                  input_names=tuple(data.vowels))
+
+
+#: The vowel task in the problem table (:mod:`.registry`).
+KIND = ProblemKind(
+    name="vowels", section="geometry",
+    sections=(("data", DataConfig), ("geometry", VowelGeometryConfig)), build=build,
+    sketch=sketch,
+    templates={"vowels": ("vowel classifier (reference task; recordings or built-in synthetic "
+                          "vowels)", {"problem": "vowels", "training": {"epochs": 4, "folds": 5}})},
+    keys={"shape": "geometry.shape", "absorber": "geometry.absorber"}, data_section="data")

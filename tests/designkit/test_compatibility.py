@@ -56,8 +56,8 @@ def test_golden_results_folder_opens_as_a_design():
 
 
 def test_golden_design_checks_as_before():
-    from wavefab.designkit import drc
     from wavefab.designkit.export import load_design
+    from wavefab.designkit.fab import drc
 
     design = load_design(GOLDEN / "results")
     report = drc.check(design.binary, 5, min_void_cells=5, region=design.region,
@@ -74,7 +74,8 @@ def test_golden_design_exports_as_before(tmp_path: Path):
 
     design = load_design(GOLDEN / "results")
     settings = ExportSettings(height=0.5e-3, base=0.5e-3, lid=0.5e-3,
-                              openings=port_openings(GOLDEN / "results", 1e-3, design.pitch))
+                              openings=port_openings(design.ports, design.shape[0], 1e-3,
+                                                     design.pitch))
     gds, stl = tmp_path / "golden.gds", tmp_path / "golden.stl"
     report = export_design(design, [gds, stl], settings).to_dict()
     expected = EXPECTED["export"]
@@ -84,7 +85,7 @@ def test_golden_design_exports_as_before(tmp_path: Path):
     _close(files, expected_files)
     _close(report, {k: v for k, v in expected.items() if k != "files"})
     # the same mesh as the earlier wavefab wrote (trimesh reads both back alike)
-    from wavefab.designkit.meshes import read_mesh
+    from wavefab.designkit.export.meshes import read_mesh
 
     old, new = read_mesh(GOLDEN / "files" / "golden.stl"), read_mesh(stl)
     assert new.volume == pytest.approx(old.volume, rel=1e-9)

@@ -12,10 +12,10 @@ from wavefab.designkit.config import ConfigError, config_from_dict, config_to_di
 from wavefab.designkit.errors import DesignValueError
 from wavefab.designkit.problems.base import Fold
 from wavefab.designkit.problems.custom import (
-    CustomGeometry,
-    CustomProbe,
+    CustomConfig,
+    CustomProbeConfig,
     CustomProblem,
-    RegionShape,
+    RegionShapeConfig,
 )
 from wavefab.designkit.project import (
     add_port,
@@ -41,9 +41,9 @@ def _apply(config, change):
 
 
 def test_rectangles_are_inclusive_and_ellipses_fill_their_box():
-    rect = RegionShape("rect", rows=(12, 10), cols=(3, 7)).cells((20, 20))
+    rect = RegionShapeConfig("rect", rows=(12, 10), cols=(3, 7)).cells((20, 20))
     assert rect.sum() == 3 * 5 and rect[10:13, 3:8].all()
-    ellipse = RegionShape("ellipse", rows=(20, 79), cols=(10, 49)).cells((100, 60))
+    ellipse = RegionShapeConfig("ellipse", rows=(20, 79), cols=(10, 49)).cells((100, 60))
     # the ellipse inscribed in the 60 × 40 cell box: area π·30·20 cells (to the pixel edge)
     assert ellipse.sum() == pytest.approx(math.pi * 30 * 20, rel=0.02)
     np.testing.assert_array_equal(ellipse[20:80], ellipse[20:80][::-1])  # symmetric in rows
@@ -52,7 +52,7 @@ def test_rectangles_are_inclusive_and_ellipses_fill_their_box():
 
 
 def test_a_brush_stroke_covers_the_cells_within_its_radius_of_the_path():
-    stroke = RegionShape("stroke", points=((10, 5), (10, 25)), radius=3).cells((30, 40))
+    stroke = RegionShapeConfig("stroke", points=((10, 5), (10, 25)), radius=3).cells((30, 40))
     rows, cols = np.nonzero(stroke)
     assert rows.min() == 7 and rows.max() == 13 and cols.min() == 2 and cols.max() == 28
     # brute force: distance from each cell centre to the segment
@@ -60,16 +60,16 @@ def test_a_brush_stroke_covers_the_cells_within_its_radius_of_the_path():
     t = np.clip((cc - 5) / 20, 0, 1)
     expected = (rr - 10) ** 2 + (cc - (5 + 20 * t)) ** 2 <= 9
     np.testing.assert_array_equal(stroke, expected)
-    dot = RegionShape("stroke", points=((4, 4),), radius=1.5).cells((9, 9))
+    dot = RegionShapeConfig("stroke", points=((4, 4),), radius=1.5).cells((9, 9))
     assert dot.sum() == 9  # a 3 × 3 block: the corners are at √2 < 1.5
 
 
 def test_strokes_apply_in_order_and_stay_off_the_pml_and_the_ports():
-    geometry = CustomGeometry(
+    geometry = CustomConfig(
         shape=(60, 60), pml=10, sources=((30, 15),),
-        probes=(CustomProbe(30, 45, "out", 1.0),),
-        region=(RegionShape("rect", rows=(0, 59), cols=(0, 59)),
-                RegionShape("ellipse", rows=(25, 35), cols=(25, 35), erase=True)))
+        probes=(CustomProbeConfig(30, 45, "out", 1.0),),
+        region=(RegionShapeConfig("rect", rows=(0, 59), cols=(0, 59)),
+                RegionShapeConfig("ellipse", rows=(25, 35), cols=(25, 35), erase=True)))
     mask = geometry.region_mask()
     assert not mask[:10].any() and not mask[:, :10].any() and not mask[50:].any()
     assert not mask[30, 30] and mask[20, 20]
@@ -99,11 +99,11 @@ def test_bad_drawings_are_refused_naming_the_field(changes, message):
 
 
 def test_the_problem_measures_gains_against_the_unpatterned_medium():
-    geometry = CustomGeometry(shape=(80, 100), pml=12, steps=300,
+    geometry = CustomConfig(shape=(80, 100), pml=12, steps=300,
                               sources=((40, 20),),
-                              probes=(CustomProbe(40, 80, "out", 1.0),
-                                      CustomProbe(20, 80, "side", -1.0)),
-                              region=(RegionShape("rect", rows=(25, 55), cols=(35, 65)),))
+                              probes=(CustomProbeConfig(40, 80, "out", 1.0),
+                                      CustomProbeConfig(20, 80, "side", -1.0)),
+                              region=(RegionShapeConfig("rect", rows=(25, 55), cols=(35, 65)),))
     problem = CustomProblem(geometry)
     fold = Fold(train=np.arange(1))
     nothing = problem.evaluate(torch.ones(80, 100), fold)
@@ -187,8 +187,8 @@ def test_domain_size_in_physical_units_and_config_round_trip(tmp_path):
 
 
 def test_a_probe_the_pulse_never_reaches_is_refused():
-    geometry = CustomGeometry(shape=(80, 200), pml=12, steps=140, sources=((40, 20),),
-                              probes=(CustomProbe(40, 180, "far", 1.0),),
-                              region=(RegionShape("rect", rows=(25, 55), cols=(60, 120)),))
+    geometry = CustomConfig(shape=(80, 200), pml=12, steps=140, sources=((40, 20),),
+                              probes=(CustomProbeConfig(40, 180, "far", 1.0),),
+                              region=(RegionShapeConfig("rect", rows=(25, 55), cols=(60, 120)),))
     with pytest.raises(DesignValueError, match="far receive almost no energy"):
         CustomProblem(geometry).reference()

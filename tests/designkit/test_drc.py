@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from wavefab.designkit.drc import check, covered, disc, local_size
 from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.fab.drc import check, covered, disc, local_size
 
 
 def test_disc_footprints():
@@ -147,7 +147,8 @@ def test_material_outside_the_region_is_a_violation():
 def test_bad_input_is_a_clear_error():
     with pytest.raises(DesignValueError, match="binary"):
         check(np.full((5, 5), 0.5), 2)
-    with pytest.raises(DesignValueError, match="min_feature_cells"):
+    # the argument is the solid rule (min_feature_cells is the larger of both rules everywhere)
+    with pytest.raises(DesignValueError, match="min_solid_cells"):
         check(np.zeros((5, 5), bool), 0)
 
 
@@ -172,7 +173,7 @@ def test_separate_solid_and_void_rules():
 
 
 def test_repair_removes_thin_solid_and_fills_pinholes():
-    from wavefab.designkit.drc import repair
+    from wavefab.designkit.fab.drc import repair
 
     design = np.zeros((40, 40), bool)
     design[8:32, 8:32] = True
@@ -190,7 +191,7 @@ def test_repair_removes_thin_solid_and_fills_pinholes():
 def test_repair_makes_random_blobs_compliant():
     from scipy import ndimage
 
-    from wavefab.designkit.drc import repair
+    from wavefab.designkit.fab.drc import repair
 
     rng = np.random.default_rng(1)
     region = np.zeros((60, 50), bool)
@@ -204,7 +205,7 @@ def test_repair_makes_random_blobs_compliant():
 
 
 def test_repair_widens_gaps_it_may_not_fill():
-    from wavefab.designkit.drc import repair
+    from wavefab.designkit.fab.drc import repair
 
     region = np.ones((20, 20), bool)
     region[:, 10] = False  # a one-cell slit the design may not fill
@@ -216,7 +217,7 @@ def test_repair_widens_gaps_it_may_not_fill():
 def test_repair_candidates_offer_the_slit_both_widened_and_filled():
     """A gap one cell too narrow between two walls: closed by the fewest-change repair, kept
     open (widened to the rule) by a directed one; every candidate passes."""
-    from wavefab.designkit.drc import repair, repair_candidates
+    from wavefab.designkit.fab.drc import repair, repair_candidates
 
     design = np.zeros((30, 30), bool)
     design[5:25, 5:13] = True

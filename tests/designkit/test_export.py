@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from wavefab.designkit.config import load_config
-from wavefab.designkit.demo import DEMO_CONFIG
 from wavefab.designkit.errors import DesignValueError
 from wavefab.designkit.export import (
     ExportSettings,
@@ -17,6 +16,7 @@ from wavefab.designkit.export import (
     import_raster,
     load_design,
 )
+from wavefab.designkit.project import DEMO_CONFIG
 from wavefab.designkit.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]

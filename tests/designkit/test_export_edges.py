@@ -97,7 +97,7 @@ def test_3mf_in_other_units_reads_in_millimetres(tmp_path):
 
     import trimesh
 
-    from wavefab.designkit.meshes import read_mesh
+    from wavefab.designkit.export.meshes import read_mesh
 
     written = io.BytesIO(trimesh.creation.box((1.0, 2.0, 3.0)).export(file_type="3mf"))
     path = tmp_path / "inch.3mf"

@@ -9,28 +9,20 @@ import numpy as np
 import pytest
 import torch
 
-from wavefab.designkit import drc
 from wavefab.designkit.config import ConfigError, config_from_dict, fabrication_from_config
 from wavefab.designkit.errors import DesignValueError
-from wavefab.designkit.fabrication import (
-    Fabrication,
-    FabricationWarning,
-    build_fabrication,
-    final_design,
-    lengthscale_constraints,
-    scale_report,
-)
-from wavefab.designkit.filters import DensityFilter
-from wavefab.designkit.optimize import EpochEnd, RunEnd, TrainingSettings, optimize
+from wavefab.designkit.fab import drc
+from wavefab.designkit.fab.fabrication import Fabrication, build_fabrication
+from wavefab.designkit.fab.processes import PRESETS, get_process, load_processes
+from wavefab.designkit.fab.rules import FabricationWarning
+from wavefab.designkit.fab.scaling import scale_report
+from wavefab.designkit.optimize import EpochEnd, RunEnd, TrainingConfig, optimize
+from wavefab.designkit.optimize.finalize import made_design
 from wavefab.designkit.parametrization import LinearSpeed, Parametrization
-from wavefab.designkit.problems.lens import LensGeometry, LensProblem
-from wavefab.designkit.processes import (
-    PRESETS,
-    format_length,
-    get_process,
-    load_processes,
-    parse_length,
-)
+from wavefab.designkit.parametrization.filters import DensityFilter
+from wavefab.designkit.parametrization.lengthscale import lengthscale_constraints
+from wavefab.designkit.problems.lens import LensConfig, LensProblem
+from wavefab.designkit.units import format_length, parse_length
 
 
 @pytest.mark.parametrize(("text", "metres"), [("50nm", 50e-9), ("0.8 mm", 0.8e-3),
@@ -143,15 +135,15 @@ def test_lengthscale_constraints_flag_thin_features_only():
 
 
 def test_beta_schedules():
-    exp = TrainingSettings(beta_growth=2.0, beta_every=3, beta_max=40.0)
+    exp = TrainingConfig(beta_growth=2.0, beta_every=3, beta_max=40.0)
     assert [exp.beta_for(e, 4.0) for e in range(8)] == [4, 4, 4, 8, 8, 8, 16, 16]
     assert exp.beta_for(30, 4.0) == 40.0
-    gray = TrainingSettings(beta_growth=2.0, gray_target=0.1)
+    gray = TrainingConfig(beta_growth=2.0, gray_target=0.1)
     assert gray.beta_for(3, 4.0, [0.5, 0.05, 0.3]) == 16.0  # two epochs were grayer
-    steps = TrainingSettings(beta_schedule=((0, 8.0), (2, math.inf)))
+    steps = TrainingConfig(beta_schedule=((0, 8.0), (2, math.inf)))
     assert steps.beta_for(1, 4.0) == 8.0 and steps.beta_for(2, 4.0) == math.inf
     with pytest.raises(DesignValueError, match="gray_target must lie"):
-        TrainingSettings(gray_target=1.5)
+        TrainingConfig(gray_target=1.5)
 
 
 def test_scale_report():
@@ -165,14 +157,14 @@ def test_scale_report():
 
 @pytest.mark.slow
 def test_the_lens_under_a_5_cell_minimum_feature_ends_drc_clean_and_binary():
-    geometry = LensGeometry(shape=(100, 100), pml=15, source=(50, 22), focus=(50, 80),
+    geometry = LensConfig(shape=(100, 100), pml=15, source=(50, 22), focus=(50, 80),
                             region_rows=(20, 79), region_cols=(32, 66), steps=380)
     problem = LensProblem(geometry)
     fab = build_fabrication(min_feature_cells=5, robust=True)
     par = Parametrization(region=problem.setup.region, beta=4.0,
                           material=LinearSpeed(1.0, 0.5), projection="smoothed",
                           filter=DensityFilter("conic", fab.filter_radius, "surroundings"))
-    settings = TrainingSettings(optimizer="lbfgs", lbfgs_iterations=8, epochs=10,
+    settings = TrainingConfig(optimizer="lbfgs", lbfgs_iterations=8, epochs=10,
                                 beta_schedule=((0, 4.0), (3, 16.0), (6, 64.0), (8, math.inf)))
     events = list(optimize(problem, par, settings, fabrication=fab))
     end = events[-1]
@@ -183,7 +175,7 @@ def test_the_lens_under_a_5_cell_minimum_feature_ends_drc_clean_and_binary():
     # the optimizer did the work: the repair touched under 2% of the design region
     region = problem.setup.region.numpy()
     assert fold["repaired_cells"] < 0.02 * region.sum()
-    thresholded, binary = final_design(par, torch.from_numpy(end.latents[0]), fab)
+    thresholded, binary = made_design(par, torch.from_numpy(end.latents[0]), fab)
     assert (thresholded != binary).sum() == fold["repaired_cells"]
     report = drc.check(binary, 5, region=region)
     assert report.passed and report.min_solid_cells >= 5 and report.min_void_cells >= 5
@@ -196,9 +188,9 @@ def test_the_lens_under_a_5_cell_minimum_feature_ends_drc_clean_and_binary():
 
 
 def test_exact_steps_simulate_what_will_be_made_with_projection_gradients():
-    from wavefab.designkit.optimize import _Objective
+    from wavefab.designkit.optimize import Objective
 
-    geometry = LensGeometry(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
+    geometry = LensConfig(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
                             region_rows=(16, 63), region_cols=(26, 56), steps=300)
     problem = LensProblem(geometry)
     fab = build_fabrication(min_feature_cells=4, exact_from=3)
@@ -207,11 +199,11 @@ def test_exact_steps_simulate_what_will_be_made_with_projection_gradients():
                           filter=DensityFilter("conic", fab.filter_radius, "surroundings"))
     torch.manual_seed(1)
     latent = torch.rand(geometry.shape).requires_grad_(True)
-    objective = _Objective(problem, par, fab)
-    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingSettings()))
+    objective = Objective(problem, par, fab)
+    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingConfig()))
     soft = objective(latent, batch, math.inf, epoch=2)
     exact = objective(latent, batch, math.inf, epoch=3)
-    made = torch.from_numpy(final_design(par, latent.detach(), fab)[1]).float()
+    made = torch.from_numpy(made_design(par, latent.detach(), fab)[1]).float()
     out = problem.setup.simulate(par.material(made), batch.inputs)
     assert exact.item() == pytest.approx(problem.loss(out.probes, batch.targets).item(),
                                          rel=1e-5)
@@ -221,9 +213,9 @@ def test_exact_steps_simulate_what_will_be_made_with_projection_gradients():
 
 
 def test_random_robust_thresholds_reach_the_objective_reproducibly():
-    from wavefab.designkit.optimize import _Objective
+    from wavefab.designkit.optimize import Objective
 
-    geometry = LensGeometry(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
+    geometry = LensConfig(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
                             region_rows=(16, 63), region_cols=(26, 56), steps=300)
     problem = LensProblem(geometry)
     fixed = build_fabrication(min_feature_cells=4, robust=True, objective="mean")
@@ -234,10 +226,10 @@ def test_random_robust_thresholds_reach_the_objective_reproducibly():
                           filter=DensityFilter("conic", fixed.filter_radius, "surroundings"))
     torch.manual_seed(2)
     latent = torch.rand(geometry.shape)
-    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingSettings()))
+    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingConfig()))
     with torch.no_grad():
-        base = float(_Objective(problem, par, fixed)(latent, batch, 8.0, 0, 0))
-        random = _Objective(problem, par, drawn)
+        base = float(Objective(problem, par, fixed)(latent, batch, 8.0, 0, 0))
+        random = Objective(problem, par, drawn)
         a, b, c = (float(random(latent, batch, 8.0, e, s)) for e, s in ((0, 0), (0, 0), (0, 1)))
     assert a == b            # the same (epoch, step) draws the same thresholds
     assert a != c and a != base
@@ -248,8 +240,8 @@ def test_repair_choice_best_keeps_the_repair_that_trains_best(tmp_path):
     recorded by index, and the results' design is that one."""
     import json
 
-    from wavefab.designkit.checkpoint import load_checkpoint
-    from wavefab.designkit.fabrication import repair_candidates
+    from wavefab.designkit.optimize.checkpoint import load_checkpoint
+    from wavefab.designkit.optimize.finalize import repair_candidates
     from wavefab.designkit.problems.base import Fold
     from wavefab.designkit.run import build_parametrization, build_problem, run
 
@@ -276,6 +268,6 @@ def test_repair_choice_best_keeps_the_repair_that_trains_best(tmp_path):
     assert fold["drc_pass"] is True
     with np.load(tmp_path / "design.npz") as design:
         np.testing.assert_array_equal(design["binary"], candidates[chosen])
-    np.testing.assert_array_equal(final_design(par, latent, fab, chosen)[1], candidates[chosen])
+    np.testing.assert_array_equal(made_design(par, latent, fab, chosen)[1], candidates[chosen])
     with pytest.raises(DesignValueError, match="repair candidate"):
-        final_design(par, latent, fab, len(candidates))
+        made_design(par, latent, fab, len(candidates))

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from wavefab.designkit.errors import DesignValueError
-from wavefab.designkit.filters import (
+from wavefab.designkit.parametrization.filters import (
     DensityFilter,
     conic_kernel,
     convolve,
     gaussian_kernel,
-    radius_for_length_scale,
 )
-from wavefab.designkit.projection import (
+from wavefab.designkit.parametrization.lengthscale import radius_for_length_scale
+from wavefab.designkit.parametrization.projection import (
     disc_fill,
     gray_level,
     smoothed_projection,

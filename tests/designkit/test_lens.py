@@ -14,13 +14,13 @@ from wavefab.designkit.optimize import (
     EpochEnd,
     RunEnd,
     RunStart,
-    TrainingSettings,
+    TrainingConfig,
     optimize,
 )
 from wavefab.designkit.parametrization import LinearSpeed, Parametrization
-from wavefab.designkit.problems.lens import LensGeometry, LensProblem
+from wavefab.designkit.problems.lens import LensConfig, LensProblem
 
-SMALL = LensGeometry(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
+SMALL = LensConfig(shape=(80, 80), pml=12, source=(40, 18), focus=(40, 64),
                      region_rows=(16, 63), region_cols=(26, 56), steps=300)
 
 
@@ -36,7 +36,7 @@ def test_the_unpatterned_medium_has_gain_one_and_loss_zero():
     speed = par.speed(torch.zeros(SMALL.shape))
     assert problem.evaluate(speed, problem.folds(5, 0)[0]) == pytest.approx(
         {"focus_gain": 1.0, "peak_gain": 1.0})
-    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingSettings()))
+    batch = next(problem.batches(problem.folds(1, 0)[0], None, TrainingConfig()))
     out = problem.setup.simulate(speed, batch.inputs)
     assert float(problem.loss(out.probes, batch.targets)) == pytest.approx(0.0, abs=1e-6)
 
@@ -44,7 +44,7 @@ def test_the_unpatterned_medium_has_gain_one_and_loss_zero():
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
 def test_both_optimizers_focus_the_pulse(optimizer):
     problem, par = _parts()
-    settings = TrainingSettings(epochs=3, optimizer=optimizer, learning_rate=0.05,
+    settings = TrainingConfig(epochs=3, optimizer=optimizer, learning_rate=0.05,
                                 lbfgs_iterations=4)
     events = list(optimize(problem, par, settings))
     assert events[0] == RunStart("lens", folds=1, epochs=3)
@@ -68,7 +68,7 @@ def test_both_optimizers_focus_the_pulse(optimizer):
 
 def test_lbfgs_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     problem, par = _parts()
-    settings = TrainingSettings(epochs=3, optimizer="lbfgs", lbfgs_iterations=3,
+    settings = TrainingConfig(epochs=3, optimizer="lbfgs", lbfgs_iterations=3,
                                 beta_schedule=((0, 4.0), (2, 16.0)))
     reference = list(optimize(problem, par, settings))[-1]
     run = optimize(problem, par, settings, checkpoint_dir=tmp_path)
@@ -88,11 +88,11 @@ def test_lbfgs_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
 
 def test_resume_refuses_another_problem_or_material(tmp_path):
     problem, par = _parts()
-    settings = TrainingSettings(epochs=2, optimizer="lbfgs", lbfgs_iterations=2)
+    settings = TrainingConfig(epochs=2, optimizer="lbfgs", lbfgs_iterations=2)
     run = optimize(problem, par, settings, checkpoint_dir=tmp_path)
     next(e for e in run if isinstance(e, EpochEnd))
     run.close()
-    moved = LensGeometry(**{**SMALL.__dict__, "focus": (30, 64)})
+    moved = LensConfig(**{**SMALL.__dict__, "focus": (30, 64)})
     other, _ = _parts(moved)
     with pytest.raises(DesignValueError, match=r"other problem \(data or geometry\)"):
         list(optimize(other, par, settings, checkpoint_dir=tmp_path, resume=True))
@@ -105,7 +105,7 @@ def test_a_parametrization_of_another_region_is_refused():
     problem, _ = _parts()
     wrong = Parametrization(region=torch.zeros(SMALL.shape, dtype=torch.bool))
     with pytest.raises(DesignValueError, match="design region is not the problem's"):
-        list(optimize(problem, wrong, TrainingSettings(epochs=1)))
+        list(optimize(problem, wrong, TrainingConfig(epochs=1)))
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -117,11 +117,11 @@ def test_a_parametrization_of_another_region_is_refused():
 ])
 def test_bad_lens_geometry_names_the_field(change, message):
     with pytest.raises(DesignValueError, match=message):
-        LensGeometry(**{**SMALL.__dict__, **change})
+        LensConfig(**{**SMALL.__dict__, **change})
 
 
 def test_bad_optimizer_names_the_field():
     with pytest.raises(DesignValueError, match=r"training\.optimizer must be 'adam' or 'lbfgs'"):
-        TrainingSettings(optimizer="sgd")
+        TrainingConfig(optimizer="sgd")
     with pytest.raises(DesignValueError, match=r"training\.lbfgs_iterations must be a positive"):
-        TrainingSettings(lbfgs_iterations=0)
+        TrainingConfig(lbfgs_iterations=0)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.export.layout import GDS_MAX_POINTS, read_layout, write_layout
 from wavefab.designkit.geometry import cell_polygons, coverage
-from wavefab.designkit.layout import GDS_MAX_POINTS, read_layout, write_layout
 
 PITCH = 0.25e-6  # 250 nm cells: a multiple of the 1 nm database unit
 

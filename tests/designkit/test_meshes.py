@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from shapely.geometry import LineString, Polygon, box
 
-from wavefab.designkit import meshes
 from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.export import meshes
 
 MM = 1e-3
 PITCH = 0.5 * MM
@@ -349,7 +349,7 @@ def test_a_parallel_plate_part_with_port_holes_in_its_lid(lens_fab_result, tmp_p
     import json
 
     from wavefab.app.cli import main
-    from wavefab.designkit.meshes import read_mesh, section
+    from wavefab.designkit.export.meshes import read_mesh, section
 
     report_path = tmp_path / "plates.json"
     assert main(["export", str(lens_fab_result), "--stl", str(tmp_path / "lens.stl"),

@@ -14,24 +14,29 @@ from wavefab.designkit.optimize import (
     FoldEnd,
     RunEnd,
     RunStart,
-    TrainingSettings,
-    train_vowels,
+    TrainingConfig,
+    optimize,
 )
 from wavefab.designkit.parametrization import LinearSpeed, Parametrization
 from wavefab.designkit.problems.synthetic_vowels import synthetic_vowels
-from wavefab.designkit.problems.vowels import VowelGeometry
+from wavefab.designkit.problems.vowels import VowelGeometry, VowelProblem
 
 pytestmark = pytest.mark.filterwarnings("ignore::wavefab.solver.errors.ResolutionWarning")
 
 GEOMETRY = VowelGeometry(shape=(50, 60), absorber=8, source_inset=5, probe_inset=5,
                          probe_spacing=7, region_gap=3)
-SETTINGS = TrainingSettings(epochs=2, batch_size=4, learning_rate=0.02, window=200, folds=2,
+SETTINGS = TrainingConfig(epochs=2, batch_size=4, learning_rate=0.02, window=200, folds=2,
                             seed=5)
 
 
 @pytest.fixture(scope="module")
 def data():
     return synthetic_vowels(speakers={"m": 2, "w": 2}, duration=(0.04, 0.06), seed=2)
+
+
+def train_vowels(data, geometry, parametrization, settings, **options):
+    """optimize() on the vowel problem of ``data`` laid out as ``geometry``."""
+    return optimize(VowelProblem(data, geometry), parametrization, settings, **options)
 
 
 def _run(data, **kwargs):
@@ -84,7 +89,7 @@ def test_damaged_or_foreign_checkpoints_are_clear_errors(data, tmp_path):
                        SETTINGS, checkpoint_dir=tmp_path)
     next(e for e in run if isinstance(e, EpochEnd))
     run.close()
-    other = TrainingSettings(epochs=3, batch_size=4, learning_rate=0.02, window=200, folds=2)
+    other = TrainingConfig(epochs=3, batch_size=4, learning_rate=0.02, window=200, folds=2)
     par = Parametrization(region=GEOMETRY.region())
     with pytest.raises(DesignValueError, match="other training settings"):
         list(train_vowels(data, GEOMETRY, par, other, checkpoint_dir=tmp_path, resume=True))
@@ -98,20 +103,20 @@ def test_damaged_or_foreign_checkpoints_are_clear_errors(data, tmp_path):
 
 
 def test_schedules_follow_the_epoch():
-    settings = TrainingSettings(learning_rate=0.1, lr_decay=0.5,
+    settings = TrainingConfig(learning_rate=0.1, lr_decay=0.5,
                                 beta_schedule=((0, 10.0), (2, 50.0), (4, float("inf"))))
     assert [settings.learning_rate_at(e) for e in range(3)] == [0.1, 0.05, 0.025]
     assert [settings.beta_at(e) for e in range(6)] == [10, 10, 50, 50, float("inf"),
                                                        float("inf")]
-    assert TrainingSettings().beta_at(3) is None
+    assert TrainingConfig().beta_at(3) is None
     with pytest.raises(DesignValueError, match="beta_schedule must be"):
-        TrainingSettings(beta_schedule=((3, 10.0), (1, 5.0)))
+        TrainingConfig(beta_schedule=((3, 10.0), (1, 5.0)))
     with pytest.raises(DesignValueError, match="lr_decay must lie"):
-        TrainingSettings(lr_decay=1.5)
+        TrainingConfig(lr_decay=1.5)
 
 
 def test_resume_with_schedules_equals_an_uninterrupted_run(data, tmp_path):
-    settings = TrainingSettings(epochs=3, batch_size=4, learning_rate=0.02, window=200,
+    settings = TrainingConfig(epochs=3, batch_size=4, learning_rate=0.02, window=200,
                                 folds=2, lr_decay=0.7, beta_schedule=((0, 5.0), (2, 50.0)))
     par = Parametrization(region=GEOMETRY.region(), material=LinearSpeed(1.0, 0.5))
     reference = list(train_vowels(data, GEOMETRY, par, settings))[-1]
@@ -128,6 +133,6 @@ def test_resume_with_schedules_equals_an_uninterrupted_run(data, tmp_path):
 
 def test_bad_settings_name_the_field():
     with pytest.raises(DesignValueError, match=r"training\.epochs must be a positive integer"):
-        TrainingSettings(epochs=0)
+        TrainingConfig(epochs=0)
     with pytest.raises(DesignValueError, match=r"training\.learning_rate must be positive"):
-        TrainingSettings(learning_rate=-1)
+        TrainingConfig(learning_rate=-1)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from shapely.geometry import LineString, Polygon, box
 
-from wavefab.designkit import outlines
 from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.export import outlines
 
 MM = 1e-3
 PITCH = 0.5 * MM

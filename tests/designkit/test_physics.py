@@ -10,7 +10,7 @@ import torch
 
 from wavefab.designkit.config import ConfigError, config_from_dict
 from wavefab.designkit.errors import DesignValueError
-from wavefab.designkit.media import AcousticMedium, RigidSolid, sound_speed
+from wavefab.designkit.parametrization.media import AcousticMedium, RigidSolid, sound_speed
 from wavefab.designkit.problems.base import Fold
 from wavefab.designkit.run import build_parametrization, build_problem, run
 from wavefab.solver import PML, Grid, LineSource, PointProbe, ricker
@@ -127,7 +127,7 @@ def test_the_lens_optimizes_in_the_acoustic_model(tmp_path):
     with np.load(tmp_path / "acoustic" / "design.npz") as design:
         speed, binary = design["speed"], design["binary"]
     assert np.median(speed[binary]) < 0.05  # the saved map is the sound speed: solids ≈ 0.01
-    from wavefab.designkit.playback import field_movie
+    from wavefab.designkit.project.playback import field_movie
 
     problem = build_problem(config)
     medium = build_parametrization(config, problem).material(torch.from_numpy(

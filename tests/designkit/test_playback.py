@@ -9,22 +9,22 @@ import pytest
 import torch
 
 from wavefab.designkit.errors import DesignValueError
-from wavefab.designkit.playback import example_titles, field_movie
 from wavefab.designkit.problems.base import Fold
 from wavefab.designkit.problems.custom import (
-    CustomGeometry,
-    CustomProbe,
+    CustomConfig,
+    CustomProbeConfig,
     CustomProblem,
-    RegionShape,
+    RegionShapeConfig,
 )
+from wavefab.designkit.project.playback import example_titles, field_movie
 
 
 @pytest.fixture(scope="module")
 def problem():
-    return CustomProblem(CustomGeometry(
+    return CustomProblem(CustomConfig(
         shape=(70, 90), pml=12, steps=240, sources=((35, 18),),
-        probes=(CustomProbe(35, 72, "out", 1.0),),
-        region=(RegionShape("rect", rows=(20, 50), cols=(30, 60)),)))
+        probes=(CustomProbeConfig(35, 72, "out", 1.0),),
+        region=(RegionShapeConfig("rect", rows=(20, 50), cols=(30, 60)),)))
 
 
 def test_each_frame_is_the_field_at_its_stated_step(problem):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wavefab.designkit.optimize import EpochEnd, RunEnd, TrainingSettings, optimize
+from wavefab.designkit.optimize import EpochEnd, RunEnd, TrainingConfig, optimize
 from wavefab.designkit.parametrization import LinearSpeed, Parametrization
 from wavefab.designkit.problems.base import Batch, Fold, Problem, Setup
 from wavefab.designkit.results import write_results
@@ -55,7 +55,7 @@ class Router(Problem):
 def test_a_custom_problem_trains_and_writes_results(optimizer, tmp_path):
     problem = Router()
     par = Parametrization(region=problem.setup.region, beta=4.0, material=LinearSpeed(1.0, 0.5))
-    settings = TrainingSettings(epochs=3, optimizer=optimizer, learning_rate=0.05,
+    settings = TrainingConfig(epochs=3, optimizer=optimizer, learning_rate=0.05,
                                 lbfgs_iterations=4)
     events = list(optimize(problem, par, settings, checkpoint_dir=tmp_path / "ckpt"))
     shares = [e.metrics["share_a"] for e in events if isinstance(e, EpochEnd)]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from wavefab.designkit.errors import DesignValueError
-from wavefab.designkit.media import AcousticMedium
+from wavefab.designkit.parametrization.media import AcousticMedium
 from wavefab.designkit.problems.base import Fold, Setup
 from wavefab.designkit.problems.refine import RefinedSetup, refine_setup, upsample_time
 from wavefab.solver import DampingLayer, Grid, LineSource, PointProbe, PointSource, ricker

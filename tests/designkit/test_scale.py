@@ -7,7 +7,7 @@ import pytest
 from wavefab.app.cli import main
 from wavefab.designkit.config import config_from_dict
 from wavefab.designkit.errors import DesignValueError
-from wavefab.designkit.fabrication import pitch_for_frequency
+from wavefab.designkit.fab.scaling import pitch_for_frequency
 from wavefab.designkit.scale import describe_scale, scale_of
 
 LENS = config_from_dict({"problem": "lens"})

@@ -12,8 +12,8 @@ from qt_windows import dispose
 from wavefab.app.gui.document import Document
 from wavefab.app.gui.main_window import MainWindow
 from wavefab.designkit.export import import_raster
-from wavefab.designkit.meshes import read_mesh
-from wavefab.designkit.outlines import read_dxf
+from wavefab.designkit.export.meshes import read_mesh
+from wavefab.designkit.export.outlines import read_dxf
 from wavefab.designkit.project import new_project
 
 pytestmark = pytest.mark.gui
@@ -96,7 +96,7 @@ def test_missing_folders_and_existing_files_are_not_written_over_silently(dialog
 
 
 def test_a_parallel_plate_part_from_the_dialog(dialog, tmp_path):
-    from wavefab.designkit.meshes import section
+    from wavefab.designkit.export.meshes import section
 
     for kind, box in dialog.formats.items():
         box.setChecked(kind == "stl")

@@ -4,8 +4,9 @@
 → density ρ ∈ [0, 1] → material``
 
 Each step is a plain function of tensors (:mod:`.filters`, :mod:`.projection`), and the last
-step — density to material — is a replaceable mapping: a linear speed interpolation for the
-scalar wave model today, a density/bulk-modulus pair for the acoustic model later. The robust
+step — density to material — is a replaceable mapping (:mod:`.media`): a linear speed
+interpolation for the scalar wave model (:class:`LinearSpeed`), or a rigid solid in a fluid,
+``1/ρ`` and ``K`` maps, for the acoustic model (:class:`~.media.RigidSolid`). The robust
 formulation evaluates the same chain at several thresholds η (eroded, nominal, dilated).
 """
 
@@ -17,12 +18,12 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from .errors import DesignValueError
+from ..errors import DesignValueError
 from .filters import DensityFilter
 from .media import Medium, RigidSolid
 from .projection import smoothed_projection, tanh_projection
 
-__all__ = ["LinearSpeed", "Parametrization", "box_blur", "embed", "tanh_projection"]
+__all__ = ["LinearSpeed", "Parametrization", "box_blur", "embed"]
 
 
 def embed(latent: Tensor, region: Tensor, background: float | Tensor = 0.0) -> Tensor:
@@ -50,7 +51,9 @@ def embed(latent: Tensor, region: Tensor, background: float | Tensor = 0.0) -> T
 def box_blur(x: Tensor, radius: int) -> Tensor:
     """Mean over a ``(2r+1)²`` neighbourhood, reflect-padded so a uniform field stays uniform.
 
-    (A placeholder for the physical-radius conic and Gaussian filters of the fabrication stage.)
+    The reference model's optional smoothing of the latent (``material.blur_radius``, cells),
+    applied before the density filter; the filter that sets a physical minimum feature is
+    :class:`~.filters.DensityFilter`, whose radius follows from the fabrication rules.
     """
     if radius < 0 or int(radius) != radius:
         raise DesignValueError(f"blur radius must be a non-negative integer, got {radius!r}")

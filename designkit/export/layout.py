@@ -23,8 +23,8 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from .errors import DesignValueError
-from .files import atomic_path
+from ..errors import DesignValueError
+from ..files import atomic_path
 
 #: GDSII's limit on the vertices of one boundary element (8191 points, the first repeated).
 GDS_MAX_POINTS = 8190
@@ -36,6 +36,23 @@ GDS_ATTRIBUTES = {"wavefab_version": 1, "pitch_m": 2, "shape": 3, "tone": 4, "de
 SUFFIXES = {".gds": "gds", ".gdsii": "gds", ".gds2": "gds", ".oas": "oas", ".oasis": "oas"}
 
 Tone = Literal["solid", "void"]
+
+
+def parse_layer(text: str, name: str = "layer") -> tuple[int, int]:
+    """``"2"``, ``"2/0"`` or ``"2:0"`` → ``(layer, datatype)`` (datatype 0 when left out).
+
+    Raises:
+        DesignValueError: naming ``name``, for anything else or a number outside 0–65535.
+    """
+    parts = str(text).strip().replace(":", "/").split("/")
+    try:
+        values = tuple(int(v) for v in parts)
+    except ValueError:
+        values = ()
+    if len(values) not in (1, 2) or not all(0 <= v < 65536 for v in values):
+        raise DesignValueError(f"{name} must be LAYER or LAYER/DATATYPE (0-65535), e.g. 1/0, "
+                               f"got {text!r}")
+    return (values[0], values[1] if len(values) == 2 else 0)
 
 
 def _format(path: Path) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DesignValueError
-from .files import write_atomically
+from ..errors import DesignValueError
+from ..files import write_atomically
 
 #: Format version of the checkpoint files this wavefab writes and reads.
 CHECKPOINT_VERSION = 2

@@ -1,22 +1,31 @@
 """Field movies: one of a problem's example inputs played through a medium, frame by frame.
 
 What the designer's field view shows (live during a run, or for a finished design with a time
-slider), free of any GUI code::
+slider), free of any GUI code. :class:`FieldPlayer` plays a configuration's inputs through a
+design (it builds the problem once); :func:`field_movie` is the simulation underneath::
 
-    movie = field_movie(problem, speed, example=0, frames=120)
+    player = FieldPlayer(config)
+    movie = player.movie(density, example=0, frames=120)
     movie.frames[k]      # (ny, nx) field at time step movie.steps[k]
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from .errors import DesignValueError
-from .media import AcousticMedium
-from .problems.base import Problem
+from ..config import RunConfig
+from ..errors import DesignValueError
+from ..parametrization.chain import Parametrization
+from ..parametrization.media import AcousticMedium
+from ..problems.base import Problem
+from ..run import build_parametrization, build_problem
+
+__all__ = ["FieldMovie", "FieldPlayer", "example_titles", "field_movie"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +104,50 @@ def field_movie(problem: Problem, speed: np.ndarray | torch.Tensor | AcousticMed
                       probes=result.probes[0].numpy(),
                       probe_names=tuple(problem.setup.probe_names),
                       peak=peak or 1.0)
+
+
+class FieldPlayer:
+    """Plays the example inputs of a configuration through designs of its grid.
+
+    The problem (which may load recordings) and the parametrization are built on first use and
+    kept, so a designer that shows a field after every epoch, or for every example in turn,
+    simulates only the field.
+
+    Args:
+        config: the configuration whose problem and material law apply.
+        data_dir: recordings folder for problems with data (default: the configuration's).
+    """
+
+    def __init__(self, config: RunConfig, data_dir: str | Path | None = None) -> None:
+        self.config = config
+        self.data_dir = data_dir
+
+    @cached_property
+    def problem(self) -> Problem:
+        """The configuration's problem."""
+        return build_problem(self.config, self.data_dir)
+
+    @cached_property
+    def parametrization(self) -> Parametrization:
+        """Its density → material law (the material the design is made of)."""
+        return build_parametrization(self.config, self.problem)
+
+    def titles(self) -> list[str]:
+        """The names of the example inputs, in order (see :func:`example_titles`)."""
+        return example_titles(self.problem)
+
+    def movie(self, density: np.ndarray | None, *, example: int = 0, frames: int = 100
+              ) -> FieldMovie:
+        """Example ``example`` played through the material of ``density`` (at most ``frames``).
+
+        ``density`` is ``(ny, nx)`` in [0, 1] (a binary design, or a projected density during a
+        run); None plays the empty background medium.
+
+        Raises:
+            DesignValueError: see :func:`field_movie`.
+        """
+        shape = tuple(self.problem.setup.grid.shape)
+        values = np.zeros(shape, np.float32) if density is None else np.asarray(density,
+                                                                               np.float32)
+        medium = self.parametrization.material(torch.from_numpy(values))
+        return field_movie(self.problem, medium, example=example, frames=frames)

@@ -1,16 +1,14 @@
-"""What the optimizer must respect to make a design manufacturable, and at what physical scale.
+"""What the optimizer must respect to make a design manufacturable.
 
 A :class:`Fabrication` carries the minimum solid and void sizes (cells), the robust formulation
 (eroded / nominal / dilated designs evaluated together, Wang, Lazarov & Sigmund 2011), and the
 geometric length-scale constraints of Zhou, Lazarov, Wang & Sigmund (CMAME 293, 266, 2015) as a
 penalty switched on late. :func:`build_fabrication` derives it from a process, a pitch (the
-physical size of one cell) and a minimum feature; :func:`scale_report` says what the
-scale-free simulation becomes physically.
+physical size of one cell) and a minimum feature.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,15 +17,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from wavefab.solver import WavefabWarning
+from ..errors import DesignValueError
+from ..parametrization.lengthscale import lengthscale_constraints, radius_for_length_scale
+from ..units import format_length
+from .processes import Process
+from .rules import FabricationWarning, process_rule_cells, rule_cells
 
-from .errors import DesignValueError
-from .filters import radius_for_length_scale
-from .processes import Process, format_length
-
-
-class FabricationWarning(WavefabWarning):
-    """A fabrication setting that will not do what it seems to (e.g. a rule below one cell)."""
+__all__ = ["Fabrication", "build_fabrication"]
 
 
 @dataclass(frozen=True)
@@ -50,13 +46,13 @@ class Fabrication:
         pitch: physical size of one cell (m), when known.
         process: the process the rules came from, when any.
         repair: after thresholding, open and close the binary design with discs of the rule
-            sizes until it passes (:func:`~wavefab.designkit.drc.repair`); the re-evaluated
+            sizes until it passes (:func:`~wavefab.designkit.fab.drc.repair`); the re-evaluated
             metrics then describe the repaired design, and the number of cells changed is
             reported. The robust formulation and the penalty make the optimized design nearly
             compliant; the repair removes what pixelization leaves (pinholes, one-cell necks).
         repair_choice: ``"fewest"`` makes the fewest-change repair; ``"best"`` also makes the
             directed ones (every narrow gap widened or filled, every thin solid removed or
-            thickened; :func:`~wavefab.designkit.drc.repair_candidates`), simulates each on the
+            thickened; :func:`~wavefab.designkit.fab.drc.repair_candidates`), simulates each on the
             fold's *training* examples and keeps the best (ties: the earlier). Its index is
             reported as ``repair_candidate``.
         exact_from: first epoch whose steps simulate the exact binary designs (the nominal one
@@ -148,74 +144,6 @@ class Fabrication:
         return out
 
 
-def final_design(parametrization: Any, latent: Tensor, fab: Fabrication, candidate: int = 0
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The design to fabricate: the thresholded nominal design, repaired when ``fab.repair``.
-
-    ``candidate`` picks among :func:`repair_candidates` (0: the fewest-change repair); a run
-    with ``repair_choice: best`` records the one it chose as ``repair_candidate``.
-
-    Returns:
-        ``(thresholded, final)`` bool arrays on the whole grid (equal when nothing was repaired).
-    """
-    thresholded, candidates = repair_candidates(parametrization, latent, fab,
-                                                fewest_only=candidate == 0)
-    if not 0 <= candidate < len(candidates):
-        raise DesignValueError(f"repair candidate {candidate} does not exist: this design has "
-                               f"{len(candidates)} (is the latent the one the run chose for?)")
-    return thresholded, candidates[candidate]
-
-
-def repair_candidates(parametrization: Any, latent: Tensor, fab: Fabrication, *,
-                      fewest_only: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The thresholded nominal design and its repairs (:func:`drc.repair_candidates`).
-
-    Without ``fab.repair`` (or a rule) the only candidate is the thresholded design itself;
-    ``fewest_only`` stops after the first (fewest-change) repair.
-    """
-    from . import drc
-
-    thresholded = parametrization.binary(latent).cpu().numpy()
-    if not fab.repair or fab.min_feature_cells <= 1:
-        return thresholded, [thresholded]
-    region = parametrization.region.cpu().numpy()
-    rules = (max(fab.min_solid_cells, 1), max(fab.min_void_cells, 1))
-    if fewest_only:
-        return thresholded, [drc.repair(thresholded, *rules, region=region)]
-    return thresholded, drc.repair_candidates(thresholded, *rules, region=region)
-
-
-def lengthscale_constraints(filtered: Tensor, projected: Tensor, region: Tensor, radius: float,
-                            eta_e: float, eta_d: float) -> tuple[Tensor, Tensor]:
-    """Zhou et al. (2015) geometric constraints ``(g_s, g_v)``, both ≥ 0, 0 when satisfied.
-
-    ``I = exp(−c|∇ρ̃|²)`` marks the skeleton of each feature (where the filtered density peaks);
-    a solid skeleton cell whose filtered density stays below the erosion threshold η_e (the
-    feature would vanish when eroded) adds ``(ρ̃ − η_e)²``; voids likewise with η_d. ``c = 64R²``
-    (R the filter radius in cells) makes I ≈ 1 on the skeleton and ≈ 0 on the flanks.
-    """
-    from .projection import gradient_norm
-
-    mask = region.to(filtered.device)
-    grad2 = gradient_norm(filtered) ** 2
-    indicator = torch.exp(-64.0 * radius**2 * grad2)
-    solid = projected * indicator * torch.clamp(filtered - eta_e, max=0.0) ** 2
-    void = (1 - projected) * indicator * torch.clamp(eta_d - filtered, max=0.0) ** 2
-    return solid[..., mask].mean(), void[..., mask].mean()
-
-
-def rule_cells(length: float, pitch: float, what: str) -> int:
-    """A physical rule in cells (rounded up; a warning when it is under one cell)."""
-    cells = length / pitch
-    if cells < 1:
-        warnings.warn(
-            f"the {what} of {format_length(length)} is below one cell at a pitch of "
-            f"{format_length(pitch)}: every design meets it, but the grid cannot resolve what the "
-            f"process could make; use a pitch ≤ {format_length(length)} to use the process fully",
-            FabricationWarning, stacklevel=3)
-    return max(1, math.ceil(cells - 1e-9))
-
-
 def build_fabrication(*, process: Process | None = None, pitch: float | None = None,
                       min_feature: float | None = None, min_feature_cells: int | None = None,
                       robust: bool = False, eta_e: float = 0.75,
@@ -230,7 +158,8 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
     Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
     ``pitch``) over the process's ``min_width``/``min_space`` (needs ``pitch``). The conic
     filter radius defaults to the one that gives the larger rule as length scale under the
-    robust formulation (:func:`~wavefab.designkit.filters.radius_for_length_scale`).
+    robust formulation (:func:`~wavefab.designkit.parametrization.radius_for_length_scale`);
+    the rules in cells come from :func:`~wavefab.designkit.fab.rules.rule_cells`.
     """
     if (min_feature is not None or process is not None) and min_feature_cells is None \
             and pitch is None:
@@ -246,13 +175,10 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                 FabricationWarning, stacklevel=2)
     if min_feature_cells is not None:
         solid = void = int(min_feature_cells)
-    elif min_feature is not None:
-        assert pitch is not None
+    elif min_feature is not None and pitch is not None:
         solid = void = rule_cells(min_feature, pitch, "minimum feature")
-    elif process is not None:
-        assert pitch is not None
-        solid = rule_cells(process.min_width, pitch, f"{process.name} minimum width")
-        void = rule_cells(process.min_space, pitch, f"{process.name} minimum space")
+    elif process is not None and pitch is not None:
+        solid, void = process_rule_cells(process, pitch)
     else:
         solid = void = 0
     if filter_radius is None:
@@ -264,62 +190,3 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
                        constraint_weight=constraint_weight, constraint_start=constraint_start,
                        pitch=pitch, process=process, repair=repair, exact_from=exact_from,
                        repair_choice=repair_choice)
-
-
-def scale_report(*, pitch: float, wave_speed: float, shape: tuple[int, int], h: float,
-                 dt: float, c0: float, band: tuple[float, float],
-                 seconds_per_step: float | None = None,
-                 absorber_cells: int | None = None) -> dict[str, Any]:
-    """What the scale-free simulation is physically, given the pitch and the medium's speed.
-
-    One normalized length unit is ``pitch / h`` metres; the normalized speed ``c0`` is
-    ``wave_speed``; so one normalized time unit is ``(pitch / h)·c0 / wave_speed`` seconds.
-
-    Args:
-        pitch: physical size of one cell (m).
-        wave_speed: physical background wave speed (m/s).
-        shape: the simulation grid ``(ny, nx)``.
-        h: its cell size (normalized units).
-        dt: its time step (normalized units).
-        c0: its background speed (normalized units).
-        band: ``(peak, upper)`` frequency of the inputs (1/normalized time).
-        seconds_per_step: when the inputs are recordings, their sample period (s): the report
-            then gives the factor by which they must be played back faster.
-        absorber_cells: width of the simulation's absorbing layer at every edge (cells): the
-            report gives it in metres (``absorber_m``), the band a made part must absorb in.
-
-    Returns:
-        A JSON-ready mapping (SI units).
-    """
-    unit_time = (pitch / h) * c0 / wave_speed
-    out: dict[str, Any] = {
-        "pitch_m": pitch,
-        "size_m": [shape[0] * pitch, shape[1] * pitch],
-        "wave_speed_m_s": wave_speed,
-        "time_step_s": dt * unit_time,
-        "band_hz": [band[0] / unit_time, band[1] / unit_time],
-        "shortest_wavelength_m": (wave_speed / (band[1] / unit_time)) if band[1] > 0 else None,
-    }
-    out["resolved_up_to_hz"] = wave_speed / (CELLS_PER_WAVELENGTH * pitch)
-    if band[1] > 0:
-        out["cells_per_wavelength_at_upper"] = wave_speed / (band[1] / unit_time) / pitch
-    if seconds_per_step is not None:
-        out["playback_speedup"] = seconds_per_step / (dt * unit_time)
-    if absorber_cells:
-        out["absorber_m"] = absorber_cells * pitch
-    return out
-
-
-#: Cells per wavelength below which the grid no longer resolves a wave well (dispersion).
-CELLS_PER_WAVELENGTH = 10.0
-
-
-def pitch_for_frequency(frequency: float, wave_speed: float,
-                        cells_per_wavelength: float = CELLS_PER_WAVELENGTH) -> float:
-    """The cell size (m) resolving ``frequency`` (Hz) at ``wave_speed`` (m/s).
-
-    ``cells_per_wavelength`` cells per wavelength (10: the usual limit of dispersion).
-    """
-    if not (frequency > 0 and wave_speed > 0 and cells_per_wavelength > 0):
-        raise DesignValueError("frequency, wave speed and cells per wavelength must be positive")
-    return wave_speed / (frequency * cells_per_wavelength)

@@ -7,8 +7,8 @@ uniform up to the design-region boundary and the grid edge, and cells outside th
 leak into it. Convolutions go through the FFT when the kernel is large (exact up to rounding:
 the kernel is applied to a zero-padded copy, never wrapped around).
 
-Radii are in cells; :func:`radius_for_length_scale` turns a minimum length scale into the conic
-radius of the robust formulation.
+Radii are in cells; :func:`~wavefab.designkit.parametrization.lengthscale.radius_for_length_scale`
+turns a minimum length scale into the conic radius of the robust formulation.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from .errors import DesignValueError
+from ..errors import DesignValueError
 
 #: Kernel side above which convolutions use the FFT (on 2 CPU cores at 400×400, forward and
 #: backward: 5×5 direct 77 ms vs FFT 59 ms; radius 10 by FFT 25 ms).
@@ -131,22 +131,3 @@ class DensityFilter:
         if self.edge == "surroundings" and mask is not None:
             return torch.where(mask.to(x.device), masked_filter(x, self.kernel(x.dtype)), x)
         return masked_filter(x, self.kernel(x.dtype), mask)
-
-
-def radius_for_length_scale(length: float, eta_e: float = 0.75) -> float:
-    """Conic filter radius for a minimum length scale ``length`` (same units) of the design.
-
-    The length scale holds for the blueprint (η = 0.5) design of the robust formulation with
-    erosion threshold ``eta_e`` and dilation threshold ``1 − eta_e``.
-
-    ``R = L / (2√(η_e − 0.5))`` for 0.5 < η_e < 0.75, ``R = L / (2 − 2√(1 − η_e))`` for
-    0.75 ≤ η_e < 1 (Qian & Sigmund, CMAME 253, 237 (2013); the same relation in Hammond et al.,
-    Opt. Express 29, 23916 (2021)). For η_e = 0.75, R = L.
-    """
-    if not (length > 0 and math.isfinite(length)):
-        raise DesignValueError(f"length scale must be positive, got {length!r}")
-    if not 0.5 < eta_e < 1:
-        raise DesignValueError(f"eta_e must lie in (0.5, 1), got {eta_e!r}")
-    if eta_e < 0.75:
-        return length / (2 * math.sqrt(eta_e - 0.5))
-    return length / (2 - 2 * math.sqrt(1 - eta_e))

@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from .errors import DesignValueError
+from ..errors import DesignValueError
 
 Physics = Literal["scalar", "acoustic"]
 Interpolation = Literal["density", "impedance"]

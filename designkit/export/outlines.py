@@ -5,7 +5,7 @@ files are in millimetres. Every ring is written, shells and holes alike, and rea
 even-odd rule, so a hole is a hole whatever the ring orientation. :func:`read_dxf` reads closed
 polylines back into shapely geometry in metres (for tests and for importing outlines).
 
-The 2D helpers shared with :mod:`~wavefab.designkit.meshes` live here too:
+The 2D helpers shared with :mod:`~wavefab.designkit.export.meshes` live here too:
 :func:`as_multipolygon` validates and normalizes input geometry, :func:`polygons_from_rings`
 nests loose rings by the even-odd rule.
 """
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import DesignValueError
-from .files import atomic_path
+from ..errors import DesignValueError
+from ..files import atomic_path
 
 if TYPE_CHECKING:
     import shapely

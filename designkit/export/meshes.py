@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DesignValueError
-from .files import atomic_path
+from ..errors import DesignValueError
+from ..files import atomic_path
 from .outlines import MM, as_multipolygon, check_bounds, polygons_from_rings
 
 if TYPE_CHECKING:

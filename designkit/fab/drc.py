@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-from .errors import DesignValueError
+from ..errors import DesignValueError
 
 
 def disc(diameter: int) -> np.ndarray:
@@ -181,6 +181,45 @@ class DrcReport:
     passed: bool = True
     pitch: float | None = None
 
+    def summary(self) -> str:
+        """The verdict in one line, as the CLI, the designer and the plots show it.
+
+        ``DRC PASS: rule solid 5 / void 5 cells; measured min solid 6 / void > 10 cells``
+        (a measurement at the cap, ``2·rule``, reads ``> 2·rule``: nothing narrower is there).
+        """
+        verdict = "PASS" if self.passed else f"FAIL ({len(self.violations)} violations)"
+
+        def measured(value: float) -> str:
+            return f"> {2 * self.min_feature_cells}" if math.isinf(value) else f"{value:g}"
+
+        return (f"DRC {verdict}: rule solid {self.rule_solid_cells} / void "
+                f"{self.rule_void_cells} cells; measured min solid "
+                f"{measured(self.min_solid_cells)} / void {measured(self.min_void_cells)} cells")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DrcReport:
+        """The report a :meth:`to_dict` mapping (``drc.json``) was written from.
+
+        Raises:
+            DesignValueError: a mapping without the report's keys.
+        """
+        try:
+            def measured(value: float | None) -> float:
+                return math.inf if value is None else float(value)
+
+            return cls(
+                min_feature_cells=int(values["min_feature_cells"]),
+                rule_solid_cells=int(values["rule_solid_cells"]),
+                rule_void_cells=int(values["rule_void_cells"]),
+                min_solid_cells=measured(values["min_solid_cells"]),
+                min_void_cells=measured(values["min_void_cells"]),
+                violations=[Violation(**v) for v in values["violations"]],
+                islands=int(values["islands"]), enclosed_voids=int(values["enclosed_voids"]),
+                solid_fraction=float(values["solid_fraction"]), passed=bool(values["pass"]),
+                pitch=values.get("pitch_m"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DesignValueError(f"not a design-rule report: {exc}") from None
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (``inf`` → None), with physical sizes when the pitch is known."""
         def finite(x: float) -> float | None:
@@ -221,13 +260,13 @@ def _groups(mask: np.ndarray, kind: str, size: np.ndarray) -> list[Violation]:
     return out
 
 
-def check(binary: np.ndarray, min_feature_cells: int, *, min_void_cells: int | None = None,
+def check(binary: np.ndarray, min_solid_cells: int, *, min_void_cells: int | None = None,
           region: np.ndarray | None = None, pitch: float | None = None) -> DrcReport:
     """Check a binary design against a minimum solid and void feature size.
 
     Args:
         binary: bool ``(ny, nx)``, True = solid (material), on the whole grid.
-        min_feature_cells: required minimum solid size (disc diameter, cells); also the void
+        min_solid_cells: required minimum solid size (disc diameter, cells); also the void
             size unless ``min_void_cells`` is given.
         min_void_cells: required minimum void size, when it differs.
         region: bool ``(ny, nx)`` design region; material outside it is a violation. None: the
@@ -244,11 +283,11 @@ def check(binary: np.ndarray, min_feature_cells: int, *, min_void_cells: int | N
         if not np.isin(solid, (0, 1)).all():
             raise DesignValueError("the design must be binary (0/1 or bool); threshold it first")
         solid = solid.astype(bool)
-    for name, value in (("min_feature_cells", min_feature_cells),
+    for name, value in (("min_solid_cells", min_solid_cells),
                         ("min_void_cells", min_void_cells)):
         if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
             raise DesignValueError(f"{name} must be a positive integer, got {value!r}")
-    rule = int(min_feature_cells)
+    rule = int(min_solid_cells)
     void_rule = rule if min_void_cells is None else int(min_void_cells)
     if region is None:
         region = np.ones(solid.shape, bool)

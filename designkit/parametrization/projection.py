@@ -17,7 +17,7 @@ import math
 import torch
 from torch import Tensor
 
-from .errors import DesignValueError
+from ..errors import DesignValueError
 
 #: Radius of the disc that stands for one cell in the smoothed projection (cells): the disc of
 #: the cell's area.

@@ -3,7 +3,8 @@
 A process says what a fab can make: minimum solid width and void space, the manufacturing grid,
 the GDS layer, and (for printed parts) the layer height; ``wave_speed`` is the background wave
 speed of the medium such a device works in, which turns the scale-free simulation into a
-physical frequency band. Lengths are metres; :func:`parse_length` reads ``"50nm"``, ``"0.8mm"``.
+physical frequency band. Lengths are metres (:func:`~wavefab.designkit.units.parse_length` reads
+``"50nm"``, ``"0.8mm"``).
 
 User presets live in a YAML file (``fabrication.process_file`` in a run configuration)::
 
@@ -20,52 +21,18 @@ User presets live in a YAML file (``fabrication.process_file`` in a run configur
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import DesignValueError
-
-_UNITS = {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6, "µm": 1e-6, "μm": 1e-6, "nm": 1e-9}
-_LENGTH = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Zµμ]*)\s*$")
+from ..errors import DesignValueError
+from ..units import parse_length
 
 #: Speed of light in vacuum (m/s) and the speed in a typical silicon-slab background
 #: (effective index 2.85), the medium the mask presets assume.
 C_VACUUM = 299_792_458.0
 #: Speed of sound in air at 20 °C (m/s).
 C_AIR = 343.0
-
-
-def parse_length(value: str | float | int, name: str = "length") -> float:
-    """A length in metres from a number (metres) or text with a unit (``"50nm"``, ``"0.8 mm"``).
-
-    Raises:
-        DesignValueError: naming ``name``, for anything else or a non-positive length.
-    """
-    if isinstance(value, bool):
-        raise DesignValueError(f"{name} must be a length such as '50nm' or '0.8mm', got {value!r}")
-    if isinstance(value, (int, float)):
-        metres = float(value)
-    else:
-        match = _LENGTH.match(str(value))
-        unit = match.group(2) if match else None
-        if match is None or (unit not in _UNITS and unit != ""):
-            raise DesignValueError(
-                f"{name} must be a length such as '50nm' or '0.8mm' (units: "
-                f"{', '.join(k for k in _UNITS if k not in ('µm', 'μm'))}), got {value!r}")
-        metres = float(match.group(1)) * _UNITS.get(unit or "m", 1.0)
-    if not (metres > 0 and math.isfinite(metres)):
-        raise DesignValueError(f"{name} must be positive, got {value!r}")
-    return metres
-
-
-def format_length(metres: float) -> str:
-    """``1.5e-7`` → ``"150 nm"``: the largest unit giving a number ≥ 1."""
-    for unit, scale in (("m", 1.0), ("mm", 1e-3), ("µm", 1e-6), ("nm", 1e-9)):
-        if abs(metres) >= scale:
-            return f"{metres / scale:.4g} {unit}"
-    return f"{metres / 1e-9:.4g} nm"
 
 
 @dataclass(frozen=True)

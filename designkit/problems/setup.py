@@ -1,0 +1,156 @@
+"""What a problem simulates and trains on: the setup, the folds and the batches.
+
+A leaf below every problem (and below :mod:`.refine`, which builds a finer setup): the
+simulation setup (grid, boundary, sources, probes, design region, physics) with its
+:meth:`Setup.simulate`, a :class:`Fold` of example indices, a :class:`Batch` of inputs and
+targets, and :class:`BatchSettings`, what a problem reads of the training configuration, so that
+problems never import the optimizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from wavefab.solver import (
+    PML,
+    DampingLayer,
+    Grid,
+    PropagationResult,
+    ResolutionWarning,
+    propagate,
+    propagate_acoustic,
+)
+
+from ..errors import DesignValueError
+from ..parametrization.media import AcousticMedium
+
+__all__ = ["Batch", "BatchSettings", "Fold", "Setup", "tensor_digest"]
+
+
+class BatchSettings(Protocol):
+    """What :meth:`~.base.Problem.batches` reads of the ``training:`` section.
+
+    :class:`~wavefab.designkit.optimize.TrainingConfig` satisfies it.
+    """
+
+    @property
+    def batch_size(self) -> int:
+        """Examples per batch."""
+        ...
+
+    @property
+    def window(self) -> int:
+        """Samples per training clip (recordings)."""
+        ...
+
+
+#: Setups that have already passed on a resolution warning.
+_WARNED: weakref.WeakSet[Setup] = weakref.WeakSet()
+
+
+@dataclass(frozen=True, eq=False)
+class Setup:
+    """What is simulated: grid, absorbing boundary, sources, probes and the design region.
+
+    Args:
+        grid: the simulation grid.
+        boundary: absorbing layer around the domain.
+        sources: where input waveforms enter.
+        probes: where the output is read.
+        region: ``(ny, nx)`` bool mask of the cells the optimizer may change.
+        probe_names: one label per probe (for plots and reports).
+        physics: ``"scalar"`` (speed maps, :func:`~wavefab.solver.propagate`) or
+            ``"acoustic"`` (:func:`~wavefab.solver.propagate_acoustic`).
+    """
+
+    grid: Grid
+    boundary: DampingLayer | PML
+    sources: tuple[Any, ...]
+    probes: tuple[Any, ...]
+    region: Tensor
+    probe_names: tuple[str, ...] = ()
+    physics: str = "scalar"
+
+    @property
+    def input_dt(self) -> float:
+        """Time between samples of the inputs :meth:`simulate` takes (the grid's step)."""
+        return self.grid.dt
+
+    def simulate(self, speed: Tensor | AcousticMedium, inputs: Tensor,
+                 **options: Any) -> PropagationResult:
+        """Propagate ``inputs`` ``(B, T)`` (or ``(B, T, S)``) through a medium.
+
+        The medium is a speed map, or (acoustic physics) an
+        :class:`~wavefab.designkit.parametrization.AcousticMedium`; in the acoustic physics a
+        speed map is a fluid of that speed. The solver's
+        :class:`~wavefab.solver.ResolutionWarning` is passed on once per setup, not per batch.
+        """
+        if self.physics == "acoustic" and not isinstance(speed, AcousticMedium):
+            speed = AcousticMedium.fluid(speed)
+        if self.physics != "acoustic" and isinstance(speed, AcousticMedium):
+            raise DesignValueError("an acoustic medium needs a problem set up with "
+                                   "physics: acoustic")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResolutionWarning)
+            kw = {"grid": self.grid, "sources": list(self.sources),
+                  "probes": list(self.probes), "boundary": self.boundary, **options}
+            if isinstance(speed, AcousticMedium):
+                device = speed.inv_density.device
+                result = propagate_acoustic(speed.inv_density, speed.bulk_modulus,
+                                            inputs.to(device), **kw)
+            else:
+                result = propagate(speed, inputs.to(speed.device), **kw)
+        for warning in caught:
+            if issubclass(warning.category, ResolutionWarning):
+                if self not in _WARNED:
+                    _WARNED.add(self)
+                    warnings.warn(warning.message, ResolutionWarning, stacklevel=2)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                       warning.lineno)
+        return result
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train/test split: indices into the problem's examples (``test`` None: no test set)."""
+
+    train: np.ndarray
+    test: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Inputs ``(B, T)`` for the sources and whatever :meth:`Problem.loss` needs as targets."""
+
+    inputs: Tensor
+    targets: Tensor
+
+    @property
+    def size(self) -> int:
+        """Number of examples."""
+        return int(self.inputs.shape[0])
+
+
+
+
+def tensor_digest(*arrays: Tensor | np.ndarray | Sequence[np.ndarray]) -> str:
+    """SHA-256 over the shapes and bytes of the arrays (in order)."""
+    digest = hashlib.sha256()
+    for item in arrays:
+        parts = item if isinstance(item, (list, tuple)) else [item]
+        for part in parts:
+            array = part.detach().cpu().numpy() if isinstance(part, torch.Tensor) else part
+            array = np.ascontiguousarray(array)
+            digest.update(str((array.shape, array.dtype.str)).encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()
