@@ -202,7 +202,6 @@ def _setup_acoustic(inv_density: Tensor, bulk_modulus: Tensor, waveforms: Tensor
         carrying = inv >= 0.01 * inv.amax(dim=(-2, -1), keepdim=True)
         c_min = float(torch.where(carrying, speed, torch.inf).min())
     dt, h = grid.dt, grid.h
-    assert dt is not None
     reach = len(STAGGERED[order])
     if faces is None:
         face_x, face_y = face_mean(inv, -1, reach), face_mean(inv, -2, reach)

@@ -139,7 +139,6 @@ class PML:
         """
         w = float(self.width)
         dt = grid.dt
-        assert dt is not None
         sigma_max = -(self.order + 1.0) * c_ref * math.log(self.reflection) / (2.0 * w * grid.h)
         alpha_max = math.pi * frequency if self.alpha_max is None else self.alpha_max
 

@@ -29,9 +29,13 @@ def courant_limit(order: int) -> float:
     return CFL_LIMIT[order]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Grid:
     """A uniform 2D grid of ``shape = (ny, nx)`` cells of size ``h`` advanced by steps ``dt``.
+
+    Once constructed, ``dt`` is always a float (the given step or the one picked for ``c_max``).
+    Grids compare equal when all five fields do; :func:`dataclasses.replace` builds a changed
+    copy through the same checks.
 
     Args:
         shape: ``(ny, nx)``, number of rows and columns; arrays on the grid are ``[..., ny, nx]``.
@@ -43,43 +47,46 @@ class Grid:
 
     Raises:
         SolverValueError: for a non-positive size, cell size or step.
+        SolverTypeError: for a cell size, speed or step that is not a number.
     """
 
     shape: tuple[int, int]
     h: float
-    dt: float | None = None
+    dt: float
     c_max: float = 1.0
     units: Literal["si", "normalized"] = "normalized"
 
-    def __post_init__(self) -> None:
+    def __init__(self, shape: tuple[int, int], h: float, dt: float | None = None,
+                 c_max: float = 1.0, units: Literal["si", "normalized"] = "normalized") -> None:
         try:
-            ny, nx = (int(n) for n in self.shape)
+            ny, nx = (int(n) for n in shape)
         except (TypeError, ValueError):
             raise SolverValueError(
-                f"Grid.shape must be two integers (ny, nx), got {self.shape!r}"
+                f"Grid.shape must be two integers (ny, nx), got {shape!r}"
             ) from None
-        if ny < 3 or nx < 3 or (ny, nx) != tuple(self.shape):
-            raise SolverValueError(f"Grid.shape must be two integers ≥ 3, got {self.shape!r}")
-        object.__setattr__(self, "shape", (ny, nx))
-        object.__setattr__(self, "h", as_number("Grid.h", self.h))
-        object.__setattr__(self, "c_max", as_number("Grid.c_max", self.c_max))
-        if self.dt is not None:
-            object.__setattr__(self, "dt", as_number("Grid.dt", self.dt))
-        if not (math.isfinite(self.h) and self.h > 0):
-            raise SolverValueError(f"Grid.h must be a positive cell size, got {self.h!r}")
-        if not (math.isfinite(self.c_max) and self.c_max > 0):
-            raise SolverValueError(f"Grid.c_max must be a positive speed, got {self.c_max!r}")
-        if self.units not in ("si", "normalized"):
+        if ny < 3 or nx < 3 or (ny, nx) != tuple(shape):
+            raise SolverValueError(f"Grid.shape must be two integers ≥ 3, got {shape!r}")
+        h = as_number("Grid.h", h)
+        c_max = as_number("Grid.c_max", c_max)
+        if dt is not None:
+            dt = as_number("Grid.dt", dt)
+        if not (math.isfinite(h) and h > 0):
+            raise SolverValueError(f"Grid.h must be a positive cell size, got {h!r}")
+        if not (math.isfinite(c_max) and c_max > 0):
+            raise SolverValueError(f"Grid.c_max must be a positive speed, got {c_max!r}")
+        if units not in ("si", "normalized"):
             raise SolverValueError(
-                f"Grid.units must be 'si' or 'normalized', got {self.units!r}"
+                f"Grid.units must be 'si' or 'normalized', got {units!r}"
             )
-        if self.dt is None:
-            dt = DEFAULT_CFL_SAFETY * CFL_LIMIT[4] * self.h / self.c_max
-            object.__setattr__(self, "dt", dt)
-        elif not (math.isfinite(self.dt) and self.dt > 0):
-            raise SolverValueError(f"Grid.dt must be a positive time step, got {self.dt!r}")
-        object.__setattr__(self, "dt", float(self.dt))
-        object.__setattr__(self, "h", float(self.h))
+        if dt is None:
+            dt = DEFAULT_CFL_SAFETY * CFL_LIMIT[4] * h / c_max
+        elif not (math.isfinite(dt) and dt > 0):
+            raise SolverValueError(f"Grid.dt must be a positive time step, got {dt!r}")
+        object.__setattr__(self, "shape", (ny, nx))
+        object.__setattr__(self, "h", float(h))
+        object.__setattr__(self, "dt", float(dt))
+        object.__setattr__(self, "c_max", c_max)
+        object.__setattr__(self, "units", units)
 
     @property
     def ny(self) -> int:
@@ -98,7 +105,6 @@ class Grid:
 
     def courant(self, c_max: float) -> float:
         """Return the Courant number ``c_max·dt/h``."""
-        assert self.dt is not None
         return c_max * self.dt / self.h
 
     def max_stable_dt(self, c_max: float, order: int = 2) -> float:

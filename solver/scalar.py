@@ -221,7 +221,6 @@ class _Setup:
 
 def _coefficients(speed: Tensor, b: Tensor, grid: Grid) -> tuple[Tensor, Tensor, Tensor]:
     dt, h = grid.dt, grid.h
-    assert dt is not None
     k = b * (dt / 2)
     inv = 1.0 / (1.0 + k)
     return 2.0 * inv, -(1.0 - k) * inv, speed.pow(2) * (dt * dt / (h * h)) * inv
@@ -360,7 +359,6 @@ def _source_cells(sources: Sequence[Source], waveforms: Tensor, grid: Grid, widt
         weights.append(cells.weights)
         columns.append(np.full(cells.rows.shape, s if nsrc > 1 else 0))
     dt = grid.dt
-    assert dt is not None
     w = torch.as_tensor(np.concatenate(weights) * dt * dt, dtype=waveforms.dtype,
                         device=waveforms.device)
     col = torch.as_tensor(np.concatenate(columns), device=waveforms.device)
@@ -393,7 +391,6 @@ def _probe_cells(probes: Sequence[Probe], grid: Grid, width: int
 def _check_resolution(waveforms: Tensor, grid: Grid, c_min: float) -> float:
     """Warn when the sources' band is under-resolved at ``c_min``; returns the peak frequency."""
     dt = grid.dt
-    assert dt is not None
     peak, upper = source_band(waveforms, dt)
     if upper > 0:
         ppw = c_min / upper / grid.h
@@ -412,7 +409,6 @@ def _pml_reference(boundary: PML, speed: Tensor, grid: Grid, peak: float
                    ) -> tuple[float, float]:
     """The frequency and speed a PML's grading is designed for (see :class:`PML`)."""
     dt = grid.dt
-    assert dt is not None
     frequency = peak if peak > 0 else 1.0 / (20 * dt)
     c_ref = boundary.speed
     if c_ref is None:
