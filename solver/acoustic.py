@@ -21,7 +21,6 @@ in :func:`~wavefab.solver.propagate`; ``probes`` read the pressure. Gradients fl
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from torch import Tensor
 from .boundaries import PML, Boundary, DampingLayer, boundary_width
 from .errors import SolverTypeError, SolverValueError, StabilityError
 from .grid import Grid
+from .operators import ACOUSTIC_CFL, STAGGERED, face_mean, stable_step
 from .probes import Probe
 from .scalar import (
     PropagationResult,
@@ -50,11 +50,6 @@ from .scalar import (
 )
 from .scalar_torch import cell_indices
 from .sources import Source
-
-#: Staggered first-derivative weights: offsets ½, 3/2, … from the face.
-STAGGERED = {2: (1.0,), 4: (9.0 / 8.0, -1.0 / 24.0)}
-#: Largest stable Courant number ``c·dt/h`` of the staggered scheme in 2D.
-ACOUSTIC_CFL = {2: 1.0 / math.sqrt(2.0), 4: 1.0 / (math.sqrt(2.0) * (9.0 / 8.0 + 1.0 / 24.0))}
 
 
 @dataclass
@@ -79,42 +74,6 @@ class _AcousticSetup:
     probe_matrix: Tensor
     probe_square: Tensor
     pml: tuple[np.ndarray, ...] | None  # a, b on x faces, x cells, y faces, y cells
-
-
-def face_mean(inv_density: Tensor, axis: int, reach: int) -> Tensor:
-    """Harmonic mean of ``1/ρ`` across every face along ``axis`` (−1: x, −2: y).
-
-    The grid is extended by ``reach`` cells of its edge values on each side, so there are
-    ``n + 2·reach − 1`` faces, face ``k`` between cells ``k − reach`` and ``k − reach + 1``.
-    """
-    pad = (reach, reach, 0, 0) if axis == -1 else (0, 0, reach, reach)
-    b = torch.nn.functional.pad(inv_density, pad, mode="replicate")
-    n = b.shape[axis]
-    left, right = b.narrow(axis, 0, n - 1), b.narrow(axis, 1, n - 1)
-    return 2.0 * left * right / (left + right)
-
-
-def stable_step(bulk_modulus: Tensor, face_x: Tensor, face_y: Tensor, order: int,
-                h: float) -> float:
-    """The largest stable time step of the leapfrog scheme in this medium.
-
-    The semi-discrete operator ``K·D⁻(1/ρ)D⁺`` has real eigenvalues (it is symmetric in the
-    ``1/K``-weighted inner product); Gershgorin's bound on its largest one, ``λ``, gives
-    ``dt ≤ 2/√λ`` — exactly the textbook limit in a homogeneous medium, and safe at any
-    contrast (a stiff cell next to a soft face is what the bound catches).
-    """
-    weights = STAGGERED[order]
-    reach, spread = len(weights), 2.0 * sum(abs(w) for w in weights)
-    with torch.no_grad():
-        rows = torch.zeros_like(bulk_modulus.expand(
-            max(bulk_modulus.shape[0], face_x.shape[0]), *bulk_modulus.shape[1:]))
-        for faces, axis, n in ((face_x, -1, bulk_modulus.shape[-1]),
-                               (face_y, -2, bulk_modulus.shape[-2])):
-            for m, w in enumerate(weights):
-                rows = rows + abs(w) * (faces.narrow(axis, reach + m, n)
-                                        + faces.narrow(axis, reach - 1 - m, n))
-        largest = float((bulk_modulus * rows).max()) * spread / (h * h)
-    return 2.0 / math.sqrt(largest)
 
 
 def _check_faces(faces: object, inv: Tensor, grid: Grid, reach: int) -> tuple[Tensor, Tensor]:

@@ -25,6 +25,7 @@ import torch
 from numba import prange
 from torch import Tensor
 
+from .operators import STAGGERED
 from .threads import kernel_threads
 
 _FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
@@ -285,8 +286,6 @@ class _AcousticSegment(torch.autograd.Function):
 def run_acoustic_numba(setup: object, snapshot_every: int | None, seg: int
                        ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU)."""
-    from .acoustic import STAGGERED
-
     params = {k: getattr(setup, k) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                              "src_gain")}
     names = tuple(params)

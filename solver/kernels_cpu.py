@@ -36,7 +36,8 @@ _FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
 _jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
 
 #: Halo width of every padded array, and the stencil radius all loops are written for (the
-#: 2nd-order stencils are zero-padded to it), so loops over the stencil unroll at compile time.
+#: 2nd-order stencils of :func:`wavefab.solver.operators.stencils` are zero-padded to it), so
+#: loops over the stencil unroll at compile time.
 H = 2
 _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
 
@@ -430,13 +431,3 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
                 y1, y1n = y1n, y1
                 y2, y2n = y2n, y2
 
-
-def stencils(order: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """First- and second-difference stencils (unscaled by h), zero-padded to length ``2H + 1``."""
-    if order == 2:
-        c1 = [0.0, -0.5, 0.0, 0.5, 0.0]
-        c2 = [0.0, 1.0, -2.0, 1.0, 0.0]
-    else:
-        c1 = [1 / 12, -8 / 12, 0.0, 8 / 12, -1 / 12]
-        c2 = [-1 / 12, 16 / 12, -30 / 12, 16 / 12, -1 / 12]
-    return np.asarray(c1, dtype=dtype), np.asarray(c2, dtype=dtype)

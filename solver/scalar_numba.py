@@ -17,6 +17,7 @@ from torch import Tensor
 
 from . import kernels_cpu as kc
 from .errors import SolverValueError
+from .operators import stencils
 from .scalar import _segment_length, _Setup
 from .threads import kernel_threads
 
@@ -65,7 +66,7 @@ def _static(setup: _Setup, dtype: np.dtype, snap_every: int | None) -> _Static:
         profiles = tuple(np.pad(v, r).astype(dtype) for v in setup.pml)
     else:
         profiles = (np.zeros(nx + 2 * r, dtype),) * 3 + (np.zeros(ny + 2 * r, dtype),) * 3
-    c1, c2 = kc.stencils(setup.order, dtype)
+    c1, c2 = stencils(setup.order, dtype)
     return _Static(
         order=setup.order, r=r, ny=ny, nx=nx, damped=damped, xreach=xreach,
         yreach=yreach, has_pml=setup.pml is not None,

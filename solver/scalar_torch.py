@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from .errors import SolverValueError
-from .operators import pad, shift_sum
+from .operators import pad, shift_sum, stencils
 from .scalar import _coefficients, _segment_length, _Setup
 
 
@@ -31,8 +31,6 @@ class _TorchStepper:
     """One leapfrog step in plain torch ops (differentiable by autograd)."""
 
     def __init__(self, setup: _Setup) -> None:
-        from .kernels_cpu import stencils
-
         self.setup = setup
         c1, c2 = stencils(setup.order, np.dtype(np.float64))
         self.r = setup.order // 2

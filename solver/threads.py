@@ -62,9 +62,11 @@ def kernel_threads() -> int:
 
 
 def _calibrate_threads() -> int:
+    """Time the scalar kernel on one thread and on all of them; return the faster count."""
     import numba
 
     from . import kernels_cpu as kc
+    from .operators import stencils
 
     most = numba.config.NUMBA_NUM_THREADS
     if most <= 1:
@@ -77,7 +79,7 @@ def _calibrate_threads() -> int:
     coef = np.full((1, n, n), 0.2, dt)
     none_f = np.zeros((batch, 1, 1), dt)
     prof = np.zeros(n + 2 * kc.H, dt)
-    c1, c2 = kc.stencils(2, dt)
+    c1, c2 = stencils(2, dt)
     args = (u, p, none_f, none_f, none_f, none_f, none_f, none_f, coef + 1.8, coef - 1.2, coef,
             np.zeros(n, bool), 0, 0, prof, prof, prof, prof, prof, prof, False, 2, c1, c2,
             np.zeros((batch, steps, 0), dt), np.zeros(0, np.int64), np.zeros(0, np.int64),
