@@ -104,8 +104,9 @@ def file_shape(path: str | Path, pitch: float, *, layer: tuple[int, int] | None 
         bounds = (mm[0][0] * 1e-3, mm[0][1] * 1e-3, mm[1][0] * 1e-3, mm[1][1] * 1e-3)
     else:
         raise DesignValueError(f"cannot read {path}: {kind.upper()} is an export-only format")
-    rows = max(1, math.ceil(bounds[3] / pitch - 1e-9))
-    return rows, max(1, math.ceil(bounds[2] / pitch - 1e-9))
+    # 1e-5 cells of slack: meshes store float32 vertices (6.4 mm reads as 6.4000001 mm)
+    rows = max(1, math.ceil(bounds[3] / pitch - 1e-5))
+    return rows, max(1, math.ceil(bounds[2] / pitch - 1e-5))
 
 
 @dataclass

@@ -391,3 +391,19 @@ def test_bad_input_names_the_argument(call, name):
     with pytest.raises(DesignValueError, match=rf"^{name}\b|\b{name} "):
         call()
     assert issubclass(DesignValueError, ValueError)
+
+
+def test_outline_xy_draws_every_ring_once_with_breaks():
+    from wavefab.designkit.geometry import outline_xy
+
+    ring = np.ones((5, 5), bool)
+    ring[2, 2] = False
+    x, y = outline_xy(cell_polygons(ring, 1.0))
+    breaks = np.flatnonzero(np.isnan(x))
+    assert len(breaks) == 2 and breaks[-1] == len(x) - 1  # shell and hole, each closed
+    assert np.array_equal(np.isnan(x), np.isnan(y))
+    shell = np.c_[x[:breaks[0]], y[:breaks[0]]]
+    assert (shell[0] == shell[-1]).all() and {tuple(p) for p in shell} >= {(0, 0), (5, 5)}
+    hole = np.c_[x[breaks[0] + 1:breaks[1]], y[breaks[0] + 1:breaks[1]]]
+    assert {tuple(p) for p in hole} == {(2, 2), (3, 2), (3, 3), (2, 3)}
+    assert [len(v) for v in outline_xy(cell_polygons(np.zeros((3, 3), bool)))] == [0, 0]

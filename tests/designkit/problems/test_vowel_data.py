@@ -16,7 +16,7 @@ from wavefab.designkit.problems.vowel_data import (
     stratified_folds,
 )
 
-HILLENBRAND = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "vowels"
+HILLENBRAND = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "vowels"
 needs_recordings = pytest.mark.skipif(
     not HILLENBRAND.is_dir(),
     reason=f"the Hillenbrand recordings are not at {HILLENBRAND}",

@@ -62,3 +62,28 @@ def test_bad_requests_name_the_problem(problem):
         field_movie(problem, np.ones((60, 90)))
     with pytest.raises(DesignValueError, match="frames"):
         field_movie(problem, np.ones((70, 90)), frames=0)
+
+
+def test_the_player_of_a_configuration_plays_the_same_movie(problem, tmp_path):
+    """What the designer plays (FieldPlayer: one problem built once) is field_movie's."""
+    from dataclasses import asdict
+
+    from wavefab.designkit.config import config_from_dict
+    from wavefab.designkit.project.playback import FieldPlayer
+
+    geometry = {**asdict(problem.geometry), "shape": list(problem.geometry.shape)}
+    config = config_from_dict({"problem": "custom", "custom": geometry})
+    player = FieldPlayer(config)
+    density = np.zeros((70, 90), np.float32)
+    density[20:51, 30:61] = 1.0
+    movie = player.movie(density, frames=12)
+    speed = np.where(density > 0, 0.5, 1.0).astype(np.float32)  # material.c1 = 0.5
+    np.testing.assert_allclose(movie.frames, field_movie(problem, speed, frames=12).frames,
+                               rtol=1e-5, atol=1e-7)
+    assert player.problem is player.problem and player.titles() == ["pulse"]
+    empty = player.movie(None, frames=4)
+    np.testing.assert_allclose(empty.frames,
+                               field_movie(problem, np.ones((70, 90), np.float32),
+                                           frames=4).frames, rtol=1e-5, atol=1e-7)
+    with pytest.raises(DesignValueError, match="shape"):
+        player.movie(np.zeros((10, 10), np.float32))

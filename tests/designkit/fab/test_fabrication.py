@@ -1,4 +1,4 @@
-"""Processes, lengths, rules in cells, the robust objective, the length-scale penalty, schedules,
+"""Fabrication settings: rules in cells, the robust objective, exact steps, the repair choice,
 and the lens trained under a 5-cell minimum feature ending DRC-clean."""
 
 from __future__ import annotations
@@ -13,50 +13,13 @@ from wavefab.designkit.config import ConfigError, config_from_dict, fabrication_
 from wavefab.designkit.errors import DesignValueError
 from wavefab.designkit.fab import drc
 from wavefab.designkit.fab.fabrication import Fabrication, build_fabrication
-from wavefab.designkit.fab.processes import PRESETS, get_process, load_processes
+from wavefab.designkit.fab.processes import get_process
 from wavefab.designkit.fab.rules import FabricationWarning
-from wavefab.designkit.fab.scaling import scale_report
 from wavefab.designkit.optimize import EpochEnd, RunEnd, TrainingConfig, optimize
 from wavefab.designkit.optimize.finalize import made_design
 from wavefab.designkit.parametrization import LinearSpeed, Parametrization
 from wavefab.designkit.parametrization.filters import DensityFilter
-from wavefab.designkit.parametrization.lengthscale import lengthscale_constraints
 from wavefab.designkit.problems.lens import LensConfig, LensProblem
-from wavefab.designkit.units import format_length, parse_length
-
-
-@pytest.mark.parametrize(("text", "metres"), [("50nm", 50e-9), ("0.8 mm", 0.8e-3),
-                                              ("1.5um", 1.5e-6), ("2µm", 2e-6), (3e-6, 3e-6),
-                                              ("1e-3", 1e-3), ("2cm", 0.02)])
-def test_parse_length(text, metres):
-    assert parse_length(text) == pytest.approx(metres)
-
-
-@pytest.mark.parametrize("bad", ["fast", "3 furlongs", "-1mm", "0nm", True])
-def test_bad_lengths_name_the_field(bad):
-    with pytest.raises(DesignValueError, match=r"fabrication\.pitch"):
-        parse_length(bad, "fabrication.pitch")
-
-
-def test_format_length():
-    assert format_length(1.5e-7) == "150 nm" and format_length(8e-4) == "800 µm"
-
-
-def test_presets_and_user_process_files(tmp_path):
-    assert {"ebeam", "uv-litho", "fdm-0.4", "sla"} <= set(PRESETS)
-    fdm = get_process("fdm-0.4")
-    assert fdm.min_width == pytest.approx(0.8e-3) and fdm.min_space == pytest.approx(1.0e-3)
-    assert fdm.layer_height == pytest.approx(0.2e-3) and get_process("ebeam").grid == 1e-9
-    path = tmp_path / "fab.yaml"
-    path.write_text("stepper:\n  min_width: 350nm\n  min_space: 0.4um\n  layer: [2, 1]\n")
-    mine = load_processes(path)["stepper"]
-    assert mine.min_space == pytest.approx(4e-7) and mine.layer == (2, 1)
-    assert get_process("stepper", path) == mine
-    path.write_text("bad:\n  min_width: 1um\n  colour: red\n")
-    with pytest.raises(DesignValueError, match="bad: unknown key"):
-        load_processes(path)
-    with pytest.raises(DesignValueError, match="unknown process 'fdm'"):
-        get_process("fdm")
 
 
 def test_rules_in_cells_from_process_pitch_and_feature():
@@ -116,43 +79,6 @@ def test_random_robust_thresholds_cover_the_interval_reproducibly():
     assert "robust_thresholds" not in Fabrication(robust=True).describe()  # old checkpoints
     with pytest.raises(ConfigError, match="robust_thresholds"):
         config_from_dict({"fabrication": {"robust_thresholds": "sometimes"}})
-
-
-def test_lengthscale_constraints_flag_thin_features_only():
-    region = torch.ones(60, 60, dtype=torch.bool)
-    filt = DensityFilter("conic", 4.0)
-    thick = torch.zeros(60, 60, dtype=torch.float64)
-    thick[20:40, 15:45] = 1.0
-    thin = torch.zeros(60, 60, dtype=torch.float64)
-    thin[29:32, 10:50] = 1.0  # 3 cells wide: present (ρ̃ peaks at 0.64) but below η_e = 0.75
-    values = []
-    for design in (thick, thin):
-        filtered = filt(design, region)
-        projected = (filtered > 0.5).double()
-        solid, _ = lengthscale_constraints(filtered, projected, region, 4.0, 0.75, 0.25)
-        values.append(float(solid))
-    assert values[0] < 1e-6 < values[1]
-
-
-def test_beta_schedules():
-    exp = TrainingConfig(beta_growth=2.0, beta_every=3, beta_max=40.0)
-    assert [exp.beta_for(e, 4.0) for e in range(8)] == [4, 4, 4, 8, 8, 8, 16, 16]
-    assert exp.beta_for(30, 4.0) == 40.0
-    gray = TrainingConfig(beta_growth=2.0, gray_target=0.1)
-    assert gray.beta_for(3, 4.0, [0.5, 0.05, 0.3]) == 16.0  # two epochs were grayer
-    steps = TrainingConfig(beta_schedule=((0, 8.0), (2, math.inf)))
-    assert steps.beta_for(1, 4.0) == 8.0 and steps.beta_for(2, 4.0) == math.inf
-    with pytest.raises(DesignValueError, match="gray_target must lie"):
-        TrainingConfig(gray_target=1.5)
-
-
-def test_scale_report():
-    report = scale_report(pitch=1e-3, wave_speed=343.0, shape=(100, 200), h=1.0, dt=0.5, c0=1.0,
-                          band=(0.025, 0.05), seconds_per_step=1e-4)
-    unit = 1e-3 / 343.0
-    assert report["size_m"] == [0.1, 0.2]
-    assert report["band_hz"] == pytest.approx([0.025 / unit, 0.05 / unit])
-    assert report["playback_speedup"] == pytest.approx(1e-4 / (0.5 * unit))
 
 
 @pytest.mark.slow

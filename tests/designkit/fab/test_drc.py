@@ -236,3 +236,22 @@ def test_repair_candidates_offer_the_slit_both_widened_and_filled():
     clean = np.zeros_like(design)
     clean[5:25, 5:12] = True
     assert len(repair_candidates(clean, 4, region=region)) == 1  # nothing to choose
+
+
+def test_the_verdict_line_and_the_report_file_are_one_report():
+    from wavefab.designkit.fab.drc import DrcReport
+
+    binary = np.zeros((30, 30), bool)
+    binary[5:25, 5:15] = True
+    binary[15, 16:28] = True  # a one-cell line: a violation
+    report = check(binary, 3, min_void_cells=4, pitch=1e-4)
+    line = report.summary()
+    assert line.startswith("DRC FAIL (1 violations): rule solid 3 / void 4 cells; measured ")
+    assert "\n" not in line
+    again = DrcReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again.to_dict() == report.to_dict() and again.summary() == line
+    clean = check(binary & ~(np.arange(30)[None, :] >= 16), 3, min_void_cells=4)
+    assert clean.summary().startswith("DRC PASS: rule solid 3 / void 4 cells")
+    assert "void > 8 cells" in clean.summary()  # unbounded: above the measurement's cap
+    with pytest.raises(DesignValueError, match="not a design-rule report"):
+        DrcReport.from_dict({"pass": True})

@@ -19,7 +19,7 @@ from wavefab.designkit.export import (
 from wavefab.designkit.project import DEMO_CONFIG
 from wavefab.designkit.verify import verify
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PITCH = 1e-4  # the lens_fab run's 0.1 mm
 
 
