@@ -1,7 +1,7 @@
 """Absorbing boundaries: the reference graded damping layer and a convolutional PML.
 
 Both are described by small frozen dataclasses; the profiles they produce are plain numpy arrays
-that :mod:`wavefab.solver.scalar` turns into update coefficients.
+that :mod:`wavefab.solver._setup` turns into update coefficients for both propagators.
 """
 
 from __future__ import annotations

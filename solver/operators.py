@@ -10,8 +10,7 @@ bound:
 
 Arrays are ``[B, ny, nx]``; outside the grid the field is zero (the rigid wall), which makes the
 second-difference operator symmetric and the first-difference one antisymmetric — the property
-the hand-written adjoints of :mod:`wavefab.solver.kernels_cpu` and
-:mod:`wavefab.solver.acoustic_numba` rely on.
+the hand-written adjoints in :mod:`wavefab.solver.backends` rely on.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Batch items run on separate threads. On machines whose cores share one physical 
 time-sliced by a hypervisor, more threads can run slower, so by default the first kernel call
 of a process times a small problem on one thread and on all of them and keeps the faster. The
 kernels give identical numbers for any thread count.
+
+The backends in :mod:`wavefab.solver.backends` call :func:`kernel_threads` before each kernel;
+the trial runs the scalar kernel of :mod:`wavefab.solver.backends.kernels_cpu` (imported only
+then, so this module stays importable without compiling anything).
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def _calibrate_threads() -> int:
     """Time the scalar kernel on one thread and on all of them; return the faster count."""
     import numba
 
-    from . import kernels_cpu as kc
+    from .backends import kernels_cpu as kc
     from .operators import stencils
 
     most = numba.config.NUMBA_NUM_THREADS

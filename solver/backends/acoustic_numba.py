@@ -1,4 +1,6 @@
-"""Fused CPU kernels (numba) for the acoustic scheme without PML (orders 2 and 4), and its adjoint.
+"""The numba backend of :func:`wavefab.solver.propagate_acoustic`: fused kernels, exact adjoint.
+
+Covers the acoustic scheme without a PML (orders 2 and 4) on the CPU.
 
 The vowel setups (a damping layer, or rigid walls) spend their time here: one call advances a
 whole checkpoint segment, each batch item on its own thread, and the backward pass runs the
@@ -25,8 +27,9 @@ import torch
 from numba import prange
 from torch import Tensor
 
-from .operators import STAGGERED
-from .threads import kernel_threads
+from .._setup import AcousticSetup, segment_length
+from ..operators import STAGGERED
+from ..threads import kernel_threads
 
 _FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
 _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
@@ -283,23 +286,29 @@ class _AcousticSegment(torch.autograd.Function):
         return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *out)
 
 
-def run_acoustic_numba(setup: object, snapshot_every: int | None, seg: int
-                       ) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU)."""
+def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
+                       checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU).
+
+    Returns the recorded cells, the snapshots (or None), the segment count and the final
+    pressure.
+    """
     params = {k: getattr(setup, k) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                              "src_gain")}
     names = tuple(params)
-    static = {"src_r": np.asarray(setup.src_rows, np.int64),  # type: ignore[attr-defined]
-              "src_c": np.asarray(setup.src_cols, np.int64),  # type: ignore[attr-defined]
-              "prb_r": np.asarray(setup.prb_rows, np.int64),  # type: ignore[attr-defined]
-              "prb_c": np.asarray(setup.prb_cols, np.int64),  # type: ignore[attr-defined]
+    static = {"src_r": np.asarray(setup.src_rows, np.int64),
+              "src_c": np.asarray(setup.src_cols, np.int64),
+              "prb_r": np.asarray(setup.prb_rows, np.int64),
+              "prb_c": np.asarray(setup.prb_cols, np.int64),
               "every": int(snapshot_every or 0)}
-    weights = STAGGERED[setup.order]  # type: ignore[attr-defined]
+    weights = STAGGERED[setup.order]
     static["pad"] = 2 * len(weights) - 1
     static["stencil"] = weights
-    injection = setup.injection  # type: ignore[attr-defined]
+    # its backward stores one field-sized state per step of the segment it recomputes
+    seg = segment_length(setup, checkpoint_every, 1)
+    injection = setup.injection
     batch, steps = injection.shape[:2]
-    ny, nx = setup.grid.shape  # type: ignore[attr-defined]
+    ny, nx = setup.grid.shape
     dtype = params["alpha"].dtype
     u = torch.zeros(batch, ny, nx, dtype=dtype)
     p = torch.zeros_like(u)

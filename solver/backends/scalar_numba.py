@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .._setup import ScalarSetup, segment_length
+from ..errors import SolverValueError
+from ..operators import stencils
+from ..threads import kernel_threads
 from . import kernels_cpu as kc
-from .errors import SolverValueError
-from .operators import stencils
-from .scalar import _segment_length, _Setup
-from .threads import kernel_threads
 
 
 @dataclass
@@ -44,7 +44,7 @@ class _Static:
     snap_every: int
 
 
-def _row_layout(setup: _Setup, reach: int) -> tuple[np.ndarray, int, int]:
+def _row_layout(setup: ScalarSetup, reach: int) -> tuple[np.ndarray, int, int]:
     """Rows that need the damped update, and how far the PML correction reaches from each side."""
     alpha = setup.alpha.detach().cpu().numpy()
     beta = setup.beta.detach().cpu().numpy()
@@ -58,7 +58,7 @@ def _row_layout(setup: _Setup, reach: int) -> tuple[np.ndarray, int, int]:
     return damped, xreach, yreach
 
 
-def _static(setup: _Setup, dtype: np.dtype, snap_every: int | None) -> _Static:
+def _static(setup: ScalarSetup, dtype: np.dtype, snap_every: int | None) -> _Static:
     r = kc.H
     ny, nx = setup.grid.shape
     damped, xreach, yreach = _row_layout(setup, setup.order // 2)
@@ -261,7 +261,7 @@ class _Segment(torch.autograd.Function):
                 g1x, g2x, g1y, g2y, None, None, None)
 
 
-def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int | None
+def run_numba(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: int | None
               ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run ``setup``: recorded cells, snapshots, segment count and the final (padded) field."""
     dtype = setup.alpha.dtype
@@ -285,7 +285,7 @@ def run_numba(setup: _Setup, snapshot_every: int | None, checkpoint_every: int |
         snap_parts = [snaps]
         segments = 1
     else:
-        seg = _segment_length(setup, checkpoint_every, 2)
+        seg = segment_length(setup, checkpoint_every, 2)
         keep = seg >= setup.steps
         recs, snap_parts = [], []
         segments = 0
