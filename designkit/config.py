@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import DesignError, DesignValueError
+from .fab.fabrication import SETTINGS as FABRICATION_SETTINGS
 from .fab.fabrication import Fabrication, build_fabrication
 from .fab.processes import get_process
 from .optimize.settings import TrainingConfig
@@ -338,10 +339,7 @@ def fabrication_from_config(config: RunConfig) -> Fabrication:
         radius = parse_length(f.filter_radius, "fabrication.filter_radius") / pitch
     if f.wave_speed is not None and not f.wave_speed > 0:
         raise DesignValueError("fabrication.wave_speed must be positive (m/s)")
-    return build_fabrication(
-        process=process, pitch=pitch, min_feature=feature,
-        min_feature_cells=f.min_feature_cells, robust=f.robust, eta_e=f.eta_e,
-        robust_thresholds=f.robust_thresholds, objective=f.objective,
-        constraint_weight=f.constraint_weight,
-        constraint_start=f.constraint_start, filter_radius=radius,
-        repair=f.repair, exact_from=f.exact_from, repair_choice=f.repair_choice)
+    # the section's other fields are the Fabrication's own, under the same names
+    return build_fabrication(process=process, pitch=pitch, min_feature=feature,
+                             min_feature_cells=f.min_feature_cells, filter_radius=radius,
+                             **{name: getattr(f, name) for name in FABRICATION_SETTINGS})

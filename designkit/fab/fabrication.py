@@ -9,6 +9,7 @@ physical size of one cell) and a minimum feature.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from ..units import format_length
 from .processes import Process
 from .rules import FabricationWarning, process_rule_cells, rule_cells
 
-__all__ = ["Fabrication", "build_fabrication"]
+__all__ = ["SETTINGS", "Fabrication", "build_fabrication"]
 
 
 @dataclass(frozen=True)
@@ -144,15 +145,16 @@ class Fabrication:
         return out
 
 
+#: The :class:`Fabrication` settings :func:`build_fabrication` takes as they are (the rest, the
+#: rules in cells, the filter radius, the pitch and the process, it derives or is given).
+SETTINGS = tuple(f.name for f in dataclasses.fields(Fabrication)
+                 if f.name not in ("min_solid_cells", "min_void_cells", "filter_radius", "pitch",
+                                   "process"))
+
+
 def build_fabrication(*, process: Process | None = None, pitch: float | None = None,
                       min_feature: float | None = None, min_feature_cells: int | None = None,
-                      robust: bool = False, eta_e: float = 0.75,
-                      objective: Literal["worst", "mean"] = "worst",
-                      constraint_weight: float = 0.0, constraint_start: int = 0,
-                      filter_radius: float | None = None, repair: bool = True,
-                      exact_from: int | None = None,
-                      robust_thresholds: Literal["fixed", "random"] = "fixed",
-                      repair_choice: Literal["fewest", "best"] = "fewest") -> Fabrication:
+                      filter_radius: float | None = None, **settings: Any) -> Fabrication:
     """Derive the rules in cells and the filter radius from physical settings.
 
     Precedence: ``min_feature_cells`` (solid and void alike) over ``min_feature`` (metres, needs
@@ -160,7 +162,23 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
     filter radius defaults to the one that gives the larger rule as length scale under the
     robust formulation (:func:`~wavefab.designkit.parametrization.radius_for_length_scale`);
     the rules in cells come from :func:`~wavefab.designkit.fab.rules.rule_cells`.
+
+    Args:
+        process: the process whose rules apply (needs ``pitch``).
+        pitch: the physical size of one cell (m).
+        min_feature: the rule as a length (m; needs ``pitch``).
+        min_feature_cells: the rule in cells.
+        filter_radius: the density filter's radius (cells); default: from the rule.
+        settings: the other :class:`Fabrication` fields (:data:`SETTINGS`: ``robust``,
+            ``eta_e``, ``objective``, …), passed on unchanged.
+
+    Raises:
+        DesignValueError: a physical rule without a pitch, an unknown setting, a bad value.
     """
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise DesignValueError(f"unknown fabrication setting(s) {unknown}; known: "
+                               f"{', '.join(SETTINGS)}")
     if (min_feature is not None or process is not None) and min_feature_cells is None \
             and pitch is None:
         raise DesignValueError("fabrication.pitch (the physical size of one cell, e.g. '50nm') "
@@ -183,10 +201,7 @@ def build_fabrication(*, process: Process | None = None, pitch: float | None = N
         solid = void = 0
     if filter_radius is None:
         rule = max(solid, void)
+        eta_e = settings.get("eta_e", Fabrication.eta_e)
         filter_radius = radius_for_length_scale(rule, eta_e) if rule > 1 else 0.0
     return Fabrication(min_solid_cells=solid, min_void_cells=void, filter_radius=filter_radius,
-                       robust=robust, eta_e=eta_e, robust_thresholds=robust_thresholds,
-                       objective=objective,
-                       constraint_weight=constraint_weight, constraint_start=constraint_start,
-                       pitch=pitch, process=process, repair=repair, exact_from=exact_from,
-                       repair_choice=repair_choice)
+                       pitch=pitch, process=process, **settings)

@@ -197,3 +197,17 @@ def test_repair_choice_best_keeps_the_repair_that_trains_best(tmp_path):
     np.testing.assert_array_equal(made_design(par, latent, fab, chosen)[1], candidates[chosen])
     with pytest.raises(DesignValueError, match="repair candidate"):
         made_design(par, latent, fab, len(candidates))
+
+
+def test_the_config_section_carries_every_setting_the_fabrication_copies():
+    import dataclasses
+
+    from wavefab.designkit.config import FabricationConfig
+    from wavefab.designkit.fab.fabrication import SETTINGS
+
+    section = {f.name: f.default for f in dataclasses.fields(FabricationConfig)}
+    defaults = Fabrication()
+    for name in SETTINGS:  # same name, same default: the section is passed on as it is
+        assert name in section and section[name] == getattr(defaults, name), name
+    with pytest.raises(DesignValueError, match="unknown fabrication setting"):
+        build_fabrication(robustness=True)
