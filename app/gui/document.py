@@ -6,28 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtGui import QUndoCommand, QUndoStack
+from PyQt6.QtGui import QUndoStack
 
 from wavefab.designkit.config import RunConfig
 from wavefab.designkit.project import Project, load_project, new_project, save_project
 
-
-class SetValueCommand(QUndoCommand):
-    """Set one dotted configuration key (``training.epochs``); undo restores the old config."""
-
-    def __init__(self, document: Document, key: str, config: RunConfig,
-                 text: str | None = None) -> None:
-        super().__init__(text or f"set {key}")
-        self._document = document
-        self._key = key
-        self._old = document.project.config
-        self._new = config
-
-    def redo(self) -> None:  # noqa: D102 - Qt's contract
-        self._document._replace_config(self._new, self._key)
-
-    def undo(self) -> None:  # noqa: D102
-        self._document._replace_config(self._old, self._key)
+from .commands import SetValueCommand
 
 
 class Document(QObject):

@@ -1,4 +1,4 @@
-"""Optimization runs on a worker thread: the window never waits for the solver."""
+"""Work on worker threads, so the window never waits for the solver: runs and one-off tasks."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class RunWorker(QObject):
         self.config = config
         self.live_fields = live_fields
         self.frames = frames
-        self._problem = None
+        self._player = None  # a FieldPlayer, built on the first live field
         self.out_dir = Path(out_dir)
         self.data_dir = data_dir
         self.resume = resume
@@ -76,7 +76,7 @@ class RunWorker(QObject):
     def work(self) -> None:
         """The thread's body: iterate the run's events, emit them, honour pause and stop."""
         from wavefab.designkit.errors import DesignError
-        from wavefab.designkit.optimize import BatchEnd, EpochEnd, RunStart
+        from wavefab.designkit.optimize.events import BatchEnd, EpochEnd, RunStart
         from wavefab.designkit.run import run
         from wavefab.solver.errors import SolverError
 
@@ -109,15 +109,34 @@ class RunWorker(QObject):
         self.finished.emit(str(self.out_dir))
 
     def _emit_field(self, density: object) -> None:
-        import torch
+        from wavefab.designkit.project import FieldPlayer
 
-        from wavefab.designkit.project.playback import field_movie
-        from wavefab.designkit.run import build_parametrization, build_problem
+        if self._player is None:  # the run builds its own problem; this one only plays inputs
+            self._player = FieldPlayer(self.config, self.data_dir)
+        if self._player.problem.examples():
+            self.field.emit(self._player.movie(density, frames=self.frames))
 
-        if self._problem is None:  # the run builds its own; this one only plays inputs
-            problem = build_problem(self.config, self.data_dir)
-            self._problem = (problem, build_parametrization(self.config, problem))
-        problem, parametrization = self._problem
-        if problem.examples():
-            medium = parametrization.material(torch.as_tensor(density))
-            self.field.emit(field_movie(problem, medium, frames=self.frames))
+
+class TaskWorker(QObject):
+    """Runs one function on a worker thread; reports ``done(result)`` or ``failed(message)``."""
+
+    done = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, function: object) -> None:
+        super().__init__()
+        self._function = function
+
+    def work(self) -> None:
+        """The thread's body."""
+        import traceback
+
+        try:
+            result = self._function()  # type: ignore[operator]
+        except (ValueError, OSError, RuntimeError) as exc:  # user errors: the message
+            self.failed.emit(str(exc))
+            return
+        except Exception:  # a bug: the traceback, and the thread still ends
+            self.failed.emit(traceback.format_exc())
+            return
+        self.done.emit(result)

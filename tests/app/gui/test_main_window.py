@@ -8,24 +8,10 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PyQt6.QtWidgets import QMessageBox
-from qt_windows import dispose
 
 from wavefab.app.gui import launch
-from wavefab.app.gui.document import Document
-from wavefab.app.gui.main_window import MainWindow
-from wavefab.designkit.project import new_project
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow(Document(new_project("lens")))
-    yield win
-    if win.thread is not None:
-        win.stop_run()
-        win.thread.wait(30_000)
-    dispose(win)  # not by qtbot: a dirty document would (rightly) ask before closing
 
 
 def test_settings_edits_are_undoable_and_mark_the_title(window, qtbot):
@@ -100,23 +86,21 @@ def test_pause_and_stop_between_steps(window, qtbot, tmp_path):
     assert window.actions["run"].isEnabled() and "stopped" in window.log.toPlainText()
 
 
-def test_save_and_open_round_trip(window, tmp_path, lens_fab_result):
+def test_save_and_open_round_trip(window, windows, tmp_path, lens_fab_result):
     window.document.set_value("training.epochs", 9)
     assert window.save_to(tmp_path / "project")
     assert not window.document.dirty and not window.windowTitle().startswith("*")
-    other = MainWindow()
+    other = windows.make()
     assert other.open_path(tmp_path / "project")
     assert other.document.project.config == window.document.project.config
     # a results folder of `wavefab run` opens with its design, which saves and reopens
     assert other.open_path(lens_fab_result)
     binary = other.document.project.design["binary"]
     assert other.save_to(tmp_path / "with_design")
-    third = MainWindow()
+    third = windows.make()
     assert third.open_path(tmp_path / "with_design")
     np.testing.assert_array_equal(third.document.project.design["binary"], binary)
     assert third.document.project.metrics == other.document.project.metrics
-    for win in (other, third):
-        dispose(win)
 
 
 def test_checks_and_exports_from_the_window(window, tmp_path, lens_fab_result):

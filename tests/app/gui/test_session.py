@@ -8,10 +8,8 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QMessageBox
-from qt_windows import dispose
 
 from wavefab.app.gui.document import Document
-from wavefab.app.gui.main_window import MainWindow
 from wavefab.app.gui.session import Autosaver, RecentFiles, autosaved, recover
 from wavefab.designkit.project import load_project, new_project
 
@@ -19,11 +17,11 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(Document(new_project("blank")))
+def window(windows, tmp_path):
+    """A window on a blank project whose autosaves go to a folder of the test's own."""
+    win = windows.make("blank")
     win.autosaver.root = tmp_path / "autosave"
-    yield win
-    dispose(win)
+    return win
 
 
 def test_recent_files_newest_first_existing_only_and_limited(tmp_path, qapp):
@@ -50,7 +48,8 @@ def test_the_window_remembers_what_it_opened_and_saved(window, tmp_path):
     assert str((tmp_path / "saved").resolve()) in texts
 
 
-def test_autosave_copies_unsaved_work_and_recovery_brings_it_back(window, tmp_path):
+def test_autosave_copies_unsaved_work_and_recovery_brings_it_back(window, windows, dispose,
+                                                                 tmp_path):
     saver = window.autosaver
     assert saver.autosave() is None  # nothing unsaved
     window.document.set_value("training.epochs", 5)
@@ -60,7 +59,7 @@ def test_autosave_copies_unsaved_work_and_recovery_brings_it_back(window, tmp_pa
     assert load_project(folder).config.training.epochs == 5
     assert [f for f, _ in autosaved(saver.root)] == [folder]
     # a crash now: a new window recovers it, as unsaved work
-    other = MainWindow(Document(new_project("lens")))
+    other = windows.make("lens")
     other.autosaver.root = saver.root
     assert other.recover_autosave(folder)
     assert other.document.project.config.training.epochs == 5 and other.document.dirty
@@ -100,13 +99,14 @@ def test_the_unsaved_changes_prompt(window, tmp_path, monkeypatch, answer, repla
         assert len(autosaved(window.autosaver.root)) == 1
 
 
-def test_opening_a_project_keeps_its_newer_autosave_and_says_so(window, tmp_path):
+def test_opening_a_project_keeps_its_newer_autosave_and_says_so(window, windows, dispose,
+                                                                tmp_path):
     window.document.set_value("training.epochs", 3)
     assert window.save_to(tmp_path / "proj")
     window.document.set_value("training.epochs", 8)
     folder = window.autosaver.autosave()
     # the session dies here; a new one opens the project from its folder
-    fresh = MainWindow(Document(new_project("lens")))
+    fresh = windows.make("lens")
     fresh.autosaver.root = window.autosaver.root
     assert fresh.open_path(tmp_path / "proj")
     assert folder.is_dir()  # opening must not delete the crash copy

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,11 @@ from wavefab.designkit.export import (
     ExportSettings,
     design_geometry,
     export_design,
+    port_openings,
 )
+from wavefab.designkit.export.layout import parse_layer
 from wavefab.designkit.fab.processes import PRESETS
+from wavefab.designkit.geometry import outline_xy
 from wavefab.designkit.units import format_length, parse_length
 
 #: Combo text for "the process the design was optimized for".
@@ -54,7 +56,8 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Export {design.name}")
         self.design = design
-        self.ports: list[tuple[int, int]] = list(ports)
+        # the cells the lid's holes go over (default: the design's sources and probes)
+        self.ports: list[tuple[int, int]] = list(ports or design.ports)
         self.report: ExportReport | None = None
         self.folder = QLineEdit(str(folder))
         self.stem = QLineEdit(design.name)
@@ -194,14 +197,10 @@ class ExportDialog(QDialog):
         layer = None
         if self.layer.text().strip():
             try:
-                number, _, datatype = self.layer.text().strip().partition("/")
-                layer = (int(number), int(datatype or 0))
-                if min(layer) < 0 or max(layer) > 65535:
-                    raise ValueError
-            except ValueError:
-                message = f"layer {self.layer.text()!r}: write layer/datatype, e.g. 1/0"
-                self._mark(self.layer, message)
-                raise ValueError(message) from None
+                layer = parse_layer(self.layer.text(), "layer")
+            except ValueError as exc:
+                self._mark(self.layer, str(exc))
+                raise
         process = self.process.currentText()
         return ExportSettings(
             pitch=values["pitch"], process=None if process == DESIGN_PROCESS else process,
@@ -224,9 +223,7 @@ class ExportDialog(QDialog):
             raise ValueError(message)
         if pitch is None:
             raise ValueError("port holes need the pitch (size of one cell)")
-        rows = self.design.shape[0]
-        return tuple(((c + 0.5) * pitch, (rows - r - 0.5) * pitch, diameter / 2)
-                     for r, c in self.ports)
+        return port_openings(self.ports, self.design.shape[0], diameter, pitch)
 
     def outputs(self) -> list[Path]:
         """The files the export will write."""
@@ -250,7 +247,7 @@ class ExportDialog(QDialog):
             self.status.setText(f"⚠ {exc}")
             self.outline.setData([], [])
             return False
-        xs, ys = _rings(shapes)
+        xs, ys = outline_xy(shapes)
         self.outline.setData(xs * 1e3, ys * 1e3, connect="finite")
         rows, cols = self.design.shape
         w, h, f = cols * pitch, rows * pitch, settings.frame
@@ -290,8 +287,9 @@ class ExportDialog(QDialog):
         except OSError as exc:  # an unwritable folder, a full disk: earlier files stay whole
             self.status.setText(f"⚠ cannot write into {folder}: {exc.strerror or exc}")
             return None
-        drc = self.report.drc
-        verdict = "PASS" if drc.get("pass") else "FAIL (written anyway)"
+        check = self.report.check
+        verdict = (check.summary() if check is not None else "DRC ?") + (
+            "" if self.report.drc.get("pass") else " (written anyway)")
         plates = self.report.plates or {}
         gap = ""
         if "two_dimensional" in plates:
@@ -303,7 +301,7 @@ class ExportDialog(QDialog):
         if plates.get("absorber_m"):
             gap += (f" · line the outer {format_length(plates['absorber_m'])} with absorber "
                     "(the simulation's absorbing layer)")
-        self.status.setText(f"wrote {', '.join(p.name for p in outputs)} · DRC {verdict}{gap}")
+        self.status.setText(f"wrote {', '.join(p.name for p in outputs)} · {verdict}{gap}")
         return self.report
 
     def confirm_overwrite(self, paths: list[Path]) -> bool:
@@ -343,15 +341,3 @@ class ExportDialog(QDialog):
                        self.layer, self.folder, self.lid, self.port_size):
             widget.setStyleSheet("")
             widget.setToolTip("")
-
-
-def _rings(shapes: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Every exterior and hole of a (multi)polygon as one NaN-separated polyline (metres)."""
-    xs: list[float] = []
-    ys: list[float] = []
-    for polygon in getattr(shapes, "geoms", [shapes]):
-        for ring in (polygon.exterior, *polygon.interiors):
-            x, y = ring.xy
-            xs.extend([*x, math.nan])
-            ys.extend([*y, math.nan])
-    return np.asarray(xs), np.asarray(ys)

@@ -11,27 +11,22 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication
-from qt_windows import dispose
 
-from wavefab.app.gui.document import Document
 from wavefab.app.gui.main_window import MainWindow
-from wavefab.designkit.project import new_project, sketch
+from wavefab.designkit.project import sketch
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot):
+def window(qtbot, windows):
+    """A shown window on a blank project (real mouse events need a shown, exposed one)."""
     pg.setConfigOptions(mouseRateLimit=-1)  # deliver every synthetic move
-    win = MainWindow(Document(new_project("blank")))
+    win = windows.make("blank")
     win.resize(1600, 1000)
     win.show()
     qtbot.waitExposed(win)
-    yield win
-    if win.thread is not None:
-        win.stop_run()
-        win.thread.wait(30_000)
-    dispose(win)  # not by qtbot: a dirty document would (rightly) ask before closing
+    return win
 
 
 def _widget_pos(win: MainWindow, row: float, col: float) -> QPoint:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QTransform
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -17,31 +17,6 @@ from PyQt6.QtWidgets import (
 )
 
 from wavefab.designkit.project.playback import FieldMovie
-
-
-class TaskWorker(QObject):
-    """Runs one function on a worker thread; reports ``done(result)`` or ``failed(message)``."""
-
-    done = pyqtSignal(object)
-    failed = pyqtSignal(str)
-
-    def __init__(self, function: object) -> None:
-        super().__init__()
-        self._function = function
-
-    def work(self) -> None:
-        """The thread's body."""
-        import traceback
-
-        try:
-            result = self._function()  # type: ignore[operator]
-        except (ValueError, OSError, RuntimeError) as exc:  # user errors: the message
-            self.failed.emit(str(exc))
-            return
-        except Exception:  # a bug: the traceback, and the thread still ends
-            self.failed.emit(traceback.format_exc())
-            return
-        self.done.emit(result)
 
 
 class FieldView(QWidget):

@@ -312,13 +312,6 @@ def _points(cells: tuple | list, rows: int, p: float) -> tuple[list[float], list
 
 def region_outline(mask: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
     """Cell-edge outline of a mask as one polyline with NaN breaks (physical units)."""
-    from wavefab.designkit.geometry import cell_polygons
+    from wavefab.designkit.geometry import cell_polygons, outline_xy
 
-    xs: list[float] = []
-    ys: list[float] = []
-    for polygon in cell_polygons(mask, p).geoms:
-        for ring in (polygon.exterior, *polygon.interiors):
-            x, y = ring.xy
-            xs.extend([*x, np.nan])
-            ys.extend([*y, np.nan])
-    return np.asarray(xs), np.asarray(ys)
+    return outline_xy(cell_polygons(mask, p))

@@ -7,28 +7,22 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from qt_windows import dispose
 
-from wavefab.app.gui.document import Document
-from wavefab.app.gui.main_window import MainWindow
 from wavefab.designkit.export import import_raster
 from wavefab.designkit.export.meshes import read_mesh
 from wavefab.designkit.export.outlines import read_dxf
-from wavefab.designkit.project import new_project
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def dialog(qtbot, lens_fab_result, tmp_path):
-    win = MainWindow(Document(new_project("lens")))
-    assert win.open_path(lens_fab_result)
-    dlg = win.export_dialog()
+def dialog(window, windows, lens_fab_result, tmp_path):
+    """The export dialog of a window on a short lens_fab run, writing into the test's folder."""
+    assert window.open_path(lens_fab_result)
+    dlg = windows.keep(window.export_dialog())
     assert dlg is not None
     dlg.folder.setText(str(tmp_path))
-    yield dlg
-    dispose(dlg)
-    dispose(win)
+    return dlg
 
 
 def test_every_format_is_written_and_reads_back(dialog, tmp_path):

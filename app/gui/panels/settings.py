@@ -1,11 +1,10 @@
-"""Side panels: settings forms that edit the document, live run plots, the log."""
+"""The settings panel: forms that edit the document, one undoable edit per field."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import pyqtgraph as pg
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,18 +13,19 @@ from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from wavefab.designkit.config import ConfigError
+from wavefab.designkit.problems import problem_kind
 
-from .document import Document
+from ..document import Document
 
 #: The settings the panel shows: (section title, [(dotted key, label, kind, choices)]).
-#: ``domain.*`` keys stand for the current problem's own section (see :data:`DOMAIN_KEYS`).
+#: ``domain.<role>`` keys stand for the current problem's own setting of that role (its
+#: :attr:`~wavefab.designkit.problems.ProblemKind.keys`; a problem without one hides the row).
 FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
     ("Task", [("data.folder", "recordings folder", "folder", ()),
               ("data.vowels", "classes (vowels)", "text", ()),
@@ -60,18 +60,8 @@ FIELDS: list[tuple[str, list[tuple[str, str, str, tuple[str, ...]]]]] = [
 ]
 
 
-#: Where each ``domain.*`` field lives for each problem (absent: the row is hidden).
-DOMAIN_KEYS: dict[str, dict[str, str]] = {
-    "domain.shape": {"custom": "custom.shape", "lens": "lens.shape",
-                     "vowels": "geometry.shape"},
-    "domain.frequency": {"custom": "custom.frequency", "lens": "lens.frequency"},
-    "domain.steps": {"custom": "custom.steps", "lens": "lens.steps"},
-    "domain.absorber": {"custom": "custom.pml", "lens": "lens.pml",
-                        "vowels": "geometry.absorber"},
-}
-
-#: Sections shown only for some problems.
-SECTION_PROBLEMS: dict[str, tuple[str, ...]] = {"Task": ("vowels",)}
+#: Sections shown only for problems that read recordings (a ``data_section``).
+DATA_SECTIONS = ("Task",)
 
 
 def parse_size(text: str) -> tuple[float, float]:
@@ -204,8 +194,9 @@ class SettingsPanel(QWidget):
 
     def real_key(self, key: str) -> str | None:
         """The configuration key behind a field for the current problem (None: not shown)."""
-        if key in DOMAIN_KEYS:
-            return DOMAIN_KEYS[key].get(self.document.project.config.problem)
+        if key.startswith("domain.") and key != "domain.size":
+            kind = problem_kind(self.document.project.config.problem)
+            return kind.keys.get(key.removeprefix("domain."))
         return key
 
     def _size_text(self) -> str:
@@ -221,9 +212,9 @@ class SettingsPanel(QWidget):
         return f"{cols * setup.pitch * 1e3:.8g}mm x {rows * setup.pitch * 1e3:.8g}mm"
 
     def _on_config_changed(self, _key: str) -> None:
-        problem = self.document.project.config.problem
+        reads_data = problem_kind(self.document.project.config.problem).data_section is not None
         for title, box in self.boxes.items():
-            box.setVisible(problem in SECTION_PROBLEMS.get(title, (problem,)))
+            box.setVisible(reads_data or title not in DATA_SECTIONS)
         for key, editor in self.editors.items():
             real = self.real_key(key)
             form, row = self._rows[key]
@@ -266,66 +257,3 @@ def check_recordings(folder: str, document: Document) -> str | None:
     if len(found.labels) < 2 * len(data.vowels):
         return f"{folder}: only {len(found.labels)} usable recordings of {data.vowels}"
     return None
-
-
-class RunPlots(pg.GraphicsLayoutWidget):
-    """Live curves of a run: loss, the problem's accuracy/gain, gray level and β per epoch."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setBackground("w")
-        self.loss = self.addPlot(title="loss")
-        self.nextRow()
-        self.score = self.addPlot(title="metrics")
-        self.nextRow()
-        self.gray = self.addPlot(title="gray level and log₁₀ β")
-        for plot in (self.score, self.gray):
-            # top right, on a translucent card: readable over the curves it names
-            plot.addLegend(offset=(-4, 4), brush=pg.mkBrush(255, 255, 255, 210),
-                           labelTextSize="8pt", verSpacing=-6, colCount=3)
-        self.rows: list[dict] = []
-        self.curves: dict[str, pg.PlotDataItem] = {}
-
-    def clear_run(self) -> None:
-        """Forget the curves of an earlier run."""
-        self.rows = []
-        for plot in (self.loss, self.score, self.gray):
-            plot.clear()
-        self.curves = {}
-
-    def add_epoch(self, row: dict) -> None:
-        """Append one epoch (a :class:`~app.gui.workers.RunWorker` ``epoch`` payload)."""
-        self.rows.append(row)
-        x = list(range(1, len(self.rows) + 1))
-        series: dict[str, tuple[Any, list[float]]] = {"loss": (self.loss, [])}
-        for key in row:
-            if key.endswith(("accuracy", "gain")):
-                series[key] = (self.score, [])
-        series["gray_level"] = (self.gray, [])
-        series["log10 beta"] = (self.gray, [])
-        colours = ["#264653", "#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#8d99ae"]
-        for i, (key, (plot, values)) in enumerate(series.items()):
-            for r in self.rows:
-                if key == "log10 beta":
-                    beta = r.get("beta", float("nan"))
-                    values.append(math.log10(beta) if 0 < beta < math.inf else float("nan"))
-                else:
-                    values.append(float(r.get(key, float("nan"))))
-            if key not in self.curves:
-                self.curves[key] = plot.plot(pen=pg.mkPen(colours[i % len(colours)], width=2),
-                                             symbol="o", symbolSize=4, name=key)
-            self.curves[key].setData(x, values)
-
-
-class LogPanel(QPlainTextEdit):
-    """Messages of the session (runs, checks, exports, errors)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setReadOnly(True)
-        self.setMaximumBlockCount(5000)
-
-    def log(self, text: str) -> None:
-        """Append a line."""
-        self.appendPlainText(text)
-
