@@ -20,8 +20,15 @@ GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
 
 
+# The float32 kernels compiled cold give figures about 1e-6 relative off those of the same kernels
+# loaded from numba's cache (fastmath lets LLVM reorder sums; the speed issue owns removing that):
+# CI always compiles cold, expected.json was computed warm. A move that changes behaviour shifts
+# these figures by far more than 1e-5.
+REL = 1e-5
+
+
 def _close(actual, expected, path="") -> None:
-    """Equal mappings/lists, numbers to 1e-6 relative (the solver's float32 sums may reorder)."""
+    """Equal mappings/lists, numbers to :data:`REL` relative."""
     if isinstance(expected, dict):
         assert isinstance(actual, dict), path
         assert set(actual) == set(expected), f"{path}: keys {sorted(set(actual) ^ set(expected))}"
@@ -32,7 +39,7 @@ def _close(actual, expected, path="") -> None:
         for k, (a, e) in enumerate(zip(actual, expected, strict=True)):
             _close(a, e, f"{path}[{k}]")
     elif isinstance(expected, float) and not isinstance(expected, bool):
-        assert actual == pytest.approx(expected, rel=1e-6, abs=1e-12), path
+        assert actual == pytest.approx(expected, rel=REL, abs=1e-12), path
     else:
         assert actual == expected, path
 
