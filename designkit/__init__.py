@@ -25,7 +25,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["check", "config", "demo", "errors", "export", "fab", "files", "geometry",
                 "optimize", "parametrization", "plots", "problems", "project", "results", "run",
-                "scale", "units", "verify"],
+                "scale", "sweep", "units", "verify"],
     submod_attrs={
         "config": ["ConfigError", "RunConfig", "load_config"],
         "errors": ["DesignError", "DesignValueError"],

@@ -116,6 +116,6 @@ def test_every_subcommand_is_a_module_with_add_parser_and_run():
     from wavefab.app import cli
 
     names = {m.__name__.rsplit(".", 1)[-1] for m in cli.COMMANDS}
-    assert names == {"demo", "run", "drc", "export", "verify", "scale", "gui"}
+    assert names == {"demo", "run", "sweep", "drc", "export", "verify", "scale", "gui"}
     for module in cli.COMMANDS:
         assert callable(module.add_parser) and callable(module.run), module.__name__

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import demo, drc, export, gui, run, scale, verify
+from . import demo, drc, export, gui, run, scale, sweep, verify
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -21,7 +21,7 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS = (demo, run, drc, export, verify, scale, gui)
+COMMANDS = (demo, run, sweep, drc, export, verify, scale, gui)
 
 
 def _version() -> str:

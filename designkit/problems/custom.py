@@ -401,4 +401,4 @@ KIND = ProblemKind(
                                        "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}})},
     keys={"shape": "custom.shape", "frequency": "custom.frequency", "steps": "custom.steps",
           "absorber": "custom.pml"},
-    drawing=CustomDrawing())
+    drawing=CustomDrawing(), made_metric="binary_gain")

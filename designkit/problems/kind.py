@@ -100,6 +100,8 @@ class ProblemKind:
         drawing: how the mouse tools edit it; None when its layout follows settings only.
         data_section: the section whose ``folder`` names its recordings (problems with data);
             a run records there the folder it was given.
+        made_metric: the ``metrics.json`` key that says how well the made (binary) part does,
+            larger is better: what a sweep ranks by unless told otherwise.
     """
 
     name: str
@@ -111,6 +113,7 @@ class ProblemKind:
     keys: Mapping[str, str] = field(default_factory=dict)
     drawing: Drawing | None = None
     data_section: str | None = None
+    made_metric: str = ""
 
     def values(self, config: Any) -> dict[str, Any]:
         """This problem's sections of a run configuration, by key."""

@@ -218,4 +218,4 @@ KIND = ProblemKind(
                                       "beta_schedule": [[0, 4.0], [6, 16.0], [9, 64.0]]}})},
     keys={"shape": "lens.shape", "frequency": "lens.frequency", "steps": "lens.steps",
           "absorber": "lens.pml"},
-    drawing=LensDrawing())
+    drawing=LensDrawing(), made_metric="binary_focus_gain")

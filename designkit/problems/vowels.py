@@ -343,4 +343,5 @@ KIND = ProblemKind(
     sketch=sketch,
     templates={"vowels": ("vowel classifier (reference task; recordings or built-in synthetic "
                           "vowels)", {"problem": "vowels", "training": {"epochs": 4, "folds": 5}})},
-    keys={"shape": "geometry.shape", "absorber": "geometry.absorber"}, data_section="data")
+    keys={"shape": "geometry.shape", "absorber": "geometry.absorber"}, data_section="data",
+    made_metric="binary_test_accuracy")
