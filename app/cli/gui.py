@@ -10,7 +10,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``gui`` and its options to the subcommands."""
     parser = sub.add_parser("gui", help="open the desktop designer")
     parser.add_argument("project", nargs="?", type=Path,
-                        help="project folder, results folder of `wavefab run`, or config YAML")
+                        help="project folder, results folder of `wavefab run`, sweep folder "
+                        "of `wavefab sweep`, or config YAML")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="render the window to a PNG and quit")
     parser.add_argument("--demo", action="store_true",

@@ -13,8 +13,10 @@ def launch(project: str | Path | None = None, *, screenshot: str | Path | None =
            demo: bool = False) -> int:
     """Open the main window (on ``project``); with ``screenshot``, render it to a PNG and quit.
 
-    ``demo`` opens a finished demonstration project: the results of ``wavefab demo`` (run now,
-    about 2 minutes, unless ``project`` already names a results folder).
+    A sweep folder as ``project`` opens its table beside an empty designer; its screenshot is
+    the table's window. ``demo`` opens a finished demonstration project: the results of
+    ``wavefab demo`` (run now, about 2 minutes, unless ``project`` already names a results
+    folder).
     """
     from PyQt6.QtWidgets import QApplication
 
@@ -42,8 +44,11 @@ def launch(project: str | Path | None = None, *, screenshot: str | Path | None =
             app.processEvents()
         window.canvas.plot.autoRange(padding=0.02)
         app.processEvents()
+        # a sweep folder opened its table: that is what was asked to be seen
+        shown = window.sweeps.latest if project is not None else None
+        target = shown if shown is not None else window
         with atomic_path(screenshot) as tmp:
-            if not window.grab().save(str(tmp), "PNG"):
+            if not target.grab().save(str(tmp), "PNG"):
                 raise OSError(f"could not write {screenshot}")
         window.document.undo_stack.setClean()
         window.close()

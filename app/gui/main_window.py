@@ -32,6 +32,7 @@ from .actions import (
     ExportActions,
     FileActions,
     RunActions,
+    SweepActions,
 )
 from .dialogs import ExportDialog
 from .document import Document
@@ -63,7 +64,9 @@ class MainWindow(QMainWindow):
         self.log = LogPanel()
         self.field = FieldView()
         self.actions: dict[str, QAction] = {}
-        self.files = FileActions(self)
+        # a sweep's points open as File > Open opens them; File > Open hands sweep folders over
+        self.sweeps = SweepActions(self, open_point=lambda path: self.files.open_checked(path))
+        self.files = FileActions(self, open_sweep=self.sweeps.open_sweep)
         self.exports = ExportActions(self)
         self.checks = CheckActions(self, self.exports.design)
         self.runs = RunActions(self, check=self.checks.check_rules,
@@ -114,7 +117,8 @@ class MainWindow(QMainWindow):
         """Menus and the main toolbar from the action groups' tables, then the draw toolbar."""
         menus = {title: self.menuBar().addMenu(title) for title in MENUS}
         self.files.add_submenus(menus["&File"])
-        groups: tuple[ActionGroup, ...] = (self.files, self.exports, self.runs, self.checks)
+        groups: tuple[ActionGroup, ...] = (self.files, self.sweeps, self.exports, self.runs,
+                                           self.checks)
         for group in groups:
             for spec in group.ACTIONS:
                 self.actions[spec.key] = self._action(spec, getattr(group, spec.handler))
@@ -235,7 +239,10 @@ class MainWindow(QMainWindow):
         self.files.new_project(template)
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a project/results folder or a config YAML; errors go to a message box."""
+        """Open a project/results folder or a config YAML; errors go to a message box.
+
+        A sweep folder opens its table in a window of its own (:attr:`sweeps`).
+        """
         return self.files.open_path(path)
 
     def save_to(self, folder: str | Path) -> bool:
@@ -305,4 +312,6 @@ class MainWindow(QMainWindow):
             self.checks.task[0].wait(60_000)
         self.field.timer.stop()
         self.autosaver.timer.stop()  # nothing fires into a window being torn down
+        for view in self.sweeps.views.values():  # their own windows: they go with the designer
+            view.close()
         event.accept()

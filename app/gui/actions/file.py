@@ -1,14 +1,20 @@
-"""The File menu: new, open, recent, recover, save, save as, save as a configuration, import."""
+"""The File menu: new, open, recent, recover, save, save as, save as a configuration, import.
+
+A sweep folder opens through here too (File > Open, Open recent, the command line): it is
+handed to the sweep actions, which show it in a window of its own and leave the project be.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from wavefab.designkit.project import TEMPLATES
+from wavefab.designkit.sweep.folder import is_sweep_folder
 
 from ..session import Autosaver, RecentFiles, autosaved, newer_autosaves, recover
 from ._base import ActionGroup, ActionSpec, Shell
@@ -28,8 +34,11 @@ class FileActions(ActionGroup):
         ActionSpec("import", FILE, "&Import layout or mesh…", "choose_and_import", "Ctrl+I"),
     )
 
-    def __init__(self, window: Shell) -> None:
+    def __init__(self, window: Shell, *,
+                 open_sweep: Callable[[Path], bool] | None = None) -> None:
         super().__init__(window)
+        # a sweep folder is not a project: whoever shows sweeps opens it (None: refused)
+        self._open_sweep = open_sweep
         self.recent = RecentFiles()
         self.autosaver = Autosaver(window.document, parent=window)  # type: ignore[arg-type]
         self.autosaver.failed.connect(self._on_autosave_failed)
@@ -80,8 +89,16 @@ class FileActions(ActionGroup):
             self.window.document.new(template)
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a project/results folder or a config YAML; errors go to a message box."""
+        """Open a project/results folder or a config YAML; errors go to a message box.
+
+        A sweep folder (one with ``sweep.json``) opens in its own window; the project stays.
+        """
         window = self.window
+        if is_sweep_folder(path) and self._open_sweep is not None:
+            if not self._open_sweep(Path(path)):
+                return False
+            self.recent.add(path)
+            return True
         try:
             window.document.open(path)
         except (ValueError, OSError) as exc:
@@ -97,17 +114,17 @@ class FileActions(ActionGroup):
         return True
 
     def choose_and_open(self) -> None:
-        """File > Open: a folder chosen in a dialog."""
-        if not self.may_discard():
-            return
+        """File > Open: a folder chosen in a dialog (unsaved edits are asked about after it)."""
         folder = QFileDialog.getExistingDirectory(self.window,  # type: ignore[arg-type]
-                                                  "Open a project or results folder")
+                                                  "Open a project, results or sweep folder")
         if folder:
-            self.open_path(folder)
+            self.open_checked(folder)
 
-    def _open_checked(self, path: str | Path) -> None:
-        if self.may_discard():
-            self.open_path(path)
+    def open_checked(self, path: str | Path) -> bool:
+        """Open ``path`` unless the user keeps unsaved edits (a sweep folder replaces nothing)."""
+        if (is_sweep_folder(path) and self._open_sweep is not None) or self.may_discard():
+            return self.open_path(path)
+        return False
 
     def fill_recent_menu(self) -> None:
         """List the recent projects (newest first) in the Open recent menu."""
@@ -116,7 +133,7 @@ class FileActions(ActionGroup):
         paths = self.recent.paths()
         for path in paths:
             action = self.recent_menu.addAction(str(path))
-            action.triggered.connect(lambda _c=False, p=path: self._open_checked(p))
+            action.triggered.connect(lambda _c=False, p=path: self.open_checked(p))
         if not paths:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
