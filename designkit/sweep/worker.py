@@ -77,6 +77,9 @@ def run_point(task: PointTask) -> dict[str, Any]:
     log = logging.getLogger("wavefab.sweep")
     # a point's warnings (resolution, DRC) belong in its log, not in the sweep's terminal
     logging.captureWarnings(True)
+    # decided here, not only by the driver: an engine that re-runs a task by itself (Dask
+    # reschedules the tasks of a lost worker) must continue the point, not start it over
+    resume = task.resume or (folder / "checkpoint" / "checkpoint.json").exists()
     try:
         limit_threads(task.threads)
         from ..config import config_from_dict
@@ -85,9 +88,9 @@ def run_point(task: PointTask) -> dict[str, Any]:
 
         config = config_from_dict(task.config, source=f"point {task.id}")
         log.info("point %s: %s (threads %d, pid %d)", task.id,
-                 "resuming" if task.resume else "starting", task.threads, os.getpid())
+                 "resuming" if resume else "starting", task.threads, os.getpid())
         metrics: dict[str, Any] = {}
-        for event in run(config, folder, data_dir=task.data_dir, resume=task.resume):
+        for event in run(config, folder, data_dir=task.data_dir, resume=resume):
             if isinstance(event, EpochEnd):
                 figures = {k: v for k, v in event.metrics.items() if isinstance(v, float)}
                 log.info("fold %d epoch %d: loss %.4g %s (%.1f s)", event.fold + 1,

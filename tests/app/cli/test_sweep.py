@@ -327,3 +327,15 @@ def test_without_the_extra_dask_and_optuna_name_it(files: Path, capsys, monkeypa
     assert main(["sweep", str(_write(files, "nodask.yaml", GRID)), "--out",
                  str(files / "nodask_out"), "--executor", "dask"]) == 2
     assert 'pip install "wavefab[cluster]"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["sweep_lens_rules", "sweep_vowels_pitch", "optuna_lens"])
+def test_the_example_sweeps_validate(name: str, tmp_path, capsys):
+    root = Path(__file__).resolve().parents[3]
+    out = tmp_path / name
+    assert main(["sweep", str(root / "assets" / "examples" / f"{name}.yaml"), "--out", str(out),
+                 "--dry-run"]) == 0
+    listing = capsys.readouterr().out
+    assert {"sweep_lens_rules": "12 points", "sweep_vowels_pitch": "3 points",
+            "optuna_lens": "16 trials"}[name] in listing
+    assert not out.exists()
