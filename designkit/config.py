@@ -31,7 +31,7 @@ from .units import parse_length
 
 __all__ = ["SCHEMA_VERSION", "AcousticConfig", "ConfigError", "FabricationConfig",
            "MaterialConfig", "RunConfig", "apply_overrides", "config_from_dict",
-           "config_to_dict", "fabrication_from_config", "load_config"]
+           "config_to_dict", "fabrication_from_config", "load_config", "set_dotted"]
 
 SCHEMA_VERSION = 1
 
@@ -274,14 +274,23 @@ def apply_overrides(values: dict, overrides: list[str]) -> dict:
         if "=" not in item:
             raise ConfigError([f"--set {item}: expected KEY=VALUE, e.g. training.seed=3"])
         key, raw = item.split("=", 1)
-        target = out
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-            if not isinstance(target, dict):
-                raise ConfigError([f"--set {key}: {part} is not a section"])
-        target[parts[-1]] = yaml.safe_load(raw)
+        set_dotted(out, key.strip(), yaml.safe_load(raw), where=f"--set {key}")
     return out
+
+
+def set_dotted(values: dict, key: str, value: Any, *, where: str | None = None) -> None:
+    """Set the dotted ``key`` (``training.seed``) of a raw config mapping to ``value``, in place.
+
+    Missing sections are created. Raises ConfigError (as ``where``, default the key) when a
+    part of the key names a value, not a section.
+    """
+    target = values
+    parts = key.split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise ConfigError([f"{where or key}: {part} is not a section"])
+    target[parts[-1]] = value
 
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:

@@ -8,9 +8,12 @@ under the name the user asked for (or a damaged earlier version of it).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+
+__all__ = ["atomic_path", "wavefab_version", "write_atomically"]
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:
@@ -38,3 +41,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+@functools.cache
+def wavefab_version() -> str:
+    """The installed wavefab version, as the files it writes record it.
+
+    ``"unknown"`` when run from an uninstalled tree. Looked up once: a sweep stamps it into
+    every point's id.
+    """
+    from importlib import metadata
+
+    try:
+        return metadata.version("wavefab")
+    except metadata.PackageNotFoundError:
+        return "unknown"

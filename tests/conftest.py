@@ -45,3 +45,11 @@ def lens_fab_result(tmp_path_factory: pytest.TempPathFactory):
     for _ in run(config, out):
         pass
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_lens_text() -> str:
+    """The text of ``tests/data/sweep/tiny_lens.yaml``: the base configuration of sweep tests."""
+    from pathlib import Path
+
+    return (Path(__file__).parent / "data" / "sweep" / "tiny_lens.yaml").read_text()

@@ -24,22 +24,15 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = (demo, run, sweep, drc, export, verify, scale, gui)
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("wavefab")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``wavefab`` command."""
     parser = argparse.ArgumentParser(
         prog="wavefab",
         description="Train wave media that compute, then fabricate them.",
     )
-    parser.add_argument("--version", action="version", version=f"wavefab {_version()}")
+    from wavefab.designkit.files import wavefab_version
+
+    parser.add_argument("--version", action="version", version=f"wavefab {wavefab_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub).set_defaults(func=command.run)

@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 
 from ..errors import DesignValueError
-from ..files import atomic_path
+from ..files import atomic_path, wavefab_version
 
 #: GDSII's limit on the vertices of one boundary element (8191 points, the first repeated).
 GDS_MAX_POINTS = 8190
@@ -173,7 +173,7 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
     for polygon in _polygons(shapes):
         written.extend(_to_gdstk(polygon, layer))
     cell.add(*written)
-    info = {"wavefab_version": designkit_version(), "design": name, "tone": tone,
+    info = {"wavefab_version": wavefab_version(), "design": name, "tone": tone,
             "layer": f"{layer[0]}/{layer[1]}", **(metadata or {})}
     for key, value in info.items():
         cell.set_property(key, _property_value(value))
@@ -199,16 +199,6 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
                         polygons=len(written), max_vertices=max(sizes, default=0),
                         area_m2=float(shapes.area), bounds_m=tuple(map(float, shapes.bounds)),
                         database_unit_m=database_unit)
-
-
-def designkit_version() -> str:
-    """The installed wavefab version (``"unknown"`` when run from an uninstalled tree)."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("wavefab")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _property_value(value: Any) -> Any:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import config_to_dict
-from ..files import write_atomically
+from ..files import wavefab_version, write_atomically
 from .events import PointEnd, PointStart, SweepEvent, SweepStart
-from .spec import Point, SweepError, SweepSpec, wavefab_version
+from .spec import Point, SweepError, SweepSpec
 from .worker import PointTask, run_point
 
 __all__ = ["STATE_FILE", "Driver", "SweepRecord", "read_sweep"]
@@ -66,7 +66,7 @@ class SweepRecord:
         self.spec = spec
         self.points: dict[str, dict[str, Any]] = {}
         self.skipped = 0
-        self.started = time.time()
+        self.digest = _digest(spec)  # the same for every write of this record
         out.mkdir(parents=True, exist_ok=True)
         path = out / STATE_FILE
         self.earlier: dict[str, dict[str, Any]] = {}
@@ -110,7 +110,7 @@ class SweepRecord:
 
     def write(self) -> None:
         """Rewrite ``sweep.json`` atomically."""
-        state = {"sweep": self.spec.source, "digest": _digest(self.spec),
+        state = {"sweep": self.spec.source, "digest": self.digest,
                  "strategy": self.spec.strategy, "metric": self.spec.metric,
                  "direction": self.spec.direction, "swept_keys": self.spec.swept_keys,
                  "wavefab": wavefab_version(), "skipped": self.skipped,
@@ -133,7 +133,6 @@ class Driver:
         self.resume = resume
         self.data_dir = data_dir
         self.inflight: dict[Future, tuple[Point, dict[str, Any]]] = {}
-        self.started_at = time.perf_counter()
 
     # -- what to run -------------------------------------------------------------------------
     def classify(self, points: list[Point]) -> tuple[list[Point], list[Point]]:

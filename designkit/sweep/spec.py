@@ -34,12 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, RunConfig, config_from_dict, config_to_dict
+from ..config import ConfigError, RunConfig, config_from_dict, config_to_dict, set_dotted
 from ..errors import DesignError
+from ..files import wavefab_version
 from ..problems.registry import problem_kind
 
 __all__ = ["Point", "SearchDimension", "SweepError", "SweepSpec", "load_sweep", "parse_sweep",
-           "point_id", "resolve_point", "wavefab_version"]
+           "point_id", "resolve_point"]
 
 STRATEGIES = ("grid", "random", "optuna")
 TOP_KEYS = {"base", "set", "metric", "direction", "retries", "cluster", "grid", "zip", "random",
@@ -51,16 +52,6 @@ SAMPLERS = ("tpe", "cmaes", "random")
 
 class SweepError(DesignError, ValueError):
     """A sweep file or one of its points is wrong; the message is one line naming the field."""
-
-
-def wavefab_version() -> str:
-    """The installed wavefab version (part of every point id)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("wavefab")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -202,17 +193,17 @@ def _plain(value: Any) -> Any:
     return float(f"{value:.12g}") if isinstance(value, float) else value
 
 
-def set_dotted(values: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    """A copy of a configuration mapping with ``key`` (dotted) set to ``value``."""
+def with_dotted(values: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """A copy of a configuration mapping with ``key`` (dotted) set to ``value``.
+
+    Raises:
+        SweepError: a part of ``key`` names a value, not a section.
+    """
     out = copy.deepcopy(values)
-    target = out
-    parts = key.split(".")
-    for part in parts[:-1]:
-        nxt = target.setdefault(part, {})
-        if not isinstance(nxt, dict):
-            raise SweepError(f"{key}: {part} is not a section")
-        target = nxt
-    target[parts[-1]] = copy.deepcopy(value)
+    try:
+        set_dotted(out, key, copy.deepcopy(value))
+    except ConfigError as exc:
+        raise SweepError(exc.problems[0]) from None
     return out
 
 
@@ -232,7 +223,7 @@ def resolve_point(spec: SweepSpec, index: int, overrides: dict[str, Any], *,
     """
     values = spec.base_values
     for key, value in overrides.items():
-        values = set_dotted(values, key, value)
+        values = with_dotted(values, key, value)
     name = what or f"point {index + 1} ({', '.join(f'{k}={v}' for k, v in overrides.items())})"
     try:
         config = config_from_dict(values, source=spec.source)
@@ -248,6 +239,12 @@ def resolve_point(spec: SweepSpec, index: int, overrides: dict[str, Any], *,
 def _need(condition: bool, message: str) -> None:
     if not condition:
         raise SweepError(message)
+
+
+def _is_int(value: Any, low: int | None = None, high: int | None = None) -> bool:
+    """An integer (not a bool: YAML's ``true`` is an int to Python) within [low, high]."""
+    return (isinstance(value, int) and not isinstance(value, bool)
+            and (low is None or value >= low) and (high is None or value <= high))
 
 
 def _number(value: Any) -> Any:
@@ -318,7 +315,7 @@ def parse_sweep(values: Any, base_values: dict[str, Any], *, source: str = "swee
     fixed = values.get("set") or {}
     _need(isinstance(fixed, dict), f"{source}: set: give a mapping of dotted keys to values")
     for key, value in fixed.items():
-        base = set_dotted(base, str(key), value)
+        base = with_dotted(base, str(key), value)
     chosen = [s for s in STRATEGIES if s in values]
     _need(len(chosen) <= 1, f"{source}: give one strategy, not {' and '.join(chosen)}")
     _need(bool(chosen) or "zip" in values,
@@ -341,7 +338,7 @@ def parse_sweep(values: Any, base_values: dict[str, Any], *, source: str = "swee
     _need(direction in ("maximize", "minimize"),
           f"{source}: direction: maximize or minimize, got {direction!r}")
     retries = values.get("retries", 1)
-    _need(isinstance(retries, int) and not isinstance(retries, bool) and 0 <= retries <= 100,
+    _need(_is_int(retries, 0, 100),
           f"{source}: retries: an integer from 0 to 100, got {retries!r}")
     cluster = values.get("cluster")
     if cluster is not None:
@@ -364,10 +361,10 @@ def parse_sweep(values: Any, base_values: dict[str, Any], *, source: str = "swee
     _need(isinstance(section, dict), f"{where}: give a mapping")
     if strategy == "random":
         samples = section.get("samples")
-        _need(isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1,
+        _need(_is_int(samples, 1),
               f"{where}.samples: a positive integer, got {samples!r}")
         seed = section.get("seed", 0)
-        _need(isinstance(seed, int) and not isinstance(seed, bool),
+        _need(_is_int(seed),
               f"{where}.seed: an integer, got {seed!r}")
         method = section.get("method", "random")
         _need(method in ("random", "lhs"), f"{where}.method: random or lhs, got {method!r}")
@@ -375,12 +372,12 @@ def parse_sweep(values: Any, base_values: dict[str, Any], *, source: str = "swee
         return SweepSpec(**spec, random={"samples": samples, "seed": seed, "method": method},
                          space=space)
     trials = section.get("trials")
-    _need(isinstance(trials, int) and not isinstance(trials, bool) and trials >= 1,
+    _need(_is_int(trials, 1),
           f"{where}.trials: a positive integer, got {trials!r}")
     sampler = section.get("sampler", "tpe")
     _need(sampler in SAMPLERS, f"{where}.sampler: one of {', '.join(SAMPLERS)}, got {sampler!r}")
     seed = section.get("seed", 0)
-    _need(isinstance(seed, int) and not isinstance(seed, bool),
+    _need(_is_int(seed),
           f"{where}.seed: an integer, got {seed!r}")
     space = _space(section, OPTUNA_KEYS, where)
     return SweepSpec(**spec, optuna={"trials": trials, "sampler": sampler, "seed": seed},
@@ -459,15 +456,14 @@ def check_cluster(section: Any, where: str) -> None:
                          f"{section.get('kind')!r}")
     for key in ("cores", "jobs"):
         value = section.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                  or value < 1):
+        if value is not None and not _is_int(value, 1):
             raise SweepError(f"{where}.{key}: a positive integer, got {value!r}")
     if not section.get("cores") or not section.get("memory"):
         raise SweepError(f"{where}: give cores: and memory: (per job, e.g. 2 and 8GB)")
     adapt = section.get("adapt")
     if adapt is not None:
         if (not isinstance(adapt, dict) or set(adapt) - {"minimum", "maximum"}
-                or not all(isinstance(v, int) and v >= 0 for v in adapt.values())):
+                or not all(_is_int(v, 0) for v in adapt.values())):
             raise SweepError(f"{where}.adapt: give {{minimum: N, maximum: M}} (job counts)")
         if "jobs" in section:
             raise SweepError(f"{where}: give jobs: or adapt:, not both")

@@ -19,24 +19,16 @@ from wavefab.designkit.sweep import load_sweep
 
 pytestmark = pytest.mark.gui
 
-BASE = """\
-schema_version: 1
-problem: lens
-lens: {shape: [60, 60], h: 1.0, dt: 0.5, pml: 10, source: [30, 12], focus: [30, 48],
-       region_rows: [15, 44], region_cols: [20, 40], frequency: 0.05, steps: 150}
-material: {c0: 1.0, c1: 0.5}
-training: {optimizer: lbfgs, lbfgs_iterations: 2, epochs: 2}
-"""
 METRIC = "binary_focus_gain"
 
 
 @pytest.fixture(scope="module")
-def sweep_folder(tmp_path_factory):
+def sweep_folder(tmp_path_factory, tiny_lens_text):
     """A real two-point sweep (material.c1 = 0.5, 0.6) run by the sweep API (≈ 15 s)."""
     from wavefab.designkit.sweep import sweep
 
     root = tmp_path_factory.mktemp("sweep")
-    (root / "base.yaml").write_text(BASE)
+    (root / "base.yaml").write_text(tiny_lens_text)
     (root / "c1.yaml").write_text("base: base.yaml\ngrid: {material.c1: [0.5, 0.6]}\n")
     out = root / "out"
     for _ in sweep(load_sweep(root / "c1.yaml"), out, workers=1):

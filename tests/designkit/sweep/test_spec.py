@@ -6,19 +6,10 @@ import pytest
 
 from wavefab.designkit.sweep.spec import SweepError, load_sweep
 
-BASE = """\
-schema_version: 1
-problem: lens
-lens: {shape: [60, 60], h: 1.0, dt: 0.5, pml: 10, source: [30, 12], focus: [30, 48],
-       region_rows: [15, 44], region_cols: [20, 40], frequency: 0.05, steps: 150}
-material: {c0: 1.0, c1: 0.5}
-training: {optimizer: lbfgs, lbfgs_iterations: 2, epochs: 2}
-"""
-
 
 @pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "base.yaml").write_text(BASE)
+def folder(tmp_path, tiny_lens_text):
+    (tmp_path / "base.yaml").write_text(tiny_lens_text)
     return tmp_path
 
 
