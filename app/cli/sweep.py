@@ -44,6 +44,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _print_job_script(cluster: dict[str, Any]) -> None:
+    """The script each job of the ``cluster:`` section would submit (nothing is submitted)."""
+    from wavefab.designkit.sweep.executors import jobqueue_cluster
+    from wavefab.designkit.sweep.spec import SweepError
+
+    try:
+        made = jobqueue_cluster(cluster)
+    except SweepError as exc:  # no extra here: the points were still worth listing
+        print(f"{cluster['kind']} job script: not shown ({exc})")
+        return
+    try:
+        script = made.job_script()
+    finally:
+        made.close()
+    print(f"each {cluster['kind']} job (with --executor dask) would run:")
+    print(script.rstrip())
+
+
 def run(args: argparse.Namespace) -> int:
     """Validate every point, then run them with one progress line per finished point."""
     from wavefab.designkit.sweep.engine import PointEnd, PointStart, SweepEnd, SweepStart, sweep
@@ -71,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{spec.direction} {spec.metric} over:")
             for key, span in space_label(spec).items():
                 print(f"  {key}: {span}")
+        if spec.cluster is not None:
+            _print_job_script(spec.cluster)
         return 0
 
     executor, session = None, None

@@ -434,6 +434,27 @@ CLUSTER_KEYS = {"kind", "cores", "memory", "walltime", "queue", "account", "jobs
                 "processes", "job_extra_directives", "local_directory", "interface"}
 
 
+def walltime_seconds(value: Any, where: str) -> int:
+    """A job's wall-time limit, given as ``"HH:MM:SS"`` or ``"HH:MM"``, in seconds.
+
+    Raises:
+        SweepError: for anything else, naming the YAML trap of an unquoted ``2:00:00`` (YAML
+            1.1 reads 2:00:00 as the number 7200, which a scheduler would take as minutes).
+    """
+    quote = 'give it quoted, as "HH:MM:SS" (e.g. "02:00:00")'
+    if not isinstance(value, str):
+        extra = (" (unquoted, YAML reads 2:00:00 as the number 7200)"
+                 if isinstance(value, int) and not isinstance(value, bool) else "")
+        raise SweepError(f"{where}: {quote}, got {value!r}{extra}")
+    parts = value.strip().split(":")
+    if len(parts) not in (2, 3) or not all(part.isdigit() for part in parts):
+        raise SweepError(f"{where}: {quote}, got {value!r}")
+    numbers = [int(part) for part in parts] + [0] * (3 - len(parts))
+    if numbers[1] > 59 or numbers[2] > 59 or not any(numbers):
+        raise SweepError(f"{where}: {quote}, got {value!r}")
+    return numbers[0] * 3600 + numbers[1] * 60 + numbers[2]
+
+
 def need_cluster_extra(what: str) -> None:
     """Raise one line naming the extra when Dask or Optuna is missing."""
     raise SweepError(f"{what} needs the cluster extra: {CLUSTER_EXTRA}")
@@ -460,6 +481,8 @@ def check_cluster(section: Any, where: str) -> None:
             raise SweepError(f"{where}.{key}: a positive integer, got {value!r}")
     if not section.get("cores") or not section.get("memory"):
         raise SweepError(f"{where}: give cores: and memory: (per job, e.g. 2 and 8GB)")
+    if section.get("walltime") is not None:
+        walltime_seconds(section["walltime"], f"{where}.walltime")
     adapt = section.get("adapt")
     if adapt is not None:
         if (not isinstance(adapt, dict) or set(adapt) - {"minimum", "maximum"}

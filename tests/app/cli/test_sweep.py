@@ -162,8 +162,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_a_sweep_killed_twice_resumes_to_the_uninterrupted_result(files: Path, capsys):
-    """kill -9 a worker (the point is retried), then the driver (``--resume`` continues)."""
+@pytest.fixture(scope="module")
+def long_point(files: Path) -> tuple[Path, Path]:
+    """A one-point sweep long enough to kill mid-point, and its uninterrupted results."""
     from wavefab.designkit.sweep import load_sweep, sweep
 
     path = _write(files, "long.yaml", "base: base.yaml\nset: {training.epochs: 24}\n"
@@ -171,8 +172,23 @@ def test_a_sweep_killed_twice_resumes_to_the_uninterrupted_result(files: Path, c
     reference = files / "long_reference"
     for _ in sweep(load_sweep(path), reference, workers=1):
         pass
+    return path, reference
 
-    out = files / "long_killed"
+
+def _same_point(out: Path, reference: Path, pid: str) -> None:
+    assert _metrics(out) == _metrics(reference)
+    with np.load(reference / "points" / pid / "design.npz") as a, \
+            np.load(out / "points" / pid / "design.npz") as b:
+        for key in ("latent", "density", "binary"):
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_a_sweep_killed_twice_resumes_to_the_uninterrupted_result(long_point, capsys):
+    """kill -9 a worker (the point is retried), then the driver (``--resume`` continues)."""
+    from wavefab.designkit.sweep import load_sweep
+
+    path, reference = long_point
+    out = path.parent / "long_killed"
     pid = load_sweep(path).points()[0].id
     folder, log = out / "points" / pid, out / "points" / pid / "sweep_point.log"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -205,11 +221,36 @@ def test_a_sweep_killed_twice_resumes_to_the_uninterrupted_result(files: Path, c
     assert "rerun with --resume" in capsys.readouterr().err
     assert main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
     assert "1 resumed" in capsys.readouterr().err
-    assert _metrics(out) == _metrics(reference)
-    with np.load(reference / "points" / pid / "design.npz") as a, \
-            np.load(folder / "design.npz") as b:
-        for key in ("latent", "density", "binary"):
-            np.testing.assert_array_equal(a[key], b[key])
+    _same_point(out, reference, pid)
+
+
+def test_a_dask_worker_killed_mid_point_is_replaced_and_the_point_continues(long_point):
+    """kill -9 the Dask worker running a point: its nanny starts another, which resumes it."""
+    from wavefab.designkit.sweep import load_sweep
+
+    path, reference = long_point
+    out = path.parent / "long_dask_killed"
+    pid = load_sweep(path).points()[0].id
+    folder, log = out / "points" / pid, out / "points" / pid / "sweep_point.log"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen([sys.executable, "-m", "wavefab.app.cli", "sweep", str(path),
+                             "--out", str(out), "--executor", "dask", "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        _wait("the first checkpoint", lambda: _epoch(folder) >= 1, proc)
+        first = _pids(log)[0]
+        os.kill(first, signal.SIGKILL)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    pids = _pids(log)
+    assert len(pids) == 2 and pids[1] != first, pids
+    assert "resuming" in [line for line in log.read_text().splitlines() if "pid " in line][1]
+    assert _state(out)["points"][0]["status"] == "done"
+    _same_point(out, reference, pid)
 
 
 def test_a_dask_local_cluster_gives_the_local_pool_figures(grid: Path, files: Path, capsys):
@@ -310,6 +351,39 @@ def test_a_slurm_cluster_section_builds_its_job_script(tmp_path):
         cluster.close()
     assert "#SBATCH -p short" in script and "#SBATCH -A lab42" in script
     assert "#SBATCH -t 02:00:00" in script and "#SBATCH --cpus-per-task=4" in script
+    assert "--nthreads 1" in script and "distributed.cli.dask_worker" in script
+    assert "export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in script
+
+
+def test_dry_run_of_a_cluster_sweep_shows_its_job_script(files: Path, capsys):
+    path = _write(files, "slurm.yaml", "base: base.yaml\ngrid: {material.c1: [0.5, 0.6]}\n"
+                  "cluster: {kind: slurm, cores: 2, memory: 4GB, walltime: '1:30:00', "
+                  "jobs: 3}\n")
+    assert main(["sweep", str(path), "--out", str(files / "slurm_out"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2 points, ranked by" in out
+    assert "each slurm job (with --executor dask) would run:" in out
+    assert "#SBATCH -t 01:30:00" in out and "#SBATCH --cpus-per-task=2" in out
+    assert not (files / "slurm_out").exists()
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("pbs", ["#PBS -q short", "#PBS -A lab42", "#PBS -l walltime=02:00:00",
+             "#PBS -l select=1:ncpus=4"]),
+    ("lsf", ["#BSUB -q short", '#BSUB -P "lab42"', "#BSUB -W 02:00\n", "#BSUB -n 4"]),
+])
+def test_pbs_and_lsf_cluster_sections_build_their_job_scripts(kind, says, tmp_path):
+    from wavefab.designkit.sweep import jobqueue_cluster
+
+    cluster = jobqueue_cluster({"kind": kind, "cores": 4, "memory": "8GB",
+                                "walltime": "02:00:00", "queue": "short", "account": "lab42",
+                                "local_directory": str(tmp_path)})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in says:
+        assert line in script, (line, script)
     assert "--nthreads 1" in script and "distributed.cli.dask_worker" in script
 
 

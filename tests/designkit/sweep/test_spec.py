@@ -72,6 +72,10 @@ def test_random_and_latin_hypercube_samples(folder):
     ("zip: {training.seed: [1, 2], material.c1: [0.5]}\n", "every list needs the same length"),
     ("grid: {material.c1: [0.5]}\nrandom: {samples: 1}\n", "give one strategy"),
     ("cluster: {kind: slurm}\ngrid: {material.c1: [0.5]}\n", "give cores: and memory:"),
+    ("cluster: {kind: slurm, cores: 2, memory: 8GB, walltime: 2:00:00}\n"
+     "grid: {material.c1: [0.5]}\n", "as the number 7200"),
+    ("cluster: {kind: pbs, cores: 2, memory: 8GB, walltime: '2:75:00'}\n"
+     "grid: {material.c1: [0.5]}\n", "cluster.walltime: give it quoted"),
 ])
 def test_bad_sweep_files_are_one_line(folder, text, message):
     with pytest.raises(SweepError) as caught:
@@ -86,3 +90,11 @@ def test_a_missing_base_is_named(tmp_path):
         load_sweep(path)
     with pytest.raises(SweepError, match="cannot read the sweep file"):
         load_sweep(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("02:00:00", 7200), ("0:30", 1800),
+                                                ("48:00:05", 172805)])
+def test_a_walltime_reads_as_seconds(value, seconds):
+    from wavefab.designkit.sweep.spec import walltime_seconds
+
+    assert walltime_seconds(value, "cluster.walltime") == seconds
