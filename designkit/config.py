@@ -14,6 +14,7 @@ so that a new problem brings its section with it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 import warnings
@@ -21,15 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import DesignError, DesignValueError
+from .errors import DesignError, DesignValueError, FileFormatError
 from .fab.fabrication import SETTINGS as FABRICATION_SETTINGS
 from .fab.fabrication import Fabrication, build_fabrication
 from .fab.processes import get_process
 from .optimize.settings import TrainingConfig
 from .problems.registry import PROBLEMS, problem_kind
 from .units import parse_length
+from .yamlfile import read_yaml, yaml_value
 
 __all__ = ["SCHEMA_VERSION", "AcousticConfig", "ConfigError", "FabricationConfig",
+           "LimitsConfig",
            "MaterialConfig", "RunConfig", "apply_overrides", "config_from_dict",
            "config_to_dict", "fabrication_from_config", "load_config", "set_dotted"]
 
@@ -109,6 +112,37 @@ class AcousticConfig:
     interpolation: Literal["density", "impedance"] = "density"
 
 
+@dataclass(frozen=True, kw_only=True)
+class LimitsConfig:
+    """The ``limits:`` section: upper bounds a run must stay under; raise one to go past it.
+
+    They keep a typo (a size without its unit, an extra zero) from starting a run no machine
+    finishes.
+
+    Attributes:
+        cells: grid cells (rows × cols) of the problem's domain.
+        steps: time steps of one simulation.
+        epochs: ``training.epochs``.
+        lbfgs_iterations: ``training.lbfgs_iterations``.
+        folds: ``training.folds``.
+        batch_size: ``training.batch_size``.
+    """
+
+    cells: int = 16_000_000
+    steps: int = 1_000_000
+    epochs: int = 10_000
+    lbfgs_iterations: int = 10_000
+    folds: int = 100
+    batch_size: int = 10_000
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise DesignValueError(f"limits.{f.name} must be a positive integer, got "
+                                       f"{value!r}")
+
+
 def _run_config_class() -> type:
     """The :class:`RunConfig` dataclass: common sections around the problems' own."""
     problems = [(key, section, field(default_factory=section))
@@ -120,7 +154,8 @@ def _run_config_class() -> type:
               ("material", MaterialConfig, field(default_factory=MaterialConfig)),
               ("training", TrainingConfig, field(default_factory=TrainingConfig)),
               ("fabrication", FabricationConfig, field(default_factory=FabricationConfig)),
-              ("acoustic", AcousticConfig, field(default_factory=AcousticConfig))]
+              ("acoustic", AcousticConfig, field(default_factory=AcousticConfig)),
+              ("limits", LimitsConfig, field(default_factory=LimitsConfig))]
     cls = dataclasses.make_dataclass("RunConfig", fields, frozen=True, kw_only=True)
     cls.__module__ = __name__
     cls.__doc__ = """A whole run: what ``wavefab run CONFIG`` executes.
@@ -137,6 +172,14 @@ def _run_config_class() -> type:
 
 #: A whole run configuration (a frozen, keyword-only dataclass; see its docstring).
 RunConfig = _run_config_class()
+
+
+#: Settings where ``.inf`` means something (a hard step of the projection, no cap on β).
+_INFINITE_OK = ("material.beta", "training.beta_max", "training.beta_schedule")
+
+
+def _may_be_infinite(path: str) -> bool:
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in _INFINITE_OK)
 
 
 def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
@@ -177,7 +220,9 @@ def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
             problems.append(f"{path}: must be true or false, got {value!r}")
         return value
     if hint is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or (isinstance(value, float) and not math.isfinite(value))
+                or int(value) != value):
             problems.append(f"{path}: must be an integer, got {value!r}")
             return value
         return int(value)
@@ -185,7 +230,14 @@ def _coerce(value: Any, hint: Any, path: str, problems: list[str]) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(f"{path}: must be a number, got {value!r}")
             return value
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            number = math.inf
+        if math.isnan(number) or (math.isinf(number) and not _may_be_infinite(path)):
+            problems.append(f"{path}: must be a finite number, got {value!r}")
+            return value
+        return number
     if hint is str:
         if not isinstance(value, str):
             problems.append(f"{path}: must be text, got {value!r}")
@@ -205,11 +257,16 @@ def _build(cls: type, values: Any, path: str, problems: list[str]) -> Any:
     for key in values:
         if key not in names:
             problems.append(f"{prefix}{key}: unknown key (known: {', '.join(sorted(names))})")
-    kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}", problems)
-              for k, v in values.items() if k in names}
+    kwargs = {}
+    for key, value in values.items():
+        if key in names:
+            before = len(problems)
+            converted = _coerce(value, hints[key], f"{prefix}{key}", problems)
+            if len(problems) == before:  # a value already refused is not checked again
+                kwargs[key] = converted
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         message = str(exc)  # TrainingConfig names its fields by dotted path already
         problems.append(message if message.startswith(f"{prefix}") and prefix else
                         f"{path or 'configuration'}: {message}")
@@ -237,6 +294,9 @@ def _check_values(config: RunConfig) -> list[str]:
     if config.schema_version != SCHEMA_VERSION:
         problems.append(f"schema_version: this wavefab reads version {SCHEMA_VERSION}, "
                         f"got {config.schema_version}")
+    over = _over_limits(config)
+    if over:  # checked first: the checks below build the layout, which a huge grid would not fit
+        return problems + over
     checks = [
         ("material", lambda: LinearSpeed(config.material.c0, config.material.c1)),
         ("material", lambda: tanh_projection(__import__("torch").zeros(1),
@@ -263,18 +323,63 @@ def _check_values(config: RunConfig) -> list[str]:
     return problems
 
 
+def _dotted(config: Any, key: str) -> Any:
+    value = config
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _over_limits(config: RunConfig) -> list[str]:
+    """Settings above the configuration's ``limits:`` (or sizes no kernel can take)."""
+    limits = config.limits
+    problems = []
+
+    def above(key: str, value: float, limit: str) -> None:
+        bound = getattr(limits, limit)
+        if value > bound:
+            problems.append(f"{key}: {value:,} is above limits.{limit} ({bound:,}); set "
+                            f"limits.{limit}: {value} to go past it on purpose")
+
+    for name in ("epochs", "lbfgs_iterations", "folds", "batch_size"):
+        above(f"training.{name}", getattr(config.training, name), name)
+    keys = problem_kind(config.problem).keys
+    rows, cols = _dotted(config, keys["shape"])
+    cells = rows * cols
+    if cells > limits.cells:
+        problems.append(f"{keys['shape']}: {rows:,} × {cols:,} = {cells:,} cells is above "
+                        f"limits.cells ({limits.cells:,}); check the size's unit and the pitch, "
+                        f"or set limits.cells: {cells} to go past it on purpose")
+    if "steps" in keys:
+        above(keys["steps"], _dotted(config, keys["steps"]), "steps")
+    # a blur or filter wider than the grid does nothing useful, and its kernel would not fit
+    largest = max(rows, cols)
+    blur = config.material.blur_radius
+    if blur < 0 or blur > largest:
+        problems.append(f"material.blur_radius: {blur:,} cells; give 0..{largest} (the grid's "
+                        "larger side)")
+    radius = config.fabrication.filter_radius_cells
+    if radius is not None and radius > largest:
+        problems.append(f"fabrication.filter_radius_cells: {radius:,} cells; at most {largest} "
+                        "(the grid's larger side)")
+    return problems
+
+
 def apply_overrides(values: dict, overrides: list[str]) -> dict:
     """Apply ``KEY=VALUE`` overrides (dotted keys, YAML values) to a raw config mapping."""
     import copy
-
-    import yaml
 
     out = copy.deepcopy(values)
     for item in overrides:
         if "=" not in item:
             raise ConfigError([f"--set {item}: expected KEY=VALUE, e.g. training.seed=3"])
         key, raw = item.split("=", 1)
-        set_dotted(out, key.strip(), yaml.safe_load(raw), where=f"--set {key}")
+        where = f"--set {key.strip()}"
+        try:
+            value = yaml_value(raw, where)
+        except FileFormatError as exc:
+            raise ConfigError([f"{where}: {exc.problem}"]) from None
+        set_dotted(out, key.strip(), value, where=where)
     return out
 
 
@@ -299,15 +404,11 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
     Raises:
         ConfigError: unreadable YAML, unknown keys or bad values (each listed by dotted path).
     """
-    import yaml
-
     path = Path(path)
     try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise ConfigError([f"cannot read the file: {exc.strerror}"], str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
+        values = read_yaml(path, what="run configuration")
+    except FileFormatError as exc:
+        raise ConfigError([exc.problem], str(path)) from None
     return config_from_dict(apply_overrides(values, list(overrides)), source=str(path))
 
 

@@ -9,3 +9,16 @@ class DesignError(Exception):
 
 class DesignValueError(DesignError, ValueError):
     """An argument or setting has a value the design core cannot use; the message names it."""
+
+
+class FileFormatError(DesignError, ValueError):
+    """A file is not what it should be: the message names the file, what is wrong, and the fix.
+
+    Attributes:
+        path: the file (as given).
+    """
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")

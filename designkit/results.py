@@ -346,16 +346,18 @@ def _config_facts(path: Path) -> tuple[float, str | None, tuple[tuple[int, int],
     Defaults (0.5, None, none) where the file is missing or unreadable: the design itself is in
     ``design.npz``, and a configuration of another wavefab may no longer validate.
     """
-    import yaml
+    from .yamlfile import read_yaml
 
     eta, process_file, ports = 0.5, None, ()
     if not path.is_file():
         return eta, process_file, ports
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml(path, what="run configuration")
         eta = float((raw.get("material") or {}).get("eta", 0.5))
         process_file = (raw.get("fabrication") or {}).get("process_file")
-    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        if not (0 < eta < 1) or not isinstance(process_file, (str, type(None))):
+            return 0.5, None, ()
+    except (ValueError, TypeError, AttributeError):  # FileFormatError is a ValueError
         return 0.5, None, ()
     try:
         config = config_from_dict(raw, source=str(path))

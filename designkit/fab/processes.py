@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DesignValueError
+from ..errors import DesignValueError, FileFormatError
 from ..units import parse_length
 
 #: Speed of light in vacuum (m/s) and the speed in a typical silicon-slab background
@@ -89,17 +89,12 @@ def load_processes(path: str | Path) -> dict[str, Process]:
     Raises:
         DesignValueError: an unreadable file or a bad entry, naming the preset and the key.
     """
-    import yaml
+    from ..yamlfile import read_yaml
 
-    path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise DesignValueError(f"cannot read process file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise DesignValueError(f"process file {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise DesignValueError(f"process file {path} must map names to processes")
+        data = read_yaml(path, what="process file")
+    except FileFormatError as exc:
+        raise DesignValueError(f"process file {exc}") from None
     known = {"description", "min_width", "min_space", "grid", "layer", "kind", "layer_height",
              "wave_speed"}
     out = {}
@@ -118,6 +113,11 @@ def load_processes(path: str | Path) -> dict[str, Process]:
         if (not isinstance(layer, (list, tuple)) or len(layer) != 2
                 or not all(isinstance(v, int) and 0 <= v < 65536 for v in layer)):
             raise DesignValueError(f"{where}: layer must be [layer, datatype], got {layer!r}")
+        speed = entry.get("wave_speed", C_VACUUM / 2.85)
+        if (isinstance(speed, bool) or not isinstance(speed, (int, float))
+                or not 0 < speed < math.inf):
+            raise DesignValueError(f"{where}: wave_speed must be a positive speed in m/s, got "
+                                   f"{speed!r}")
         out[str(name)] = Process(
             name=str(name), description=str(entry.get("description", "")),
             min_width=parse_length(entry["min_width"], f"{where}: min_width"),
@@ -126,7 +126,7 @@ def load_processes(path: str | Path) -> dict[str, Process]:
             layer=(int(layer[0]), int(layer[1])), kind=str(entry.get("kind", "mask")),
             layer_height=(parse_length(entry["layer_height"], f"{where}: layer_height")
                           if entry.get("layer_height") is not None else None),
-            wave_speed=float(entry.get("wave_speed", C_VACUUM / 2.85)),
+            wave_speed=float(speed),
         )
     return out
 

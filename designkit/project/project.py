@@ -142,7 +142,7 @@ def load_project(path: str | Path) -> Project:
         DesignValueError: nothing openable there, or an unreadable/invalid file (the message
             names the file and the field).
     """
-    import yaml
+    from ..yamlfile import read_yaml
 
     path = Path(path)
     if path.is_file():
@@ -150,14 +150,15 @@ def load_project(path: str | Path) -> Project:
     if not path.is_dir():
         raise DesignValueError(f"{path} does not exist")
     if (path / PROJECT_FILE).is_file():
-        try:
-            raw = yaml.safe_load((path / PROJECT_FILE).read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise DesignValueError(f"{path / PROJECT_FILE} is unreadable: {exc}") from None
-        if not isinstance(raw, dict) or "config" not in raw:
+        raw = read_yaml(path / PROJECT_FILE, what="wavefab project")
+        if "config" not in raw or not isinstance(raw["config"], (dict, type(None))):
             raise DesignValueError(f"{path / PROJECT_FILE} is not a wavefab project "
                                    "(no 'config' section)")
-        if raw.get("schema_version", PROJECT_SCHEMA) > PROJECT_SCHEMA:
+        schema = raw.get("schema_version", PROJECT_SCHEMA)
+        if isinstance(schema, bool) or not isinstance(schema, int):
+            raise DesignValueError(f"{path / PROJECT_FILE}: schema_version must be an integer, "
+                                   f"got {schema!r}")
+        if schema > PROJECT_SCHEMA:
             raise DesignValueError(f"{path / PROJECT_FILE} was written by a newer wavefab "
                                    f"(schema {raw['schema_version']}); update wavefab")
         config = config_from_dict(raw["config"] or {}, source=str(path / PROJECT_FILE))

@@ -50,15 +50,16 @@ def parse_values(text: str, *, name: str = "values") -> list[Any]:
     Raises:
         SweepError: empty text, unreadable text, or a value given twice; naming ``name``.
     """
-    import yaml
+    from ..errors import FileFormatError
+    from ..yamlfile import yaml_value
 
     stripped = text.strip()
     if not stripped:
         raise SweepError(f"{name}: give at least one value (separate values by commas)")
     try:
         # a YAML flow list is exactly "values separated by commas", with YAML's scalars
-        values = yaml.safe_load(f"[{stripped}]")
-    except yaml.YAMLError:
+        values = yaml_value(f"[{stripped}]", name)
+    except FileFormatError:
         raise SweepError(f"{name}: cannot read {text!r} as comma-separated values (quote "
                          "text that holds a comma or a bracket)") from None
     if not isinstance(values, list) or not values:

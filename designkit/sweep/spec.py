@@ -390,29 +390,25 @@ def load_sweep(path: str | Path) -> SweepSpec:
     Raises:
         SweepError: an unreadable file, a missing base, or a bad key (one line).
     """
-    import yaml
+    from ..errors import FileFormatError
+    from ..yamlfile import read_yaml
 
     path = Path(path)
     try:
-        text = path.read_text()
-        values = yaml.safe_load(text)
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot read the sweep file: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SweepError(f"{path}: not valid YAML: {first}") from None
-    _need(isinstance(values, dict), f"{path}: a sweep file is a mapping (base:, set:, grid:…)")
+        values = read_yaml(path, what="sweep file")
+    except FileFormatError as exc:
+        raise SweepError(f"{path}: {exc.problem}") from None
+    text = path.read_text(encoding="utf-8-sig")  # read_yaml checked it: UTF-8, bounded
     base = values.get("base")
     _need(isinstance(base, str) and bool(base),
           f"{path}: base: give the run configuration's path (relative to the sweep file)")
     base_path = (path.parent / base).resolve()
+    if not base_path.exists():
+        raise SweepError(f"{path}: base: {base} not found (looked at {base_path})")
     try:
-        base_values = yaml.safe_load(base_path.read_text())
-    except OSError:
-        raise SweepError(f"{path}: base: {base} not found (looked at {base_path})") from None
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise SweepError(f"{path}: base: {base} is not valid YAML") from None
-    _need(isinstance(base_values, dict), f"{path}: base: {base} is not a run configuration")
+        base_values = read_yaml(base_path, what="run configuration")
+    except FileFormatError as exc:
+        raise SweepError(f"{path}: base: {base}: {exc.problem}") from None
     return parse_sweep(values, base_values, source=str(path), text=text)
 
 

@@ -82,15 +82,16 @@ def parse_size(text: str) -> tuple[float, float]:
 
 def _parse(text: str) -> Any:
     """Text from a field as YAML (numbers, lists, ``.inf``); empty means null."""
-    import yaml
+    from wavefab.designkit.errors import FileFormatError
+    from wavefab.designkit.yamlfile import yaml_value
 
     text = text.strip()
     if not text:
         return None
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+        return yaml_value(text, "field")
+    except FileFormatError:
+        return text  # the schema then names the field and what it takes
 
 
 def _show(value: Any) -> str:

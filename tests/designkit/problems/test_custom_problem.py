@@ -85,8 +85,9 @@ def test_strokes_apply_in_order_and_stay_off_the_pml_and_the_ports():
     ({"region": [{"kind": "stroke", "points": []}]}, "custom.region[0]: a stroke needs"),
     ({"sources": []}, "place at least one source"),
     ({"shape": [30, 30]}, "leaves no interior"),
-    ({"shape": [130000, 200000]}, "at most"),  # "20 x 13" read as metres at 0.1 mm pitch
-    ({"steps": 10**9}, "custom.steps must lie in"),
+    ({"shape": [130000, 200000]}, "is above limits.cells"),  # "20 x 13" m at 0.1 mm pitch
+    ({"steps": 10**9}, "custom.steps: 1,000,000,000 is above limits.steps"),
+    ({"steps": 1}, "custom.steps must be at least 2"),
     ({"pml": 0}, "custom.pml must be at least 1"),
     ({"h": float("inf")}, "finite"),
     ({"region": [{"kind": "circle"}]}, "custom.region[0].kind"),

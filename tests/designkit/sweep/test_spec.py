@@ -88,7 +88,7 @@ def test_a_missing_base_is_named(tmp_path):
     path.write_text("base: nowhere.yaml\ngrid: {material.c1: [0.5]}\n")
     with pytest.raises(SweepError, match=r"base: nowhere\.yaml not found"):
         load_sweep(path)
-    with pytest.raises(SweepError, match="cannot read the sweep file"):
+    with pytest.raises(SweepError, match=r"missing\.yaml: cannot read the file"):
         load_sweep(tmp_path / "missing.yaml")
 
 
