@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wavefab.solver import WavefabWarning
+
 
 class DesignError(Exception):
     """Base class of every error raised by :mod:`wavefab.designkit`."""
@@ -22,3 +24,7 @@ class FileFormatError(DesignError, ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}")
+
+
+class CheckpointWarning(WavefabWarning):
+    """A damaged checkpoint was passed over for the previous one (resumed an epoch earlier)."""

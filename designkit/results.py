@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,12 @@ import torch
 
 from . import plots
 from .config import RunConfig, config_from_dict, config_to_dict
-from .errors import DesignError, DesignValueError
+from .errors import DesignError, DesignValueError, FileFormatError
 from .fab import drc
 from .fab.fabrication import Fabrication
 from .fab.scaling import scale_report
 from .files import write_atomically
+from .npzfile import read_npz
 from .optimize.events import RunEnd
 from .optimize.finalize import made_design
 from .parametrization.chain import Parametrization
@@ -238,25 +239,82 @@ def read_results(folder: str | Path, *, need_design: bool = True) -> ResultsFold
     folder = Path(folder)
     found = ResultsFolder(folder)
     path = folder / "design.npz"
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                found.arrays = {k: npz[k] for k in npz.files}
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise DesignValueError(f"{path} is unreadable ({exc}); re-run `wavefab run` or "
-                                   "restore the file") from None
+    if path.exists():
+        found.arrays = _design_arrays(path)
     elif need_design:
         raise DesignValueError(f"{folder} holds no design.npz; give a results folder written by "
                                "`wavefab run`")
-    metrics_path = folder / "metrics.json"
-    if metrics_path.is_file():
-        try:
-            metrics = json.loads(metrics_path.read_text())
-            found.metrics = metrics if isinstance(metrics, dict) else {}
-        except (OSError, ValueError):
-            pass  # informative only; the design itself is in design.npz
+    found.metrics = _read_metrics(folder / "metrics.json")
     found.history = _read_history(folder / "history.csv")
     return found
+
+
+#: The arrays of ``design.npz`` on the grid (2-D, one shape), and its whole numbers.
+_GRID_ARRAYS = ("latent", "filtered", "density", "speed", "region", "binary")
+_COUNTS = ("fold", "min_feature_cells", "min_solid_cells", "min_void_cells")
+#: The largest design grid read (cells): the run configuration's default ``limits.cells``.
+MAX_DESIGN_CELLS = 16_000_000
+#: The largest ``metrics.json`` read (bytes): a 5-fold run's is a few kB.
+MAX_METRICS_BYTES = 16 * 1024 * 1024
+
+
+def _design_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``design.npz``, checked for what a design is (see the module docstring).
+
+    Raises:
+        FileFormatError: naming the file, the array and the fix.
+    """
+    arrays = read_npz(path, what="design file", max_elements=8 * MAX_DESIGN_CELLS)
+    fix = "; re-run `wavefab run` or restore the file"
+    shape = None
+    for key in _GRID_ARRAYS:
+        if key not in arrays:
+            continue
+        array = arrays[key]
+        if array.ndim != 2 or min(array.shape) < 1:
+            raise FileFormatError(path, f"{key} must be a 2-D grid, got shape {array.shape}{fix}")
+        if shape is None:
+            shape = array.shape
+        elif array.shape != shape:
+            raise FileFormatError(path, f"{key} has shape {array.shape}, the other arrays "
+                                  f"{shape}{fix}")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise FileFormatError(path, f"{key} holds NaN or infinite values{fix}")
+        if key in ("region", "binary") and array.dtype.kind != "b" and not np.isin(
+                array, (0, 1)).all():
+            raise FileFormatError(path, f"{key} must hold 0/1 (solid or void) values{fix}")
+    if shape is not None and shape[0] * shape[1] > MAX_DESIGN_CELLS:
+        raise FileFormatError(path, f"a {shape[0]:,} × {shape[1]:,} grid is above the "
+                              f"{MAX_DESIGN_CELLS:,} cells wavefab designs take{fix}")
+    largest = max(shape) if shape is not None else 0
+    for key in _COUNTS:
+        if key not in arrays:
+            continue
+        value = arrays[key]
+        if value.size != 1 or value.dtype.kind not in "biuf":
+            raise FileFormatError(path, f"{key} must be one whole number, got shape "
+                                  f"{value.shape}{fix}")
+        number = value.reshape(()).item()
+        if (isinstance(number, float) and not math.isfinite(number)) or number != int(number) \
+                or not 0 <= number <= max(largest, 1_000):
+            raise FileFormatError(path, f"{key} must be a whole number from 0 to the grid's "
+                                  f"size, got {number!r}{fix}")
+        arrays[key] = np.asarray(int(number))
+    return arrays
+
+
+def _read_metrics(path: Path) -> dict[str, Any]:
+    """``metrics.json`` as a mapping (empty when missing or unreadable: it informs only).
+
+    Its ``fabrication`` facts (pitch, process, scale) are checked where they are used.
+    """
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_METRICS_BYTES:
+            return {}
+        metrics = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
 
 
 def _read_history(path: Path) -> list[dict[str, float]]:

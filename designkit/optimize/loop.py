@@ -172,6 +172,8 @@ def optimize(
         if loaded is not None:
             state, restored = loaded
             _check_identity(state.get("identity", {}), identity)
+            _check_restored(folder, state, restored, problem.setup.grid.shape, len(folds),
+                            settings.optimizer)
             history = state["history"]
             finals = state.get("finals", {})
             earlier_seconds = float(state.get("elapsed_s", 0.0))
@@ -276,6 +278,30 @@ def _check_identity(saved: dict, current: dict) -> None:
             f"the checkpoint was written with other {', '.join(differ)}; resume with the same "
             "configuration and data, or start a new results folder"
         )
+
+
+def _check_restored(folder: Path, state: dict, arrays: dict[str, np.ndarray],
+                    shape: tuple[int, int], folds: int, optimizer: str) -> None:
+    """A checkpoint of the same identity still has to hold what resuming reads from it."""
+    fold, epoch = state.get("fold"), state.get("epoch")
+    problem = None
+    if not (isinstance(fold, int) and 0 <= fold < folds and isinstance(epoch, int)
+            and epoch >= 0 and isinstance(state.get("history"), list)):
+        problem = f"fold {fold!r}, epoch {epoch!r} of a run with {folds} folds"
+    else:
+        wanted = ["latent"] + (["exp_avg", "exp_avg_sq"] if optimizer == "adam" else [])
+        wanted += [f"fold{k}" for k in range(fold)]
+        for key in wanted:
+            if key not in arrays or arrays[key].shape != shape:
+                got = arrays[key].shape if key in arrays else "nothing"
+                problem = f"{key} of shape {got} for a {shape[0]} × {shape[1]} grid"
+                break
+        if problem is None and optimizer == "adam" and (
+                "step" not in arrays or arrays["step"].size != 1):
+            problem = "no Adam step count"
+    if problem is not None:
+        raise DesignValueError(f"the checkpoint in {folder} does not fit this run ({problem}); "
+                               "delete checkpoint*.json and checkpoint*.npz to start over")
 
 
 def _fold_metrics(history: list[dict], finals: dict[str, dict], fold: int) -> dict:

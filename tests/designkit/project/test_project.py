@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from wavefab.designkit.config import ConfigError
-from wavefab.designkit.errors import DesignValueError
+from wavefab.designkit.errors import DesignValueError, FileFormatError
 from wavefab.designkit.project import (
     PROJECT_FILE,
     TEMPLATES,
@@ -61,7 +61,7 @@ def test_bad_project_files_are_named(tmp_path):
         load_project(folder)
     (folder / PROJECT_FILE).write_text("config: {}\n")
     (folder / "design.npz").write_bytes(b"not a zip")
-    with pytest.raises(DesignValueError, match=r"design\.npz is unreadable"):
+    with pytest.raises(FileFormatError, match=r"design\.npz: not a design file, or a damaged one"):
         load_project(folder)
 
 
