@@ -295,10 +295,14 @@ def _design_arrays(path: Path) -> dict[str, np.ndarray]:
             raise FileFormatError(path, f"{key} must be one whole number, got shape "
                                   f"{value.shape}{fix}")
         number = value.reshape(()).item()
+        # A rule wider than the grid means nothing and would make the morphology of an export
+        # run for hours; a fold index only picks a fold.
+        top = 10_000 if key == "fold" else largest
         if (isinstance(number, float) and not math.isfinite(number)) or number != int(number) \
-                or not 0 <= number <= max(largest, 1_000):
-            raise FileFormatError(path, f"{key} must be a whole number from 0 to the grid's "
-                                  f"size, got {number!r}{fix}")
+                or not 0 <= number <= top:
+            raise FileFormatError(path, f"{key} must be a whole number from 0 to "
+                                  f"{'10,000' if key == 'fold' else 'the grid side'} "
+                                  f"({top:,}), got {number!r}{fix}")
         arrays[key] = np.asarray(int(number))
     return arrays
 
@@ -392,10 +396,37 @@ def load_design(folder: str | Path) -> Design:
     if binary.ndim != 2:
         raise DesignValueError(f"{path}: the design must be 2-D, got shape {binary.shape}")
     eta, process_file, ports = _config_facts(folder / "config.yaml")
+    fabrication = _fabrication_facts(folder / "metrics.json", stored.metrics.get("fabrication"))
     design = design_from_arrays(folder.resolve().name, {**arrays, "binary": binary},
-                                stored.metrics.get("fabrication") or {}, eta=eta, ports=ports)
+                                fabrication, eta=eta, ports=ports)
     design.process_file, design.source = process_file, folder
     return design
+
+
+def _fabrication_facts(path: Path, facts: object) -> dict[str, Any]:
+    """The ``fabrication`` entry of ``metrics.json``, checked: what an export scales by.
+
+    Raises:
+        FileFormatError: a pitch that is not a positive finite length (metres), a process that
+            is not a name, a scale that is not a mapping.
+    """
+    if facts is None:
+        return {}
+    fix = "; correct it, or delete the entry and pass --pitch"
+    if not isinstance(facts, dict):
+        raise FileFormatError(path, f"'fabrication' must be a mapping, got {facts!r:.60}{fix}")
+    pitch = facts.get("pitch_m")
+    if pitch is not None and (isinstance(pitch, bool) or not isinstance(pitch, (int, float))
+                              or not (math.isfinite(pitch) and 0 < pitch <= 1.0)):
+        raise FileFormatError(path, f"fabrication.pitch_m must be a positive length up to 1 m "
+                              f"(in metres), got {pitch!r:.60}{fix}")
+    if not isinstance(facts.get("process"), (str, type(None))):
+        raise FileFormatError(path, f"fabrication.process must be a process name, got "
+                              f"{facts['process']!r:.60}{fix}")
+    if not isinstance(facts.get("scale"), (dict, type(None))):
+        raise FileFormatError(path, f"fabrication.scale must be a mapping, got "
+                              f"{facts['scale']!r:.60}{fix}")
+    return {**facts, "pitch_m": None if pitch is None else float(pitch)}
 
 
 def _config_facts(path: Path) -> tuple[float, str | None, tuple[tuple[int, int], ...]]:

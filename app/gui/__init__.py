@@ -31,6 +31,13 @@ def launch(project: str | Path | None = None, *, screenshot: str | Path | None =
 
         project = fabrication_demo(Path(tempfile.mkdtemp(prefix="wavefab-demo-"))).result_dir
     if project is not None and not window.open_path(project):
+        # One line on the terminal as from every command; the window shows it in a dialog.
+        print(f"wavefab gui: error: {window.last_error}", file=sys.stderr)
+        if screenshot is not None:
+            window.close()
+            return 2
+        window.show()
+        app.exec()
         return 2
     if demo:
         window.check_rules()

@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
     def __init__(self, document: Document | None = None) -> None:
         super().__init__()
         self.document = document or Document()
+        self.last_error: str | None = None  # the text of the last error() shown
         self.canvas = DomainView()
         self.setCentralWidget(self.canvas)
         self.settings = SettingsPanel(self.document)
@@ -296,6 +297,7 @@ class MainWindow(QMainWindow):
     # -- messages and closing --------------------------------------------------------------------
     def error(self, title: str, text: str) -> None:
         """Log a problem and show it in a (non-blocking) message box."""
+        self.last_error = text  # what a headless launch prints (the box is not seen there)
         self.log.log(f"{title}: {text}")
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
         box.setObjectName("error")

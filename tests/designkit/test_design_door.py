@@ -28,7 +28,9 @@ SAYS = {
     "empty.npz": "the file is empty",
     "flat_binary.npz": "binary must be a 2-D grid, got shape (400,)",
     "fractional_fold.npz": "fold must be a whole number",
-    "huge_rule.npz": "min_solid_cells must be a whole number from 0 to the grid's size",
+    "huge_rule.npz": "min_solid_cells must be a whole number from 0 to the grid side (20)",
+    "rule_wider_than_grid.npz": "min_void_cells must be a whole number from 0 to the grid side",
+    "huge_fold.npz": "fold must be a whole number from 0 to 10,000",
     "inf_filtered.npz": "filtered holds NaN or infinite values",
     "mismatched_region.npz": "region has shape (5, 5), the other arrays (20, 20)",
     "nan_density.npz": "density holds NaN or infinite values",
@@ -108,3 +110,37 @@ def test_nothing_is_ever_unpickled(tmp_path):
     np.savez(path, binary=np.array([object()], dtype=object))
     with pytest.raises(FileFormatError, match="dtype object"):
         read_npz(path)
+
+
+@pytest.mark.parametrize(("pitch", "says"), [
+    ("NaN", "fabrication.pitch_m must be a positive length"),
+    ("-1e-6", "fabrication.pitch_m must be a positive length"),
+    ('"50um"', "got '50um'"),
+    ("1e300", "up to 1 m"),
+])
+def test_a_bad_recorded_pitch_is_named(pitch: str, says: str, tmp_path, capsys):
+    maker = _maker()
+    folder = tmp_path / "result"
+    folder.mkdir()
+    (folder / "design.npz").write_bytes(maker._npz(**maker._good()))
+    (folder / "metrics.json").write_text('{"fabrication": {"pitch_m": ' + pitch + "}}")
+    with pytest.raises(FileFormatError, match=r"metrics\.json") as caught:
+        load_design(folder)
+    assert says in str(caught.value)
+    assert main(["export", str(folder), "--gds", str(tmp_path / "x.gds")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.gds").exists()
+
+
+def test_export_at_the_widest_rule_finishes(tmp_path, capsys):
+    """A rule as wide as the grid is accepted, and the export's checks of it end quickly."""
+    maker = _maker()
+    folder = tmp_path / "result"
+    folder.mkdir()
+    arrays = {**maker._good(), "min_solid_cells": np.asarray(20), "min_void_cells": np.asarray(20)}
+    (folder / "design.npz").write_bytes(maker._npz(**arrays))
+    (folder / "metrics.json").write_text('{"fabrication": {"pitch_m": 1e-6}}')
+    assert main(["export", str(folder), "--gds", str(tmp_path / "x.gds"),
+                 "--allow-violations"]) == 0
+    assert (tmp_path / "x.gds").stat().st_size > 0

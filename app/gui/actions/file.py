@@ -13,6 +13,7 @@ from pathlib import Path
 from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from wavefab.designkit.errors import DesignError
 from wavefab.designkit.project import TEMPLATES
 from wavefab.designkit.sweep.folder import is_sweep_folder
 
@@ -101,7 +102,7 @@ class FileActions(ActionGroup):
             return True
         try:
             window.document.open(path)
-        except (ValueError, OSError) as exc:
+        except (DesignError, ValueError, OSError) as exc:
             window.error("Cannot open", str(exc))
             return False
         window.log.log(f"opened {path}")

@@ -136,6 +136,25 @@ def test_screenshot_of_a_finished_project(lens_fab_result, tmp_path, qapp):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
 
 
+@pytest.mark.parametrize("bad", ["nan_density.npz", "truncated.npz", "object_array.npz"])
+def test_screenshot_of_a_damaged_design_is_one_line_and_no_png(bad, lens_fab_result, tmp_path,
+                                                               qapp, capsys):
+    import shutil
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[2] / "data" / "bad" / "design"
+    folder = tmp_path / "result"
+    shutil.copytree(lens_fab_result, folder)
+    shutil.copyfile(corpus / bad, folder / "design.npz")
+    png = tmp_path / "shot.png"
+    assert launch(folder, screenshot=png) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("wavefab")]
+    assert len(lines) == 1 and "design.npz" in lines[0] and "Traceback" not in err, err
+    assert lines[0].startswith("wavefab gui: error:")
+    assert not png.exists() and not list(tmp_path.glob(".*tmp*"))
+
+
 def test_import_a_layout_then_check_and_resimulate_it(window, qtbot, tmp_path, lens_fab_result):
     import json
 

@@ -75,6 +75,8 @@ def corpus() -> dict[str, bytes]:
         "nan_rule.npz": _with(min_solid_cells=np.asarray(np.nan)),
         "negative_rule.npz": _with(min_solid_cells=np.asarray(-3)),
         "huge_rule.npz": _with(min_solid_cells=np.asarray(10**12)),
+        "rule_wider_than_grid.npz": _with(min_void_cells=np.asarray(21)),
+        "huge_fold.npz": _with(fold=np.asarray(10**9)),
         "fractional_fold.npz": _with(fold=np.asarray(1.5)),
         "flat_binary.npz": _with(binary=np.ones(400, bool)),
         "mismatched_region.npz": _with(region=np.ones((5, 5), bool)),
