@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from .config import RunConfig, fabrication_from_config
 from .fab.fabrication import Fabrication
+from .optimize.budget import RunCost, check_budget, estimate_cost
 from .optimize.events import Event, RunEnd
 from .optimize.loop import optimize
 from .parametrization.chain import LinearSpeed, Parametrization
@@ -61,15 +62,23 @@ def build_parametrization(config: RunConfig, problem: Problem,
 
 
 def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None = None,
-        resume: bool = False, device: str = "cpu") -> Iterator[Event]:
+        resume: bool = False, device: str = "cpu", allow_long: bool = True,
+        on_cost: Callable[[RunCost], None] | None = None) -> Iterator[Event]:
     """Train as configured, writing checkpoints and finally the results into ``out_dir``.
 
     Yields the training events (see :mod:`wavefab.designkit.optimize.events`); the results
     folder is complete once :class:`~wavefab.designkit.optimize.RunEnd` has been yielded.
     ``wall_time_s`` in ``metrics.json`` includes the time spent before a resume.
+
+    Before anything is written, the run's time and memory are estimated
+    (:func:`~wavefab.designkit.optimize.budget.estimate_cost`, handed to ``on_cost``); a run
+    that cannot fit this machine's memory is refused, and so is one above an hour unless
+    ``allow_long`` (a resumed run has been allowed before).
+
+    Raises:
+        DesignValueError: the run does not fit, or is long and not allowed.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     section = problem_kind(config.problem).data_section
     if data_dir is not None and section is not None:
@@ -77,10 +86,16 @@ def run(config: RunConfig, out_dir: str | Path, *, data_dir: str | Path | None =
         # exports and verifies on the same data (not on the synthetic default).
         data = replace(getattr(config, section), folder=str(Path(data_dir).resolve()))
         config = replace(config, **{section: data})
-    write_config(out, config)
     problem = build_problem(config, data_dir)
+    cost = estimate_cost(problem, config.training, physics=config.physics,
+                         device=device.split(":")[0], robust=config.fabrication.robust)
+    if on_cost is not None:
+        on_cost(cost)
+    check_budget(cost, allow_long=allow_long or resume)
     fabrication = fabrication_from_config(config)
     parametrization = build_parametrization(config, problem, fabrication)
+    out.mkdir(parents=True, exist_ok=True)
+    write_config(out, config)
     for event in optimize(problem, parametrization, config.training,
                           checkpoint_dir=out / "checkpoint", resume=resume, device=device,
                           fabrication=fabrication):

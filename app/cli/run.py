@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="continue a killed run from its checkpoint in the results folder")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--threads", type=int, help="CPU threads (default: chosen per machine)")
+    parser.add_argument("--allow-long", action="store_true",
+                        help="run even when the estimate is above an hour")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="override a config value by dotted path, e.g. training.seed=3")
     return parser
@@ -49,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
     done = 0
     running: list[float] = []  # losses of the epoch so far
     tty = sys.stderr.isatty()
+    def show(cost) -> None:
+        print(f"estimate: {cost.describe()}", file=sys.stderr, flush=True)
+
     for event in run_config(config, out, data_dir=args.data, resume=args.resume,
-                            device=args.device):
+                            device=args.device, allow_long=args.allow_long, on_cost=show):
         if isinstance(event, RunStart):
             folds, epochs = event.folds, event.epochs
             total = folds * epochs - (event.first_fold * epochs + event.first_epoch)
