@@ -31,7 +31,9 @@ from .._setup import AcousticSetup, segment_length
 from ..operators import STAGGERED
 from ..threads import kernel_threads
 
-_FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
+# Strict IEEE arithmetic, for the reason given in kernels_cpu: fastmath made a cold numba cache
+# give different results from a warm one.
+_FASTMATH = False
 _pjit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, parallel=True)
 _jit = nb.njit(fastmath=_FASTMATH, cache=True, nogil=True, inline="always")
 
