@@ -15,7 +15,10 @@ carries the wavefab version (attribute 1), so other tools' properties are not mi
 
 from __future__ import annotations
 
+import errno
 import math
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,8 +26,9 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from ..errors import DesignValueError
+from ..errors import DesignValueError, FileFormatError
 from ..files import atomic_path, wavefab_version
+from . import gdsii
 
 #: GDSII's limit on the vertices of one boundary element (8191 points, the first repeated).
 GDS_MAX_POINTS = 8190
@@ -191,7 +195,9 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
             # gdstk fractures any polygon above max_points into valid pieces.
             lib.write_gds(tmp, max_points=GDS_MAX_POINTS)
         else:
-            lib.write_oas(tmp)
+            # A CRC-32 signature lets the reader refuse a damaged copy before parsing it.
+            lib.write_oas(tmp, validation="crc32")
+        _check_written(tmp, path, kind)
     sizes = [len(p.points) for p in written]
     if kind == "gds":
         sizes = [min(s, GDS_MAX_POINTS) for s in sizes]
@@ -199,6 +205,24 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
                         polygons=len(written), max_vertices=max(sizes, default=0),
                         area_m2=float(shapes.area), bounds_m=tuple(map(float, shapes.bounds)),
                         database_unit_m=database_unit)
+
+
+def _check_written(tmp: Path, path: Path, kind: str) -> None:
+    """Read back what gdstk wrote, raising a truncated file as the OSError it is.
+
+    gdstk ignores failed writes: a full disk leaves an empty or truncated file behind a call
+    that returned.
+    """
+    try:
+        if kind == "gds":
+            gdsii.check_gds(tmp, shown=path)
+        else:
+            gdsii.check_oasis(tmp)
+    except FileFormatError as exc:
+        full = shutil.disk_usage(tmp.parent).free < 2**20
+        raise OSError(errno.ENOSPC if full else errno.EIO,
+                      "No space left on device" if full else
+                      f"gdstk wrote an incomplete {kind.upper()} file ({exc})", str(path)) from None
 
 
 def _property_value(value: Any) -> Any:
@@ -227,6 +251,11 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
                 cell: str | None = None) -> Layout:
     """Read the shapes of one layer of a GDSII/OASIS file as shapely geometry in metres.
 
+    No native reader sees the file before it is checked: a GDSII file passes
+    :func:`~.gdsii.check_gds` (record stream, units, rings, reference cycles, flattened counts);
+    an OASIS file passes :func:`~.gdsii.check_oasis` and is converted to GDSII by gdstk in a
+    child process (:func:`~.gdsii.oasis_to_gds`), whose GDSII then passes the same checks.
+
     Args:
         path: ``.gds`` or ``.oas`` file.
         layer: ``(layer, datatype)`` to read; default: the one the file's metadata names, else
@@ -234,19 +263,45 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
         cell: top cell to read (flattened); default: the only top cell.
 
     Raises:
-        DesignValueError: unreadable file, several top cells or layers and none chosen, a layer
-            or cell that is not there.
+        FileFormatError: a damaged, truncated, crafted or oversized file (naming the problem).
+        DesignValueError: a missing file or unknown suffix, several top cells or layers and
+            none chosen, a layer or cell that is not there.
     """
-    import gdstk
-
     path = Path(path)
     kind = _format(path)
     if not path.is_file():
         raise DesignValueError(f"layout file {path} does not exist")
+    if kind == "gds":
+        gdsii.check_gds(path)
+        return _read_checked_gds(path, path, layer=layer, cell=cell)
+    gdsii.check_oasis(path)
+    # The folder (and the converted file in it) is removed however the reading ends.
+    with tempfile.TemporaryDirectory(prefix="wavefab-oasis-") as folder:
+        converted = gdsii.oasis_to_gds(path, folder)
+        gdsii.check_gds(converted.gds, shown=path)
+        return _read_checked_gds(converted.gds, path, layer=layer, cell=cell,
+                                 properties=converted.properties)
+
+
+def _read_checked_gds(source: Path, path: Path, *, layer: tuple[int, int] | None,
+                      cell: str | None, properties: dict[str, list[list[Any]]] | None = None
+                      ) -> Layout:
+    """:func:`read_layout` of a GDSII file ``source`` that passed the checks.
+
+    Messages name ``path``: the OASIS file it was converted from, or ``source`` itself.
+    """
+    import gdstk
+
     try:
-        lib = gdstk.read_gds(str(path)) if kind == "gds" else gdstk.read_oas(str(path))
+        lib = gdstk.read_gds(str(source))
     except Exception as exc:  # gdstk raises bare RuntimeError/OSError with C-level text
-        raise DesignValueError(f"cannot read layout file {path} as {kind.upper()}: {exc}") from None
+        text = " ".join(str(exc).split())[:200]
+        raise gdsii.LayoutFileError(path, f"cannot read it: gdstk says {text!r}; the file is "
+                                    "damaged: export or copy it again") from None
+    for found in lib.cells:  # the OASIS cell properties GDSII could not carry
+        for entry in (properties or {}).get(found.name, []):
+            if len(entry) >= 2:
+                found.set_property(str(entry[0]), entry[1])
     tops = lib.top_level()
     if cell is not None:
         chosen = [c for c in lib.cells if c.name == cell]
@@ -264,10 +319,11 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
     present = sorted({(p.layer, p.datatype) for p in polygons})
     if layer is None and "layer" in meta:
         try:
-            layer = tuple(int(v) for v in meta["layer"].split("/"))  # type: ignore[assignment]
-        except ValueError:
-            raise DesignValueError(f"{path}: the recorded layer {meta['layer']!r} is not "
-                                   "LAYER/DATATYPE; choose one with layer=") from None
+            layer = parse_layer(meta["layer"])
+        except DesignValueError:
+            raise gdsii.LayoutFileError(path, f"the recorded layer {meta['layer'][:40]!r} is "
+                                        "not LAYER/DATATYPE; choose one with layer= (--layer)"
+                                        ) from None
     if layer is None:
         if len(present) != 1:
             raise DesignValueError(f"{path} has shapes on layers {present}; choose one with layer=")
@@ -276,14 +332,30 @@ def read_layout(path: str | Path, *, layer: tuple[int, int] | None = None,
         raise DesignValueError(f"{path} has no shapes on layer {layer[0]}/{layer[1]}; layers "
                                f"present: {', '.join(f'{a}/{b}' for a, b in present) or 'none'}")
     scale = lib.unit
-    # Holes are stored as zero-width slits joining them to the outline. The default
-    # (linework) repair splits such a ring along its self-touching edges and, with two holes
-    # on one row, dropped the strip between their slits; the ring-structure repair keeps the
-    # enclosed area (and no collapsed line pieces).
-    pieces = [part for p in polygons if (p.layer, p.datatype) == tuple(layer)
-              for part in _polygons(shapely.make_valid(
-                  shapely.Polygon(p.points * scale), method="structure", keep_collapsed=False))]
-    geometry = shapely.union_all(pieces)
+    pieces = []
+    for p in polygons:
+        if (p.layer, p.datatype) != tuple(layer):
+            continue
+        points = p.points * scale
+        # A ring needs 3 distinct corners; fewer (a degenerate element, a zero magnification)
+        # encloses no area, and shapely would refuse to build it.
+        if len(points) < 3 or not np.isfinite(points).all() or len(np.unique(points, axis=0)) < 3:
+            continue
+        # Holes are stored as zero-width slits joining them to the outline. The default
+        # (linework) repair splits such a ring along its self-touching edges and, with two
+        # holes on one row, dropped the strip between their slits; the ring-structure repair
+        # keeps the enclosed area (and no collapsed line pieces).
+        try:
+            pieces.extend(_polygons(shapely.make_valid(
+                shapely.Polygon(points), method="structure", keep_collapsed=False)))
+        except (shapely.errors.GEOSException, ValueError):
+            continue  # a ring GEOS cannot repair encloses nothing wavefab can read
+    try:
+        geometry = shapely.union_all(pieces)
+    except shapely.errors.GEOSException as exc:
+        raise gdsii.LayoutFileError(path, f"its polygons on layer {layer[0]}/{layer[1]} cannot "
+                                    f"be joined ({exc}); repair them in the tool that wrote it"
+                                    ) from None
     if not isinstance(geometry, shapely.Polygon | shapely.MultiPolygon):
         geometry = shapely.MultiPolygon(_polygons(geometry))
     return Layout(geometry=geometry, cell=top.name, layer=tuple(layer), metadata=meta,

@@ -12,6 +12,12 @@ after the vertices of the two parts are merged, which every STL reader does, the
 edge belongs to four faces. :func:`extrude` therefore welds each pinch with a tiny square
 (side ``max(0.1 µm, 1e-5 × the design's extent)``, large enough to survive STL's float32),
 which adds at most ``side²/2`` of area per pinch and turns the touching parts into one body.
+
+:func:`read_mesh` is the one door for mesh files: it checks each format before trimesh parses
+it (a binary STL's triangle count against its size, a 3MF package's members, sizes, compression
+and instancing, the size of text files) and the mesh after (finite, bounded coordinates, at most
+:data:`MAX_TRIANGLES`, faces that refer to vertices, a solid extent). Anything else is a
+:class:`~.outlines.ShapeFileError` naming the file, what is wrong and the fix.
 """
 
 from __future__ import annotations
@@ -19,15 +25,28 @@ from __future__ import annotations
 import logging
 import math
 import os
+import struct
+import zipfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DesignValueError
 from ..files import atomic_path
-from .outlines import MM, as_multipolygon, check_bounds, polygons_from_rings
+from .outlines import (
+    MAX_COORDINATE,
+    MM,
+    ShapeFileError,
+    _looks_like,
+    _mib,
+    _open_file,
+    _reason,
+    as_multipolygon,
+    check_bounds,
+    polygons_from_rings,
+)
 
 if TYPE_CHECKING:
     import manifold3d
@@ -38,6 +57,35 @@ log = logging.getLogger(__name__)
 
 MESH_SUFFIXES = (".stl", ".3mf", ".obj")
 """File types of :func:`write_mesh` and :func:`read_mesh`."""
+
+MAX_MESH_BYTES = 2 * 2**30
+"""Largest mesh file :func:`read_mesh` opens (bytes): a binary STL of 40 million triangles."""
+
+MAX_TRIANGLES = 20_000_000
+"""Most triangles of a mesh, counting every instance a 3MF build places: ~1 GB of STL, and
+several GB of memory while trimesh merges vertices."""
+
+MAX_3MF_MEMBERS = 1_000
+"""Most parts (ZIP members) of a 3MF package; slicers write a few dozen."""
+
+MAX_3MF_UNCOMPRESSED = 2 * 2**30
+"""Most bytes all parts of a 3MF package may declare uncompressed: trimesh inflates them all."""
+
+MAX_3MF_RATIO = 1000
+"""Highest compression ratio of a 3MF part over 1 MiB: mesh XML deflates about 8:1, a zip bomb
+near deflate's limit of 1032:1 (and far beyond it with bzip2 or LZMA)."""
+
+MAX_3MF_INSTANCES = 100_000
+"""Most placements of objects a 3MF build may expand to through nested components."""
+
+_STL_HEADER = 84
+"""Bytes before a binary STL's triangles: an 80-byte header and a uint32 count."""
+
+_STL_TRIANGLE = 50
+"""Bytes per binary STL triangle: normal and three vertices (12 float32) and a uint16."""
+
+_TEXT_CHUNK = 16 * 2**20
+"""Bytes read at a time when counting the records of a text mesh file."""
 
 _REL_TOL = 1e-9
 """Relative slack of the checks that geometry lies inside its bounds."""
@@ -468,48 +516,330 @@ def read_mesh(path: str | Path) -> trimesh.Trimesh:
 
     Vertices shared by position are merged (STL stores none), so a closed mesh reads back
     watertight. A 3MF package's build (objects, components, transforms) becomes one mesh,
-    scaled to mm by its ``unit``.
+    scaled to mm by its ``unit``. OBJ material libraries are not read.
+
+    The file is checked before trimesh parses it and the mesh after: at most
+    :data:`MAX_MESH_BYTES`; a binary STL's recorded triangle count matches its size; a 3MF
+    package has at most :data:`MAX_3MF_MEMBERS` parts, :data:`MAX_3MF_UNCOMPRESSED` bytes
+    uncompressed, no part compressed more than :data:`MAX_3MF_RATIO`:1, no part named outside
+    the package and at most :data:`MAX_3MF_INSTANCES` placed objects; at most
+    :data:`MAX_TRIANGLES` triangles; finite vertices within :data:`~.outlines.MAX_COORDINATE`
+    (1 km); faces that refer to existing vertices; an extent in x, y and z.
 
     Args:
         path: a ``.stl``, ``.3mf`` or ``.obj`` file.
 
     Returns:
-        The mesh.
+        The mesh, coordinates in mm, ``units == "mm"``.
 
     Raises:
-        DesignValueError: unknown suffix, missing file, unreadable or damaged file, or a file
-            without triangles.
+        DesignValueError: unknown suffix.
+        ShapeFileError: (a ``DesignValueError`` too) a missing, empty, oversized, damaged,
+            crafted or foreign file, or one without triangles; the message names the file,
+            what is wrong and the fix.
     """
     import trimesh
 
     path = Path(path)
     suffix = _suffix(path, "read")
-    if not path.is_file():
-        raise DesignValueError(f"mesh file {str(path)!r} does not exist or is not a file")
+    kind = suffix[1:].upper()
+    article = "an" if kind in ("STL", "OBJ") else "a"
+    size, head = _open_file(path, f"{article} {kind} mesh file", MAX_MESH_BYTES)
+    options: dict[str, Any] = {}
+    if suffix == ".stl":
+        _check_stl(path, size, head)
+    elif suffix == ".3mf":
+        _check_3mf(path, head)
+    else:
+        _check_obj(path, head)
+        options["skip_materials"] = True  # a mesh file must not make us read other files
     try:
-        # force="mesh": a 3MF build (objects, components, transforms) becomes one mesh.
-        mesh = trimesh.load(path, file_type=suffix[1:], force="mesh")
-    except DesignValueError:
+        # A Scene of unprocessed meshes first: trimesh's processing would silently drop NaN
+        # vertices, and the build's instances are counted before they are concatenated.
+        scene = trimesh.load_scene(path, file_type=suffix[1:], process=False, **options)
+        triangles = sum(len(getattr(scene.geometry.get(scene.graph[node][1]), "faces", ()))
+                        for node in scene.graph.nodes_geometry)
+        if triangles > MAX_TRIANGLES:
+            raise ShapeFileError(path, _too_many_triangles(triangles))
+        for part in scene.geometry.values():
+            if isinstance(part, trimesh.Trimesh):
+                _check_mesh(path, part, solid=False)
+                part.process()  # merge vertices, as trimesh.load does, per object
+        mesh = scene.to_mesh()
+    except ShapeFileError:
         raise
-    except Exception as exc:  # trimesh and zipfile raise many kinds on damaged input
-        raise DesignValueError(
-            f"cannot read mesh file {str(path)!r} as {suffix[1:].upper()}: "
-            f"{type(exc).__name__}: {exc}; pass an undamaged {', '.join(MESH_SUFFIXES)} file"
-        ) from exc
+    except IndexError as exc:  # trimesh indexes vertices with the file's face records
+        raise ShapeFileError(path, f"a face refers to a vertex the file does not have "
+                             f"({_reason(exc)}); export the mesh again") from None
+    except Exception as exc:  # trimesh, lxml and zipfile raise many kinds on damaged input
+        raise ShapeFileError(path, f"not a readable {kind} file ({_reason(exc, path)}); pass "
+                             f"an undamaged {', '.join(MESH_SUFFIXES)} file") from None
     if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise DesignValueError(
-            f"mesh file {str(path)!r} contains no triangles; pass a mesh file "
-            f"({', '.join(MESH_SUFFIXES)})"
-        )
+        raise ShapeFileError(path, f"contains no triangles; pass a mesh file "
+                             f"({', '.join(MESH_SUFFIXES)})")
     units = getattr(mesh, "units", None)
     if units and units not in ("mm", "millimeter", "millimeters"):
         try:  # a 3MF in other units (trimesh reads its unit attribute)
             mesh = mesh.convert_units("millimeters")
         except Exception as exc:  # trimesh raises bare errors for unknown unit names
-            raise DesignValueError(f"mesh file {str(path)!r} has unit {units!r}, which cannot "
-                                   f"be converted to millimetres ({exc})") from None
+            raise ShapeFileError(path, f"has unit {units!r}, which cannot be converted to "
+                                 f"millimetres ({_reason(exc)}); save it in millimetres"
+                                 ) from None
+    _check_mesh(path, mesh)
     mesh.units = "mm"
     return mesh
+
+
+def _too_many_triangles(count: int) -> str:
+    return (f"has {count:,} triangles, more than the {MAX_TRIANGLES:,} read here; simplify "
+            "the mesh (decimate it) or export the design at a coarser pitch")
+
+
+def _check_stl(path: Path, size: int, head: bytes) -> None:
+    """Refuse an STL whose binary triangle count does not match its size, unless it is ASCII.
+
+    A binary STL is exactly ``84 + 50·n`` bytes for the ``n`` its header records; that rule,
+    not the word ``solid`` (which some binary headers start with too), tells the two apart.
+    """
+    count = struct.unpack_from("<I", head, 80)[0] if len(head) >= _STL_HEADER else None
+    if count is not None and size == _STL_HEADER + _STL_TRIANGLE * count:
+        if count == 0:
+            raise ShapeFileError(path, "the binary STL records 0 triangles; export the mesh "
+                                 "again")
+        if count > MAX_TRIANGLES:
+            raise ShapeFileError(path, _too_many_triangles(count))
+        return
+    if head.lstrip()[:5].lower() == b"solid":  # ASCII: three "vertex" lines per triangle
+        vertices = _count_records(path, (b"vertex",))
+        if vertices // 3 > MAX_TRIANGLES:
+            raise ShapeFileError(path, _too_many_triangles(vertices // 3))
+        return
+    like = _looks_like(head)
+    if like:
+        raise ShapeFileError(path, f"not an STL mesh{like}; pass a binary or ASCII STL file")
+    if count is None:
+        raise ShapeFileError(path, f"is {size} bytes: shorter than a binary STL's 84-byte "
+                             "header, and not ASCII STL (which starts with 'solid'); export "
+                             "the mesh again")
+    raise ShapeFileError(
+        path, f"its binary STL header records {count:,} triangles "
+        f"({_STL_HEADER + _STL_TRIANGLE * count:,} bytes) but the file has {size:,} bytes: it "
+        "is truncated or not an STL file; export the mesh again"
+    )
+
+
+def _check_obj(path: Path, head: bytes) -> None:
+    """Refuse a foreign file named .obj, and one with too many faces (counted in the text).
+
+    The count of ``f`` records is a lower bound of the triangles (a polygon makes several),
+    taken before trimesh allocates them.
+    """
+    like = _looks_like(head)
+    if like:
+        raise ShapeFileError(path, f"not an OBJ mesh{like}; pass a Wavefront OBJ text file")
+    faces = _count_records(path, (b"\nf ", b"\nf\t")) + (head[:2] in (b"f ", b"f\t"))
+    if faces > MAX_TRIANGLES:
+        raise ShapeFileError(path, _too_many_triangles(faces))
+
+
+def _count_records(path: Path, needles: tuple[bytes, ...]) -> int:
+    """Occurrences of ``needles`` in a file, read in chunks (~1 GB/s; bounded memory)."""
+    overlap = max(len(n) for n in needles) - 1
+    count = 0
+    tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_TEXT_CHUNK):
+            data = tail + chunk
+            # a match lies wholly in `data`; those ending in the carried tail were counted
+            count += sum(data.count(n) - tail.count(n) for n in needles)
+            tail = data[-overlap:] if overlap else b""
+    return count
+
+
+def _check_3mf(path: Path, head: bytes) -> None:
+    """Refuse a 3MF that is not a ZIP package of bounded size, or whose build would explode.
+
+    Checked from the ZIP's directory before anything is inflated: the number of parts, their
+    declared sizes and compression ratios, their compression method and encryption, and their
+    names (``..`` or absolute names point outside the package). Then the model's components,
+    if it has any: their graph must be acyclic and place at most :data:`MAX_3MF_INSTANCES`
+    objects (nested components multiply, so a small file could place billions).
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except Exception as exc:  # BadZipFile, OSError, ValueError, EOFError on damaged archives
+        like = _looks_like(head)
+        raise ShapeFileError(
+            path, f"not a 3MF package{like}; pass a 3MF file" if like and "ZIP" not in like
+            else f"not a 3MF package: not a readable ZIP archive ({_reason(exc)}); export the "
+            "mesh again"
+        ) from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_3MF_MEMBERS:
+            raise ShapeFileError(path, f"the 3MF package has {len(infos):,} parts, more than "
+                                 f"the {MAX_3MF_MEMBERS:,} read here; export the mesh again")
+        total = 0
+        for info in infos:
+            name = info.filename
+            parts = PurePosixPath(name.replace("\\", "/")).parts
+            if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
+                raise ShapeFileError(path, f"part {name!r} of the 3MF package is named outside "
+                                     "the package; it is not a 3MF file a slicer wrote")
+            if info.flag_bits & 0x1:
+                raise ShapeFileError(path, f"part {name!r} of the 3MF package is encrypted; "
+                                     "export the mesh again without a password")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise ShapeFileError(path, f"part {name!r} of the 3MF package uses compression "
+                                     f"method {info.compress_type}; 3MF parts are stored or "
+                                     "deflated; export the mesh again")
+            if info.file_size > 2**20 and \
+                    info.file_size > MAX_3MF_RATIO * max(info.compress_size, 1):
+                raise ShapeFileError(
+                    path, f"part {name!r} of the 3MF package inflates {_mib(info.compress_size)} "
+                    f"to {_mib(info.file_size)}, more than {MAX_3MF_RATIO}:1 (a zip bomb?); "
+                    "export the mesh again"
+                )
+            total += info.file_size
+        if total > MAX_3MF_UNCOMPRESSED:
+            raise ShapeFileError(path, f"the 3MF package declares {_mib(total)} uncompressed, "
+                                 f"more than the {_mib(MAX_3MF_UNCOMPRESSED)} read here; "
+                                 "simplify the mesh or export it at a coarser pitch")
+        models = [i for i in infos if "3d/3dmodel.model" in i.filename.lower()]
+        if not models:
+            raise ShapeFileError(path, "the package has no 3D/3dmodel.model part: it is a ZIP "
+                                 "archive but not a 3MF mesh; export the mesh again")
+        _check_3mf_build(path, archive, models[0])
+
+
+_XML_OPTIONS = {"resolve_entities": False, "no_network": True, "huge_tree": False,
+                "load_dtd": False, "dtd_validation": False, "recover": False}
+"""lxml parser options for 3MF models: no entities, DTDs or network (what trimesh uses too)."""
+
+
+def _check_3mf_build(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse a 3MF model whose components form a cycle or place too many objects."""
+    from lxml import etree
+
+    try:
+        with archive.open(info) as fh:  # most models have no components: skip the XML parse
+            tail = b""
+            while chunk := fh.read(2**20):
+                if b"component" in tail + chunk:
+                    break
+                tail = chunk[-16:]
+            else:
+                return
+    except Exception as exc:  # BadZipFile, zlib.error, EOFError on a damaged part
+        raise ShapeFileError(path, f"its 3MF model part is damaged ({_reason(exc)}); export "
+                             "the mesh again") from None
+    children: dict[str, list[str]] = {}
+    items: list[str] = []
+    current = ""
+    records = 0
+    with archive.open(info) as fh:
+        try:
+            for event, element in etree.iterparse(
+                fh, events=("start", "end"), tag=("{*}object", "{*}component", "{*}item"),
+                **_XML_OPTIONS,
+            ):
+                tag = etree.QName(element).localname
+                if event == "start":
+                    if tag == "object":
+                        current = str(element.get("id"))
+                        children.setdefault(current, [])
+                    continue
+                if tag == "component":
+                    children.setdefault(current, []).append(str(element.get("objectid")))
+                    records += 1
+                elif tag == "item":
+                    items.append(str(element.get("objectid")))
+                    records += 1
+                else:  # an object read: drop its mesh from the tree (bounded memory)
+                    element.clear()
+                    while element.getprevious() is not None:
+                        del element.getparent()[0]
+                if records > MAX_3MF_INSTANCES:
+                    raise ShapeFileError(path, _too_many_instances(
+                        f"more than {MAX_3MF_INSTANCES:,}"))
+        except ShapeFileError:
+            raise
+        except Exception as exc:  # XMLSyntaxError and inflate errors on damaged parts
+            raise ShapeFileError(path, f"its 3MF model is not readable XML ({_reason(exc)}); "
+                                 "export the mesh again") from None
+    placed = _count_placements(path, children, items)
+    if placed > MAX_3MF_INSTANCES:
+        raise ShapeFileError(path, _too_many_instances(f"more than {MAX_3MF_INSTANCES:,}"))
+
+
+def _too_many_instances(count: str) -> str:
+    return (f"its 3MF build places {count} objects through nested components, more than "
+            "are read here; flatten the assembly into one mesh")
+
+
+def _count_placements(path: Path, children: dict[str, list[str]], items: list[str]) -> int:
+    """How many objects the build places: each item counts the leaves below its object.
+
+    An iterative depth-first walk (a crafted file can nest deeper than Python's recursion
+    limit); counts are capped just above the bound, since nested components multiply them.
+    """
+    cap = MAX_3MF_INSTANCES + 1
+    leaves: dict[str, int] = {}
+    for root in set(items):
+        stack = [(root, iter(children.get(root, ())))]
+        on_path = {root}
+        while stack:
+            node, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                on_path.discard(node)
+                below = children.get(node)
+                leaves[node] = 1 if not below else min(cap, sum(leaves[c] for c in below))
+            elif child in on_path:
+                raise ShapeFileError(path, f"its 3MF components refer to each other in a cycle "
+                                     f"(object {child!r} contains itself); it is not a 3MF a "
+                                     "slicer wrote")
+            elif child not in leaves:
+                stack.append((child, iter(children.get(child, ()))))
+                on_path.add(child)
+    return min(cap, sum(leaves[i] for i in items))
+
+
+def _check_mesh(path: Path, mesh: trimesh.Trimesh, *, solid: bool = True) -> None:
+    """Refuse a loaded mesh (mm) that no design can be.
+
+    Too many triangles, faces that refer to missing vertices, NaN or infinite coordinates,
+    coordinates beyond :data:`~.outlines.MAX_COORDINATE`, or (``solid``) no extent in some axis.
+    """
+    if len(mesh.faces) > MAX_TRIANGLES:
+        raise ShapeFileError(path, _too_many_triangles(len(mesh.faces)))
+    vertices = np.asarray(mesh.vertices)
+    faces = np.asarray(mesh.faces)
+    if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
+        raise ShapeFileError(path, "a face refers to a vertex the file does not have; export "
+                             "the mesh again")
+    if len(vertices) == 0:
+        return
+    if vertices.ndim != 2 or vertices.shape[1] != 3:
+        raise ShapeFileError(path, f"its vertices have {vertices.shape[-1]} coordinates, not "
+                             "x, y and z; pass a 3D mesh")
+    if not np.isfinite(vertices).all():
+        raise ShapeFileError(path, "a vertex has a NaN or infinite coordinate; repair the mesh "
+                             "or export it again")
+    # flat and per-column reductions: numpy's `min(axis=0)` over [n, 3] is 20× slower
+    reach = float(max(vertices.max(), -vertices.min()))
+    if reach > MAX_COORDINATE * MM * MM:
+        raise ShapeFileError(path, f"a vertex lies {reach / MM / MM:.3g} m from the origin, "
+                             f"beyond the {MAX_COORDINATE:g} m a part may span; check the "
+                             "file's units (mm)")
+    if not solid:
+        return
+    flat = [axis for k, axis in enumerate("xyz")
+            if not vertices[:, k].max() > vertices[:, k].min()]
+    if flat:
+        raise ShapeFileError(path, f"the mesh is flat (no extent in {', '.join(flat)}), not a "
+                             "solid part; pass the extruded design")
 
 
 def _plane_loops(mesh: trimesh.Trimesh, z_mm: float) -> list[np.ndarray] | None:

@@ -8,18 +8,25 @@ polylines back into shapely geometry in metres (for tests and for importing outl
 The 2D helpers shared with :mod:`~wavefab.designkit.export.meshes` live here too:
 :func:`as_multipolygon` validates and normalizes input geometry, :func:`polygons_from_rings`
 nests loose rings by the even-odd rule.
+
+:func:`read_dxf` is the one door for DXF files, and :mod:`.meshes`'s ``read_mesh`` the one for
+meshes: each validates before it trusts (file size, entity, vertex and nesting counts bounded,
+units positive and finite, coordinates finite and within :data:`MAX_COORDINATE`, rings with an
+area), and anything else is a :class:`ShapeFileError` naming the file, what is wrong and the fix.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DesignValueError
+from ..errors import DesignValueError, FileFormatError
 from ..files import atomic_path
 
 if TYPE_CHECKING:
@@ -29,6 +36,121 @@ log = logging.getLogger(__name__)
 
 MM = 1e3
 """Millimetres per metre: files are in mm, code in metres."""
+
+MAX_DXF_BYTES = 512 * 2**20
+"""Largest DXF file :func:`read_dxf` opens (bytes): ezdxf holds the whole drawing in memory, at
+several times the file's size."""
+
+MAX_DXF_ENTITIES = 1_000_000
+"""Most entities in a DXF's model space: a 2000 × 2000-cell design has fewer rings."""
+
+MAX_OUTLINE_VERTICES = 5_000_000
+"""Most points of all outlines of a DXF after arcs are flattened (checked before flattening)."""
+
+MAX_COORDINATE = 1e3
+"""Largest coordinate or arc radius in a drawing (m): 1 km, far beyond any part a printer,
+cutter or mask makes, and small enough that 1 µm flattening stays exact in float64."""
+
+MAX_NESTING_CANDIDATES = 50_000_000
+"""Most pairs of rings whose bounding boxes overlap that :func:`polygons_from_rings` tests for
+nesting (about 5 s; rings nested 10,000 deep, a crafted file, have 50 million)."""
+
+FLATTEN = 1e-6
+"""Chord tolerance of arcs (bulges) flattened into straight segments (m)."""
+
+_QUERY_CHUNK = 8_000_000
+"""Most candidate pairs one tree query may return (128 MB of indices)."""
+
+
+class ShapeFileError(FileFormatError, DesignValueError):
+    """A mesh or outline file that cannot be read; the message says which, what is wrong, the fix.
+
+    A :class:`~wavefab.designkit.errors.FileFormatError` that is also a ``DesignValueError``:
+    ``read_mesh`` and :func:`read_dxf` raised ``DesignValueError`` before they checked files
+    this closely, and callers that catch it keep working.
+    """
+
+
+# First bytes of files that get renamed or saved under the wrong type, for a helpful message.
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (a 3MF package is one)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x00\x06\x00\x02", "a GDSII layout"),
+    (b"%SEMI-OASIS", "an OASIS layout"),
+    (b"\x93NUMPY", "a NumPy array"),
+    (b"AutoCAD Binary DXF", "a binary DXF drawing"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+)
+
+
+def _looks_like(head: bytes) -> str:
+    """What the first bytes of a file say it is (``": it looks like a PNG image"``), or ``""``."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return f": it looks like {kind}"
+    return ""
+
+
+def _reason(exc: BaseException, path: Path | None = None) -> str:
+    """An exception from a third-party reader as a short phrase on one line.
+
+    The path is replaced by "the file": the message names it already.
+    """
+    text = " ".join(str(exc).split())
+    if path is not None:
+        text = text.replace(f"'{path}'", "the file").replace(str(path), "the file")
+    if len(text) > 160:
+        text = text[:157] + "..."
+    kind = type(exc).__name__
+    return text if text.startswith(kind) else f"{kind}: {text}" if text else kind
+
+
+def _mib(size: float) -> str:
+    return f"{size / 2**20:,.0f} MiB" if size >= 2**20 else f"{size:,.0f} bytes"
+
+
+def _open_file(path: Path, what: str, limit: int) -> tuple[int, bytes]:
+    """Check that ``path`` is a regular, non-empty file of at most ``limit`` bytes.
+
+    Args:
+        path: the file.
+        what: what the user should pass instead, with its article ("a DXF drawing").
+        limit: largest size accepted (bytes).
+
+    Returns:
+        The file's size (bytes) and its first 256 bytes.
+
+    Raises:
+        ShapeFileError: missing, not a regular file (a folder, a device, a pipe), empty, too
+            large or unreadable.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ShapeFileError(path, f"the file does not exist; pass an existing {what}") from None
+    except OSError as exc:
+        raise ShapeFileError(path, f"cannot be read ({_reason(exc)}); check the path and "
+                             "its permissions") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ShapeFileError(path, f"is {kind}; pass {what}")
+    if info.st_size == 0:
+        raise ShapeFileError(path, f"the file is empty; pass {what} (was it copied whole?)")
+    if info.st_size > limit:
+        raise ShapeFileError(path, f"the file is {_mib(info.st_size)}, more than the "
+                             f"{_mib(limit)} read here; simplify or split it")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError as exc:
+        raise ShapeFileError(path, f"cannot be read ({_reason(exc)}); check the path and "
+                             "its permissions") from None
+    return info.st_size, head
 
 
 def as_multipolygon(geometry: object, *, name: str = "geometry") -> shapely.MultiPolygon:
@@ -96,17 +218,32 @@ def polygons_from_rings(rings: Sequence[np.ndarray]) -> shapely.MultiPolygon:
 
     A ring inside an even number of other rings is a shell; inside an odd number, a hole of
     the ring directly around it. Orientation does not matter. Rings that cross each other fall
-    back to the symmetric difference of all ring areas (the same rule, slower).
+    back to the symmetric difference of all ring areas (the same rule, slower). Rings with fewer
+    than three points (besides a repeated closing point) or without area are dropped.
 
     Args:
-        rings: closed polylines, each ``[n, 2]`` (the closing point may be repeated or not).
+        rings: closed polylines, each ``[n, 2]`` (the closing point may be repeated or not),
+            finite coordinates.
 
     Returns:
         A valid MultiPolygon (empty when no ring has area), in the rings' units.
+
+    Raises:
+        DesignValueError: more than :data:`MAX_NESTING_CANDIDATES` pairs of rings to test for
+            nesting (rings nested thousands deep).
     """
     import shapely
 
-    loops = [shapely.Polygon(np.asarray(r, dtype=float)[:, :2]) for r in rings if len(r) >= 3]
+    loops = []
+    for ring in rings:
+        ring = np.asarray(ring, dtype=float)
+        if ring.ndim != 2 or ring.shape[1] < 2:
+            continue
+        ring = ring[:, :2]
+        if len(ring) > 1 and (ring[0] == ring[-1]).all():
+            ring = ring[:-1]  # closing point; shapely closes the ring itself
+        if len(ring) >= 3:  # so that the closed ring has the four points shapely needs
+            loops.append(shapely.Polygon(ring))
     loops = [p for p in loops if p.area > 0.0]
     if not loops:
         return shapely.MultiPolygon()
@@ -123,21 +260,47 @@ def polygons_from_rings(rings: Sequence[np.ndarray]) -> shapely.MultiPolygon:
 
 
 def _nest(loops: list[shapely.Polygon]) -> shapely.MultiPolygon:
-    """Even-odd nesting of non-crossing, valid ring polygons (see :func:`polygons_from_rings`)."""
+    """Even-odd nesting of non-crossing, valid ring polygons (see :func:`polygons_from_rings`).
+
+    Pairs whose bounding boxes overlap are tested in chunks of at most :data:`_QUERY_CHUNK`, so
+    memory stays bounded, and at most :data:`MAX_NESTING_CANDIDATES` of them in all: rings
+    nested ``n`` deep have ``n² / 2`` pairs, which a crafted file could make unbounded.
+    """
     import shapely
 
-    tree = shapely.STRtree(loops)
-    inner, outer = tree.query(loops, predicate="within")
-    keep = inner != outer
-    inner, outer = inner[keep], outer[keep]
-    depth = np.bincount(inner, minlength=len(loops))
+    array = np.asarray(loops, dtype=object)
+    tree = shapely.STRtree(array)
+    shapely.prepare(array)  # `contains` of a prepared ring is fast
+    n = len(array)
+    step = max(1, _QUERY_CHUNK // n)
+    found_inner, found_outer = [], []
+    candidates = 0
+    for start in range(0, n, step):
+        inner, outer = tree.query(array[start:start + step])  # bounding boxes that overlap
+        candidates += len(inner)
+        if candidates > MAX_NESTING_CANDIDATES:
+            raise DesignValueError(
+                f"the {n:,} outlines overlap too much to nest: more than "
+                f"{MAX_NESTING_CANDIDATES:,} pairs of overlapping rings (rings nested thousands "
+                "deep); simplify the drawing"
+            )
+        inner = inner + start
+        keep = inner != outer
+        inner, outer = inner[keep], outer[keep]
+        keep = shapely.contains(array[outer], array[inner])  # inner within outer
+        found_inner.append(inner[keep].astype(np.int32))
+        found_outer.append(outer[keep].astype(np.int32))
+    inner = np.concatenate(found_inner)
+    outer = np.concatenate(found_outer)
+    depth = np.bincount(inner, minlength=n)
+    # a hole: odd depth, and `outer` is the shell directly around it
+    direct = (depth[inner] % 2 == 1) & (depth[outer] == depth[inner] - 1)
     holes: dict[int, list] = {}
-    for i, j in zip(inner.tolist(), outer.tolist(), strict=True):
-        if depth[i] % 2 == 1 and depth[j] == depth[i] - 1:  # j: the shell directly around i
-            holes.setdefault(j, []).append(loops[i].exterior)
+    for i, j in zip(inner[direct].tolist(), outer[direct].tolist(), strict=True):
+        holes.setdefault(j, []).append(loops[i].exterior)
     polygons = [
         shapely.Polygon(loops[i].exterior, holes.get(i, []))
-        for i in range(len(loops))
+        for i in range(n)
         if depth[i] % 2 == 0
     ]
     return shapely.MultiPolygon(polygons)
@@ -191,57 +354,211 @@ def write_dxf(geometry: shapely.Geometry, path: str | Path, *, layer: str = "WAV
 
 
 def read_dxf(path: str | Path, *, layer: str | None = None) -> shapely.MultiPolygon:
-    """Read the closed outlines of a DXF drawing as polygons in metres.
+    """Read the closed outlines of an ASCII DXF drawing as polygons in metres.
 
-    Closed LWPOLYLINEs and POLYLINEs (arcs from bulges flattened to 1 µm) of the model space
-    are nested by the even-odd rule (:func:`polygons_from_rings`); open polylines and other
-    entities are ignored. Coordinates are scaled by ``$INSUNITS`` (unset or unitless: mm).
+    Closed LWPOLYLINEs and 2D/3D POLYLINEs of the model space (arcs from bulges flattened to
+    :data:`FLATTEN`, 1 µm) are nested by the even-odd rule (:func:`polygons_from_rings`); open
+    polylines, meshes and other entities are ignored, and so are rings with fewer than three
+    distinct points. Coordinates are scaled by ``$INSUNITS`` (unset or unitless: mm).
+
+    The file is checked before it is trusted: at most :data:`MAX_DXF_BYTES` and
+    :data:`MAX_DXF_ENTITIES`, finite coordinates and bulges within :data:`MAX_COORDINATE`, and
+    at most :data:`MAX_OUTLINE_VERTICES` points once flattened (counted before flattening).
 
     Args:
-        path: a ``.dxf`` file.
+        path: a ``.dxf`` file (ASCII; binary DXF is refused).
         layer: read only this layer (case-insensitive); None: all layers.
 
     Returns:
-        The polygons, in metres.
+        The polygons, in metres (valid, not empty).
 
     Raises:
-        DesignValueError: the file is missing, is not a readable DXF, or has no closed outline.
+        ShapeFileError: the file is missing, empty, too large, binary DXF, not a readable DXF,
+            has an unknown ``$INSUNITS``, non-finite or out-of-range coordinates, too many
+            entities or points, or no closed outline with an area.
     """
     import ezdxf
-    from ezdxf import path as dxfpath
     from ezdxf import units
 
     path = Path(path)
+    _, head = _open_file(path, "a DXF drawing", MAX_DXF_BYTES)
+    if head.startswith(b"AutoCAD Binary DXF"):
+        # ezdxf would read it, but its binary loader fails with struct.error on damaged files
+        raise ShapeFileError(path, "binary DXF is not read; save it as ASCII DXF")
     try:
         doc = ezdxf.readfile(path)
-    except (OSError, ezdxf.DXFError, UnicodeDecodeError) as exc:
-        raise DesignValueError(
-            f"cannot read DXF file {str(path)!r}: {exc}; pass an existing DXF drawing"
-        ) from exc
-    insunits = int(doc.header.get("$INSUNITS", 0) or 0)
+    except Exception as exc:  # ezdxf raises many kinds (ValueError, IndexError, MemoryError...)
+        like = _looks_like(head)
+        raise ShapeFileError(
+            path, f"not a DXF drawing{like}; pass an ASCII DXF drawing" if like else
+            f"not a readable DXF drawing ({_reason(exc, path)}); save it again as an ASCII DXF "
+            "drawing"
+        ) from None
+    to_metres = _dxf_unit(path, doc.header.get("$INSUNITS", 0), units)
     try:
-        to_metres = 1e-3 if insunits == 0 else units.conversion_factor(insunits, units.M)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise DesignValueError(
-            f"DXF file {str(path)!r} has unsupported $INSUNITS {insunits}; save it in mm"
-        ) from exc
-    flat = 1e-6 / to_metres  # 1 µm in drawing units
-    rings = []
-    for entity in doc.modelspace().query("LWPOLYLINE POLYLINE"):
-        if layer is not None and entity.dxf.layer.lower() != layer.lower():
-            continue
-        if not entity.is_closed:
-            continue
-        vertices = list(dxfpath.make_path(entity).flattening(flat))
-        if len(vertices) >= 3:
-            rings.append(np.array([(v.x, v.y) for v in vertices]) * to_metres)
+        msp = doc.modelspace()
+        count = len(msp)
+    except Exception as exc:  # a drawing without a usable model space
+        raise ShapeFileError(path, f"has no readable model space ({_reason(exc)}); save it "
+                             "again as an ASCII DXF drawing") from None
+    if count > MAX_DXF_ENTITIES:
+        raise ShapeFileError(path, f"has {count:,} entities, more than the "
+                             f"{MAX_DXF_ENTITIES:,} read here; simplify or split the drawing")
+    flat = FLATTEN / to_metres  # the tolerance in drawing units
+    limit = MAX_COORDINATE / to_metres
+    rings: list[np.ndarray] = []
+    closed = 0
+    total = 0
+    wanted = None if layer is None else str(layer).lower()
+    for entity in msp.query("LWPOLYLINE POLYLINE"):
+        try:
+            if wanted is not None and str(entity.dxf.layer).lower() != wanted:
+                continue
+            if not entity.is_closed or (entity.dxftype() == "POLYLINE" and (
+                    entity.is_polygon_mesh or entity.is_poly_face_mesh)):
+                continue
+            points, to_world = _polyline_points(entity)
+        except Exception as exc:  # a damaged entity that ezdxf loaded but cannot interpret
+            raise ShapeFileError(path, f"has a damaged {entity.dxftype()} ({_reason(exc)}); "
+                                 "repair or redraw it") from None
+        closed += 1
+        name = f"{entity.dxftype()} #{entity.dxf.get('handle', '?')}"
+        if not np.isfinite(points).all():
+            raise ShapeFileError(path, f"{name} has a NaN or infinite coordinate or bulge; "
+                                 "repair the drawing")
+        if len(points) and np.abs(points[:, :2]).max() > limit:
+            raise ShapeFileError(path, f"{name} has a coordinate of "
+                                 f"{np.abs(points[:, :2]).max() * to_metres:.3g} m, beyond the "
+                                 f"{MAX_COORDINATE:g} m a drawing may span; check $INSUNITS "
+                                 "and the drawing's scale")
+        ring = _flatten(points, flat, limit, MAX_OUTLINE_VERTICES - total, path, name)
+        total += len(ring)
+        if to_world is not None:  # flattened in its own plane, where the arcs are circles
+            ring = ring @ to_world[:2, :2] + to_world[2, :2]
+            if not (np.isfinite(ring).all() and np.abs(ring).max(initial=0) <= 2 * limit):
+                raise ShapeFileError(path, f"{name} has an unusable extrusion direction "
+                                     f"{tuple(entity.dxf.extrusion)}; repair the drawing")
+        if len(ring) >= 3:
+            rings.append(ring * to_metres)
+    where = f" on layer {layer!r}" if layer is not None else ""
     if not rings:
-        where = f" on layer {layer!r}" if layer is not None else ""
-        raise DesignValueError(
-            f"DXF file {str(path)!r} has no closed polyline{where}; outlines must be closed "
-            "LWPOLYLINEs"
-        )
-    return polygons_from_rings(rings)
+        if closed:
+            raise ShapeFileError(path, f"has no closed polyline{where} with three or more "
+                                 f"points ({closed} with fewer); draw the outlines as closed "
+                                 "LWPOLYLINEs")
+        raise ShapeFileError(path, f"has no closed polyline{where}; outlines must be closed "
+                             "LWPOLYLINEs")
+    try:
+        polygons = polygons_from_rings(rings)
+    except Exception as exc:  # GEOS on pathological rings, or nesting beyond the bound
+        raise ShapeFileError(path, f"its outlines do not make valid polygons ({_reason(exc)}); "
+                             "redraw them as simple closed polylines") from None
+    if polygons.is_empty:
+        raise ShapeFileError(path, f"its {len(rings)} closed polyline(s){where} enclose no "
+                             "area; draw the outlines as closed LWPOLYLINEs around the solid")
+    return polygons
+
+
+def _dxf_unit(path: Path, insunits: object, units) -> float:
+    """Metres per drawing unit from a ``$INSUNITS`` header value (0 or unset: mm)."""
+    try:
+        code = int(insunits or 0)
+    except (TypeError, ValueError, OverflowError):
+        code = -1
+    try:  # 1…23 are lengths; METER_FACTOR[-2] would silently be another unit
+        factor = 1e-3 if code == 0 else (units.conversion_factor(code, units.M)
+                                         if code > 0 else math.nan)
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError):
+        factor = math.nan
+    if not (math.isfinite(factor) and factor > 0):
+        raise ShapeFileError(path, f"has unsupported $INSUNITS {insunits!r}; save it in mm "
+                             "($INSUNITS 4)")
+    return float(factor)
+
+
+def _polyline_points(entity) -> tuple[np.ndarray, np.ndarray | None]:
+    """The vertices of a LWPOLYLINE or 2D/3D POLYLINE as ``[n, 3]`` (x, y, bulge).
+
+    2D polylines live in their entity's coordinate system (OCS), in which arcs are circular:
+    the second value is the ``[3, 3]`` map of OCS points (x, y, elevation) to world
+    coordinates, or None where the OCS is the world's (the usual case).
+    """
+    from ezdxf.math import OCS
+
+    if entity.dxftype() == "LWPOLYLINE":
+        points = np.array(entity.get_points("xyb"), dtype=float).reshape(-1, 3)
+        elevation = float(entity.dxf.elevation)
+    elif entity.is_3d_polyline:  # world coordinates, no bulges
+        xyz = [v.dxf.location for v in entity.vertices]
+        return np.array([(p[0], p[1], 0.0) for p in xyz], dtype=float).reshape(-1, 3), None
+    else:
+        points = np.array([(v.dxf.location[0], v.dxf.location[1], v.dxf.bulge)
+                           for v in entity.vertices], dtype=float).reshape(-1, 3)
+        elevation = float(entity.dxf.elevation[2])
+    extrusion = tuple(float(v) for v in entity.dxf.extrusion)
+    if extrusion == (0.0, 0.0, 1.0):
+        return points, None
+    ocs = OCS(extrusion)
+    axes = np.array([tuple(ocs.ux), tuple(ocs.uy), tuple(ocs.uz)], dtype=float)
+    return points, np.vstack([axes[:2], elevation * axes[2]])
+
+
+def _flatten(points: np.ndarray, flat: float, limit: float, budget: int, path: Path,
+             name: str) -> np.ndarray:
+    """A closed polyline's vertices with its arcs replaced by chords, ``[m, 2]``.
+
+    A bulge ``b`` on vertex ``k`` makes the segment to vertex ``k + 1`` (the last to the
+    first) an arc of angle ``4·atan(b)`` (counter-clockwise when positive) and radius
+    ``c·(|b| + 1/|b|) / 4`` on a chord ``c``. Each arc gets the fewest chords whose sagitta is
+    at most ``flat`` (drawing units); their number is computed and checked against ``budget``
+    and the arc's radius against ``limit`` before any point is made.
+    """
+    xy, bulge = points[:, :2], points[:, 2]
+    arcs = np.flatnonzero(np.abs(bulge) > 1e-12)
+    if len(arcs) == 0:
+        if len(xy) > budget:
+            _too_many(path, name)
+        return xy
+    nxt = (arcs + 1) % len(xy)
+    chord = np.hypot(*(xy[nxt] - xy[arcs]).T)
+    b = np.abs(bulge[arcs])
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        radius = chord * (b + 1 / b) / 4
+        angle = 4 * np.arctan(b)
+        # the chord angle whose sagitta is `flat`: R·(1 - cos(φ/2)) = flat
+        step = 4 * np.arcsin(np.sqrt(np.minimum(flat / radius, 2.0) / 2))
+        segments = np.where(chord > 0, np.ceil(angle / np.maximum(step, 1e-300)), 1.0)
+    wild = ~(radius <= limit)  # also NaN
+    if wild.any():
+        k = int(np.flatnonzero(wild)[0])
+        raise ShapeFileError(path, f"{name} has an arc (bulge {bulge[arcs[k]]:.3g}) of radius "
+                             f"{radius[k] / limit * MAX_COORDINATE:.3g} m, beyond the "
+                             f"{MAX_COORDINATE:g} m a drawing may span; repair the bulge")
+    count = len(xy) + float(np.sum(segments - 1))
+    if count > budget:
+        _too_many(path, name)
+    counts = np.ones(len(xy), dtype=np.int64)
+    counts[arcs] = segments.astype(np.int64)
+    out = np.empty((int(counts.sum()), 2))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    out[starts] = xy
+    for k, seg in zip(np.flatnonzero(counts > 1).tolist(), counts[counts > 1].tolist(),
+                      strict=True):
+        p0, p1, bk = xy[k], xy[(k + 1) % len(xy)], bulge[k]
+        d = p1 - p0
+        centre = (p0 + p1) / 2 + np.array([-d[1], d[0]]) * ((1 - bk * bk) / (4 * bk))
+        theta = 4 * math.atan(bk)
+        a0 = math.atan2(p0[1] - centre[1], p0[0] - centre[0])
+        r = math.hypot(*(p0 - centre))
+        t = a0 + theta * np.arange(1, seg) / seg
+        out[starts[k] + 1:starts[k] + seg] = centre + r * np.column_stack([np.cos(t), np.sin(t)])
+    return out
+
+
+def _too_many(path: Path, name: str) -> None:
+    raise ShapeFileError(path, f"the outlines need more than {MAX_OUTLINE_VERTICES:,} points "
+                         f"(reached at {name}) once arcs are flattened to {FLATTEN * 1e6:g} µm; "
+                         "simplify the drawing or split it")
 
 
 def _fmt(value: float) -> str:

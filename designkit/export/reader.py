@@ -16,10 +16,11 @@ import numpy as np
 import shapely
 
 from .. import geometry
-from ..errors import DesignValueError
-from ..results import Design, design_from_arrays, load_design
+from ..errors import DesignValueError, FileFormatError
+from ..results import MAX_DESIGN_CELLS, Design, design_from_arrays, load_design
 from ..units import format_length
 from .formats import LAYOUT_FORMATS, MESH_FORMATS, output_kind
+from .gdsii import LayoutFileError
 from .layout import SUFFIXES, read_layout
 from .meshes import read_mesh, section
 from .outlines import read_dxf
@@ -84,29 +85,105 @@ def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
 
 
 def recorded_pitch(file: str | Path) -> float | None:
-    """The pitch a wavefab layout records in its metadata (None: not a layout, or none)."""
+    """The pitch a wavefab layout records in its metadata (None: not a layout, or none).
+
+    Raises:
+        FileFormatError: a damaged file, or a recorded pitch that is not a positive length.
+    """
     if Path(file).suffix.lower() not in SUFFIXES:
         return None
-    value = read_layout(file).metadata.get("pitch_m")
-    return float(value) if value is not None else None
+    return _recorded(Path(file), read_layout(file).metadata)[0]
+
+
+def _recorded(path: Path, meta: dict[str, str]) -> tuple[float | None, tuple[int, int] | None]:
+    """The recorded pitch (m) and grid shape of a layout's metadata, checked.
+
+    The pitch must be a positive finite length up to 1 m, the shape two positive whole numbers
+    ``ROWS COLS`` of at most :data:`MAX_DESIGN_CELLS` cells: a file cannot make the reader
+    allocate more than the largest design.
+
+    Raises:
+        FileFormatError: naming the file, the recorded value and the fix.
+    """
+    fix = "; pass --pitch (and re-export the layout with wavefab)"
+    pitch = shape = None
+    if "pitch_m" in meta:
+        try:
+            pitch = float(meta["pitch_m"])
+        except ValueError:
+            pitch = math.nan
+        if not (math.isfinite(pitch) and 0 < pitch <= 1.0):
+            raise LayoutFileError(path, f"its recorded pitch {meta['pitch_m'][:40]!r} is not a "
+                                  f"positive length up to 1 m (in metres){fix}")
+    if "shape" in meta:
+        try:
+            values = tuple(int(v) for v in meta["shape"].split())
+        except ValueError:
+            values = ()
+        if len(values) != 2 or min(values) < 1:
+            raise LayoutFileError(path, f"its recorded shape {meta['shape'][:40]!r} is not two "
+                                  f"positive whole numbers ROWS COLS{fix}")
+        if values[0] * values[1] > MAX_DESIGN_CELLS:
+            raise LayoutFileError(path, f"its recorded shape {values[0]:,} × {values[1]:,} is "
+                                  f"above the {MAX_DESIGN_CELLS:,} cells wavefab designs take"
+                                  f"{fix}")
+        shape = (values[0], values[1])
+    return pitch, shape
 
 
 def file_shape(path: str | Path, pitch: float, *, layer: tuple[int, int] | None = None
                ) -> tuple[int, int]:
-    """Rows and columns of cells of ``pitch`` (m) that cover a file's shapes from the origin."""
+    """Rows and columns of cells of ``pitch`` (m) that cover a file's shapes from the origin.
+
+    Raises:
+        DesignValueError: a file with nothing to cover, or a grid above
+            :data:`MAX_DESIGN_CELLS` cells (a pitch too fine for the file's extent).
+    """
+    return _covering_grid(path, _file_bounds(path, layer), pitch)
+
+
+def _file_bounds(path: str | Path, layer: tuple[int, int] | None
+                 ) -> tuple[float, float, float, float]:
+    """``(xmin, ymin, xmax, ymax)`` of a file's shapes (metres)."""
     kind = output_kind(path)
     if kind in LAYOUT_FORMATS:
-        bounds = read_layout(path, layer=layer).geometry.bounds
-    elif kind == "dxf":
-        bounds = read_dxf(path).bounds
-    elif kind in MESH_FORMATS:
+        return read_layout(path, layer=layer).geometry.bounds
+    if kind == "dxf":
+        return read_dxf(path).bounds
+    if kind in MESH_FORMATS:
         mm = read_mesh(path).bounds  # [[xmin, ymin, zmin], [xmax, ymax, zmax]] in mm
-        bounds = (mm[0][0] * 1e-3, mm[0][1] * 1e-3, mm[1][0] * 1e-3, mm[1][1] * 1e-3)
-    else:
-        raise DesignValueError(f"cannot read {path}: {kind.upper()} is an export-only format")
+        return (mm[0][0] * 1e-3, mm[0][1] * 1e-3, mm[1][0] * 1e-3, mm[1][1] * 1e-3)
+    raise DesignValueError(f"cannot read {path}: {kind.upper()} is an export-only format")
+
+
+def _covering_grid(path: str | Path, bounds: tuple[float, float, float, float], pitch: float,
+                   *, recorded: bool = False) -> tuple[int, int]:
+    """The cells of ``pitch`` covering ``bounds`` from the origin, at most MAX_DESIGN_CELLS.
+
+    Raises:
+        DesignValueError: no shapes, or too many cells for the pitch given;
+        LayoutFileError: too many cells for the pitch the file records (``recorded``).
+    """
+    if not (pitch > 0 and math.isfinite(pitch)):
+        raise DesignValueError(f"pitch must be a positive length, got {pitch!r}")
+    if not all(math.isfinite(v) for v in bounds):
+        raise DesignValueError(f"{path} has no shapes to cover; check the file and the layer")
     # 1e-5 cells of slack: meshes store float32 vertices (6.4 mm reads as 6.4000001 mm)
-    rows = max(1, math.ceil(bounds[3] / pitch - 1e-5))
-    return rows, max(1, math.ceil(bounds[2] / pitch - 1e-5))
+    high = (bounds[3] / pitch - 1e-5, bounds[2] / pitch - 1e-5)
+    # floats first: a crafted extent or a tiny pitch must not reach math.ceil as inf
+    cells = max(1.0, high[0]) * max(1.0, high[1])
+    if not math.isfinite(cells) or cells > MAX_DESIGN_CELLS:
+        extent = f"{format_length(bounds[2])} × {format_length(bounds[3])} extent"
+        if recorded:
+            raise LayoutFileError(path, f"its recorded pitch {format_length(pitch)} is too fine "
+                                  f"for its {extent}: the grid would be above the "
+                                  f"{MAX_DESIGN_CELLS:,} cells wavefab designs take; pass a "
+                                  "larger --pitch")
+        raise DesignValueError(f"{path}: cells of {format_length(pitch)} covering its {extent} "
+                               f"make a grid above the {MAX_DESIGN_CELLS:,} cells wavefab "
+                               "designs take; pass a larger --pitch")
+    rows, cols = (max(1, math.ceil(v)) for v in high)
+    return rows, cols
 
 
 @dataclass
@@ -142,7 +219,8 @@ def file_raster(path: str | Path, *, pitch: float | None = None,
         layer: layout layer; default: the one the file names.
 
     Raises:
-        DesignValueError: a missing or unreadable file, an export-only format, no pitch.
+        DesignValueError: a missing file, an export-only format, no pitch, a grid too large.
+        FileFormatError: a damaged file, or a recorded pitch or shape that is not one.
     """
     path = Path(path)
     if not path.exists():
@@ -154,21 +232,23 @@ def file_raster(path: str | Path, *, pitch: float | None = None,
     elif output_kind(path) not in (*MESH_FORMATS, "dxf"):
         raise DesignValueError(f"cannot check {path}: give a results folder or a GDS, OASIS, "
                                "STL, 3MF, OBJ or DXF file")
-    try:
-        recorded = float(meta["pitch_m"]) if "pitch_m" in meta else None
-        recorded_shape = tuple(int(v) for v in meta["shape"].split()) if "shape" in meta else None
-    except ValueError:
-        raise DesignValueError(f"{path}: its recorded pitch/shape are unreadable; pass "
-                               "--pitch") from None
+    if pitch is None:
+        recorded, recorded_shape = _recorded(path, meta)
+    else:  # the pitch given: damaged recorded values are not needed, only compared
+        try:
+            recorded, recorded_shape = _recorded(path, meta)
+        except FileFormatError:
+            recorded, recorded_shape = None, None
     if pitch is None:
         pitch = recorded
     if pitch is None:
         raise DesignValueError(f"--pitch (the cell size to rasterize {path.name} at, e.g. "
                                "50nm) is needed: the file does not record one")
-    if recorded_shape is not None and recorded is not None and len(recorded_shape) == 2 \
+    if recorded_shape is not None and recorded is not None \
             and abs(pitch - recorded) <= 1e-9 * recorded:
-        shape = (recorded_shape[0], recorded_shape[1])
-    else:  # another pitch than the file's: cover its whole extent
-        shape = file_shape(path, pitch, layer=layer)
+        shape = recorded_shape
+    else:  # another pitch than the file's, or no recorded shape: cover its whole extent
+        shape = _covering_grid(path, _file_bounds(path, layer), pitch,
+                               recorded=pitch == recorded)
     return FileRaster(path=path, coverage=import_raster(path, shape, pitch, layer=layer),
                       pitch=float(pitch))
