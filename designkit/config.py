@@ -44,8 +44,11 @@ class ConfigError(DesignError, ValueError):
 
     def __init__(self, problems: list[str], source: str = "configuration") -> None:
         self.problems = problems
+        if len(problems) == 1:  # the common case: one line, as every other refusal
+            super().__init__(f"{source}: {problems[0]}")
+            return
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
+        super().__init__(f"{source} has {len(problems)} problems:\n{lines}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,9 +300,11 @@ def _check_values(config: RunConfig) -> list[str]:
     over = _over_limits(config)
     if over:  # checked first: the checks below build the layout, which a huge grid would not fit
         return problems + over
+    import torch
+
     checks = [
         ("material", lambda: LinearSpeed(config.material.c0, config.material.c1)),
-        ("material", lambda: tanh_projection(__import__("torch").zeros(1),
+        ("material", lambda: tanh_projection(torch.zeros(1),
                                              config.material.beta, config.material.eta)),
     ]
     checks.append(("fabrication", lambda: fabrication_from_config(config)))

@@ -35,11 +35,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
+        # Created here first: a folder we may not write to is then a plain OSError naming the
+        # path, whichever library writes the file (gdstk reports only "Error opening").
+        with open(tmp, "wb"):
+            pass
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno is not None and \
+                exc.filename in (None, str(tmp)):
+            # A write to an open file (a full disk) names no file, or our temporary one: name
+            # the one asked for.
+            raise OSError(exc.errno, f"{exc.strerror} while writing", str(path)) from exc
         raise
 
 

@@ -10,6 +10,7 @@ Each subcommand module has ``add_parser(sub)`` (its arguments) and ``run(args) -
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -59,7 +60,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, StabilityError):  # the run failed (or cannot run stably)
             print(f"wavefab {args.command}: run failed: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        if isinstance(exc, (SolverError, DesignError, OSError)):
+        if isinstance(exc, (SolverError, DesignError)):
             print(f"wavefab {args.command}: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        if isinstance(exc, OSError):
+            print(f"wavefab {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
         raise  # a bug: keep the traceback
+
+
+#: What to do about the file-system errors a user meets, by errno.
+_OS_FIXES = {
+    errno.ENOSPC: "free space there or choose a folder on another disk",
+    errno.EDQUOT: "free space within your quota or choose a folder on another disk",
+    errno.EROFS: "the file system is read-only; choose a writable folder",
+    errno.EACCES: "you may not write or read there; choose another folder or fix its permissions",
+    errno.EPERM: "you may not write or read there; choose another folder or fix its permissions",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+    errno.EISDIR: "it is a folder; name a file",
+    errno.EEXIST: "a file is in the way of a folder; choose another path or move the file",
+    errno.ENAMETOOLONG: "choose a shorter path",
+    errno.EMFILE: "too many open files; raise 'ulimit -n' or run fewer jobs at once",
+}
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: what failed, on which path, and what to do."""
+    what = (exc.strerror or str(exc)).rstrip(".")
+    what = what[:1].lower() + what[1:]
+    where = "".join(f" {name!r}" for name in (exc.filename, exc.filename2) if name)
+    fix = _OS_FIXES.get(exc.errno) if exc.errno is not None else None
+    if not where and not exc.strerror:  # an OSError raised with a message of its own
+        return str(exc)
+    return f"{what}:{where}" + (f"; {fix}" if fix else "")

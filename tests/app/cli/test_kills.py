@@ -9,14 +9,12 @@ writing and after the end, the same way on every run of the suite.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +22,6 @@ import pytest
 
 from wavefab.app.cli import main
 from wavefab.designkit.npzfile import read_npz
-from wavefab.designkit.optimize.checkpoint import load_checkpoint
-from wavefab.designkit.yamlfile import read_yaml
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::wavefab.solver.errors.WavefabWarning")]
@@ -60,37 +56,7 @@ def _killed_at(command: list[str], seconds: float) -> bool:
         return True
 
 
-def _assert_complete(folder: Path) -> int:
-    """Every file under ``folder`` whose name is not a hidden temporary is whole; how many."""
-    count = 0
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir() or path.name.startswith("."):
-            continue
-        count += 1
-        suffix = path.suffix
-        if suffix == ".yaml":
-            read_yaml(path)
-        elif suffix == ".npz":
-            if path.parent.name != "checkpoint":
-                read_npz(path)
-        elif suffix == ".json":
-            json.loads(path.read_text())
-        elif suffix == ".csv":
-            rows = list(csv.reader(path.read_text().splitlines()))
-            assert rows and all(len(r) == len(rows[0]) for r in rows), path
-        elif suffix == ".png":
-            assert path.read_bytes().endswith(b"IEND\xaeB`\x82"), path
-        elif suffix in (".gds", ".stl"):
-            assert path.stat().st_size > 0, path
-    checkpoint = folder / "checkpoint"
-    if (checkpoint / "checkpoint.json").exists():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            assert load_checkpoint(checkpoint) is not None
-    return count
-
-
-def test_run_killed_anywhere_resumes_to_the_same_design(tmp_path):
+def test_run_killed_anywhere_resumes_to_the_same_design(tmp_path, assert_complete):
     config = tmp_path / "tiny.yaml"
     config.write_text(TINY.read_text().replace("epochs: 2", "epochs: 5"))
     reference = tmp_path / "reference"
@@ -103,14 +69,14 @@ def test_run_killed_anywhere_resumes_to_the_same_design(tmp_path):
         out = tmp_path / f"trial{trial}"
         killed_runs += _killed_at(_cli("run", str(config), "--out", str(out)), moment)
         if out.exists():
-            _assert_complete(out)
+            assert_complete(out)
         assert main(["run", str(config), "--out", str(out), "--resume"]) == 0
         resumed = read_npz(out / "design.npz")
         assert sorted(resumed) == sorted(expected)
         for key, array in expected.items():
             np.testing.assert_array_equal(resumed[key], array, err_msg=f"trial {trial}: {key}")
         assert json.loads((out / "metrics.json").read_text())["per_fold"] == per_fold
-        _assert_complete(out)
+        assert_complete(out)
     assert killed_runs >= TRIALS - 2, "most kills must land while the run is running"
 
 
@@ -164,7 +130,7 @@ for i in range(10**6):
 """
 
 
-def test_a_project_save_killed_anywhere_stays_loadable(tmp_path):
+def test_a_project_save_killed_anywhere_stays_loadable(tmp_path, assert_complete):
     from wavefab.designkit.project import load_project
 
     folder = tmp_path / "project"
@@ -172,7 +138,7 @@ def test_a_project_save_killed_anywhere_stays_loadable(tmp_path):
     for moment in rng.uniform(3.0, 6.0, TRIALS):
         _killed_at([sys.executable, "-c", _SAVER, str(folder)], moment)
         project = load_project(folder)
-        assert _assert_complete(folder) >= 3
+        assert assert_complete(folder) >= 3
         generation = project.metrics["generation"]
         density = read_npz(folder / "design.npz")["density"]
         # design.npz is written before metrics.json: it is of that generation or the next
