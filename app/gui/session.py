@@ -152,9 +152,10 @@ def autosaved(root: Path | None = None, exclude: set[Path] | frozenset = frozens
         if folder in exclude:
             continue
         try:
-            origin = json.loads((folder / ORIGIN_FILE).read_text())
-        except (OSError, ValueError):
-            continue
+            origin = json.loads((folder / ORIGIN_FILE).read_text(encoding="utf-8"))
+            float(origin.get("saved", 0))
+        except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+            continue  # a damaged autosave record: not offered
         if (folder / "project.yaml").is_file():
             found.append((folder, origin))
     return sorted(found, key=lambda item: -float(item[1].get("saved", 0)))

@@ -47,8 +47,10 @@ def read_sweep(folder: str | Path) -> dict[str, Any]:
         state = json.loads(path.read_text())
     except FileNotFoundError:
         raise SweepError(f"{folder}: not a sweep folder (no {STATE_FILE})") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError, JSONDecodeError
         raise SweepError(f"{path}: cannot read it ({exc})") from None
+    except RecursionError:
+        raise SweepError(f"{path}: nested too deeply to be a sweep record") from None
     if not isinstance(state, dict) or not isinstance(state.get("points"), list):
         raise SweepError(f"{path}: not a wavefab sweep record (no points list)")
     return state

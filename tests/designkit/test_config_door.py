@@ -161,6 +161,19 @@ _MUTATIONS = st.sampled_from(sorted(_BASES)).flatmap(lambda name: st.tuples(
           suppress_health_check=[HealthCheck.too_slow])
 @given(_MUTATIONS)
 def test_mutated_configurations_raise_only_config_errors(mutation):
+    _accepted_or_refused_by_name(mutation)
+
+
+@pytest.mark.slow
+@pytest.mark.fuzz
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(_MUTATIONS)
+def test_fuzz_mutated_configurations_at_length(mutation):
+    _accepted_or_refused_by_name(mutation)
+
+
+def _accepted_or_refused_by_name(mutation: tuple) -> None:
     import copy
 
     name, changes = mutation

@@ -94,9 +94,12 @@ def test_a_results_path_that_is_a_file_is_refused_and_the_file_kept(tmp_path, ca
     ["export", "{missing}", "--gds", "{tmp}/a.gds"],
     ["verify", str(GOLDEN), "{missing}.gds"],
     ["verify", "{missing}", str(GOLDEN.parent / "files" / "golden.gds")],
-    ["gui", "{missing}", "--screenshot", "{tmp}/a.png"],
+    pytest.param(["gui", "{missing}", "--screenshot", "{tmp}/a.png"], marks=pytest.mark.gui),
 ])
-def test_a_missing_input_is_one_line_naming_it(command, tmp_path, capsys):
+def test_a_missing_input_is_one_line_naming_it(command, tmp_path, capsys, request):
+    if command[0] == "gui":  # Qt's application must outlive the test (pytest-qt's own)
+        pytest.importorskip("pytestqt")
+        request.getfixturevalue("qapp")
     missing = tmp_path / "nowhere"
     argv = [a.format(missing=missing, tmp=tmp_path) for a in command]
     assert main(argv) == 2

@@ -130,6 +130,23 @@ def test_bad_files_give_a_message_not_a_crash(window, tmp_path):
     assert not (tmp_path / "x.gds").exists()
 
 
+@pytest.mark.parametrize("bad", ["layout/self_reference.gds", "layout/truncated.oas",
+                                 "layout/huge_aref.gds", "mesh/claims_billion.stl",
+                                 "mesh/instance_bomb.3mf", "dxf/binary.dxf"])
+def test_importing_a_damaged_file_is_a_dialog_naming_it(bad, window, tmp_path):
+    """Crafted files of each format (tests/data/bad) give a message and leave the design."""
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "data" / "bad" / bad
+    path = tmp_path / source.name
+    path.write_bytes(source.read_bytes())
+    before = dict(window.document.project.design)
+    assert not window.import_path(path, confirm=False)
+    boxes = [w for w in window.findChildren(QMessageBox) if w.objectName() == "error"]
+    assert boxes and path.name in boxes[-1].text() and "Traceback" not in boxes[-1].text()
+    assert window.document.project.design.keys() == before.keys()
+
+
 def test_screenshot_of_a_finished_project(lens_fab_result, tmp_path, qapp):
     png = tmp_path / "shot.png"
     assert launch(lens_fab_result, screenshot=png) == 0

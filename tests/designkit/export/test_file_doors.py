@@ -231,6 +231,7 @@ def test_mutated_files_raise_only_clean_errors(kind, good_files, tmp_path):
     assert sum(n for name, n in outcomes.items() if name != "read") > 0
 
 
+@pytest.mark.slow
 @pytest.mark.fuzz
 @pytest.mark.parametrize("kind", FORMATS)
 def test_fuzz_mutated_files_at_length(kind, good_files, tmp_path):

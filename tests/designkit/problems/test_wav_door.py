@@ -427,6 +427,7 @@ def test_mutated_recordings_raise_only_clean_errors(trial_folder):
     print(dict(outcomes))
 
 
+@pytest.mark.slow
 @pytest.mark.fuzz
 def test_fuzz_mutated_recordings_at_length(trial_folder):
     outcomes = _campaign(trial_folder, 5000)
