@@ -308,17 +308,37 @@ def _design_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def _read_metrics(path: Path) -> dict[str, Any]:
-    """``metrics.json`` as a mapping (empty when missing or unreadable: it informs only).
+    """``metrics.json`` as a mapping (empty when there is none).
 
-    Its ``fabrication`` facts (pitch, process, scale) are checked where they are used.
+    Its ``fabrication`` facts (pitch, process, scale) are checked where they are used. A file
+    that is there but damaged is an error, not an empty mapping: it holds the pitch and process
+    that every export and check relies on, and without it they would ask for a pitch as if the
+    design had never had one.
+
+    Raises:
+        FileFormatError: too large, not UTF-8 JSON, nested too deeply, or not a mapping.
     """
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_METRICS_BYTES:
-            return {}
-        metrics = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+    if not path.is_file():
         return {}
-    return metrics if isinstance(metrics, dict) else {}
+    fix = "; run the design again, or restore the file from a copy"
+    try:
+        size = path.stat().st_size
+        if size > MAX_METRICS_BYTES:
+            raise FileFormatError(path, f"is {size / 2**20:.0f} MiB, more than the "
+                                  f"{MAX_METRICS_BYTES // 2**20} MiB a run writes{fix}")
+        metrics = json.loads(path.read_bytes().decode("utf-8"))
+    except FileFormatError:
+        raise
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else \
+            str(exc).splitlines()[0][:120]
+        raise FileFormatError(path, f"is damaged: not readable JSON ({reason}){fix}") from None
+    if not isinstance(metrics, dict):
+        raise FileFormatError(path, f"holds a JSON {type(metrics).__name__}, not the mapping a "
+                              f"run writes{fix}")
+    return metrics
 
 
 def _read_history(path: Path) -> list[dict[str, float]]:

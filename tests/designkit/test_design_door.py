@@ -133,6 +133,27 @@ def test_a_bad_recorded_pitch_is_named(pitch: str, says: str, tmp_path, capsys):
     assert not (tmp_path / "x.gds").exists()
 
 
+@pytest.mark.parametrize(("text", "says"), [
+    (b'{"fabrication": {"pitch_m": 1e-4', "is damaged: not readable JSON"),
+    (b"\xff\xfe{\x00}\x00", "is damaged: not readable JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b"[1, 2]", "holds a JSON list, not the mapping a run writes"),
+])
+def test_a_damaged_metrics_file_is_named_not_ignored(text: bytes, says: str, tmp_path, capsys):
+    """It holds the pitch and process: ignoring it would make a scaled design look unscaled."""
+    maker = _maker()
+    folder = tmp_path / "result"
+    folder.mkdir()
+    (folder / "design.npz").write_bytes(maker._npz(**maker._good()))
+    (folder / "metrics.json").write_bytes(text)
+    with pytest.raises(FileFormatError, match=r"metrics\.json") as caught:
+        load_design(folder)
+    assert says in str(caught.value) and "restore the file" in str(caught.value)
+    assert main(["drc", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+
+
 def test_export_at_the_widest_rule_finishes(tmp_path, capsys):
     """A rule as wide as the grid is accepted, and the export's checks of it end quickly."""
     maker = _maker()

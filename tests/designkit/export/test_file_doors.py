@@ -9,6 +9,7 @@ fuzzing campaign of issue 18 crashed, hung or tracebacked on, and the bounds aro
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -201,9 +202,39 @@ def _mutated(data: bytes, mutation: tuple) -> bytes:
     return bytes(mutable)
 
 
+#: Files of a results folder and of a project, mutated in place in a copy of the golden ones.
+FOLDER_FILES = {"design.npz": "results", "metrics.json": "results", "config.yaml": "results",
+                "project.yaml": "project"}
+
+
+def _read_folder_file(path: Path) -> object:
+    """A mutated results or project file, read as the commands read it."""
+    if path.name == "config.yaml":
+        from wavefab.designkit.config import load_config
+
+        return load_config(path)
+    if path.name == "project.yaml":
+        from wavefab.designkit.project import load_project
+
+        return load_project(path.parent)
+    from wavefab.designkit.results import read_results
+
+    read_results(path.parent)
+    return load_design(path.parent)
+
+
 def _campaign(folder: Path, good: dict[str, bytes], kind: str, examples: int) -> Counter[str]:
     outcomes: Counter[str] = Counter()
-    trial = folder / f"trial.{kind}"
+    if kind in FOLDER_FILES:
+        source = DATA / "golden" / FOLDER_FILES[kind]
+        trial_folder = folder / "trial"
+        shutil.copytree(source, trial_folder, ignore=shutil.ignore_patterns("checkpoint"))
+        trial = trial_folder / kind
+        good = {kind: (source / kind).read_bytes()}
+        read = _read_folder_file
+    else:
+        trial = folder / f"trial.{kind}"
+        read = _read
 
     @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -212,11 +243,14 @@ def _campaign(folder: Path, good: dict[str, bytes], kind: str, examples: int) ->
         trial.write_bytes(_mutated(good[kind], mutation))
         start = time.perf_counter()
         try:
-            _read(trial)
+            read(trial)
             outcomes["read"] += 1
         except DesignError as exc:
             message = str(exc)
-            assert message and "\n" not in message, repr(message)
+            assert message, type(exc)
+            # a configuration lists each of its problems on a line of its own
+            assert "\n" not in message or message.count("\n  - ") == message.count("\n"), \
+                repr(message)
             outcomes[type(exc).__name__] += 1
         assert time.perf_counter() - start < 60, f"{mutation} took past a minute"
 
@@ -224,7 +258,7 @@ def _campaign(folder: Path, good: dict[str, bytes], kind: str, examples: int) ->
     return outcomes
 
 
-@pytest.mark.parametrize("kind", FORMATS)
+@pytest.mark.parametrize("kind", FORMATS + tuple(FOLDER_FILES))
 def test_mutated_files_raise_only_clean_errors(kind, good_files, tmp_path):
     outcomes = _campaign(tmp_path, good_files, kind, 12 if kind == "oas" else 25)
     print(kind, dict(outcomes))
@@ -233,7 +267,7 @@ def test_mutated_files_raise_only_clean_errors(kind, good_files, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.fuzz
-@pytest.mark.parametrize("kind", FORMATS)
+@pytest.mark.parametrize("kind", FORMATS + tuple(FOLDER_FILES))
 def test_fuzz_mutated_files_at_length(kind, good_files, tmp_path):
     outcomes = _campaign(tmp_path, good_files, kind, 1000)
     print(kind, dict(outcomes))
