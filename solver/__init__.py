@@ -11,6 +11,13 @@ inputs and builds the coefficients for both; below it sit the stencils (:mod:`.o
 the grid, boundaries, sources, probes, waveforms, materials, threads and errors.
 """
 
+import os as _os
+
+# OpenMP threads that wait passively (sleep, not spin) for work, unless the user chose: a spinning
+# pool starves the other processes of a busy machine, and they starve it (measured 2x slower).
+# Set before torch loads its OpenMP runtime, which reads it once; see wavefab.solver.threads.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from ._setup import Nonlinearity, PropagationResult
 from .acoustic import propagate_acoustic
 from .boundaries import PML, DampingLayer
@@ -27,6 +34,7 @@ from .materials import MATERIALS, AcousticMaterial, material, rigid_stand_in
 from .probes import PointProbe, RegionProbe
 from .scalar import propagate
 from .sources import LineSource, MaskSource, PointSource
+from .threads import apply_environment as _apply_environment
 from .threads import set_num_threads
 from .waveforms import ricker, source_band
 
@@ -58,3 +66,5 @@ __all__ = [
     "set_num_threads",
     "source_band",
 ]
+
+_apply_environment()

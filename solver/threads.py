@@ -1,20 +1,33 @@
-"""How many threads the CPU kernels use.
+"""How many threads the CPU kernels and torch use, and how they wait.
 
-Batch items run on separate threads. On machines whose cores share one physical core, or are
-time-sliced by a hypervisor, more threads can run slower, so by default the first kernel call
-of a process times a small problem on one thread and on all of them and keeps the faster. The
-kernels give identical numbers for any thread count.
+One policy for both pools (torch and numba's ``omp`` layer share torch's OpenMP runtime):
 
-The backends in :mod:`wavefab.solver.backends` call :func:`kernel_threads` before each kernel;
-the trial runs the scalar kernel of :mod:`wavefab.solver.backends.kernels_cpu` (imported only
+* Threads wait passively: importing any wavefab package sets ``OMP_WAIT_POLICY=PASSIVE``
+  unless the environment already names a policy (it is read once, when torch loads; import
+  wavefab before torch, or set it yourself). On a 2-core machine with two other busy
+  processes, spinning pools made P1 forward+backward 2x slower.
+* Inside a backend's :func:`kernel_section` the fused kernels get :func:`kernel_threads`
+  threads and torch runs the small operations between them on the calling thread, so the pool
+  is woken once per segment, not once per tensor operation.
+* :func:`set_num_threads` and ``WAVEFAB_THREADS`` set both torch's intra-op threads and the
+  kernels' threads. Without either, the kernels time a small problem on one thread and on all
+  of them once per process and keep the faster (machines whose cores share one physical core,
+  or are time-sliced by a hypervisor, can run slower on more threads).
+
+The kernels give identical numbers for any thread count (each batch item is one thread's).
+The trial runs the scalar kernel of :mod:`wavefab.solver.backends.kernels_cpu` (imported only
 then, so this module stays importable without compiling anything).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,18 +35,22 @@ from .errors import SolverTypeError, SolverValueError, as_int
 
 log = logging.getLogger(__name__)
 
+_F = TypeVar("_F", bound=Callable)
+
 _THREADS: int | None = None
 
 
 def set_num_threads(threads: int | None) -> None:
-    """Set the number of threads the CPU kernels use (``None``: measure and pick, the default).
+    """Set the threads of the CPU kernels and of torch (``None``: the kernels measure and pick).
 
-    The environment variable ``WAVEFAB_THREADS`` sets the same at start-up.
+    The environment variable ``WAVEFAB_THREADS`` sets the same when :mod:`wavefab.solver` is
+    imported. ``None`` leaves torch's count as it is.
 
     Raises:
         SolverValueError: for a count that is not a positive integer.
     """
     import numba
+    import torch
 
     global _THREADS
     if threads is not None:
@@ -44,7 +61,18 @@ def set_num_threads(threads: int | None) -> None:
         if count < 1:
             raise SolverValueError(f"threads must be a positive integer or None, got {threads!r}")
         threads = count
+        torch.set_num_threads(threads)
     _THREADS = None if threads is None else min(threads, numba.config.NUMBA_NUM_THREADS)
+
+
+def apply_environment() -> None:
+    """Apply a valid ``WAVEFAB_THREADS`` to both pools now.
+
+    An invalid one is reported by the first kernel call, which names the variable and the fix.
+    """
+    env = os.environ.get("WAVEFAB_THREADS", "").strip()
+    if env.isdigit() and int(env) >= 1:
+        set_num_threads(int(env))
 
 
 def kernel_threads() -> int:
@@ -103,3 +131,37 @@ def _calibrate_threads() -> int:
     best = min(timings, key=timings.__getitem__)
     log.info("CPU kernel threads: %d (trial seconds %s)", best, timings)
     return best
+
+
+@contextlib.contextmanager
+def kernel_section() -> Iterator[None]:
+    """Run a backend's fused kernels, and the small torch operations between them, on one pool.
+
+    torch and numba's ``omp`` threading layer share one OpenMP runtime (torch's ``libgomp``,
+    loaded globally). Inside a section the kernels get :func:`kernel_threads` threads and the
+    torch operations between them run on the calling thread: each is a few hundred microseconds
+    of elementwise work, where waking the pool costs more than it saves, and every pool wake-up
+    leaves threads spinning that a busy machine's other processes need. The caller's torch thread
+    count is restored on exit (numba's first parallel launch would otherwise reset it).
+    """
+    import numba
+    import torch
+
+    saved = torch.get_num_threads()
+    numba.set_num_threads(kernel_threads())
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+def in_kernel_section(fn: _F) -> _F:
+    """Decorate ``fn`` to run inside :func:`kernel_section`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with kernel_section():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

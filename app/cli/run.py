@@ -38,12 +38,9 @@ def run(args: argparse.Namespace) -> int:
     from wavefab.designkit.run import run as run_config
 
     if args.threads is not None:
-        import torch
-
         from wavefab.solver import set_num_threads
 
-        set_num_threads(args.threads)
-        torch.set_num_threads(args.threads)
+        set_num_threads(args.threads)  # torch's and the kernels' threads
     config = load_config(args.config, args.set or [])
     out = args.out or f"results/{args.config.stem}"
     folds = epochs = total = 1

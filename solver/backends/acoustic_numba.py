@@ -29,7 +29,7 @@ from torch import Tensor
 
 from .._setup import AcousticSetup, segment_length
 from ..operators import STAGGERED
-from ..threads import kernel_threads
+from ..threads import in_kernel_section, kernel_threads
 
 # Strict IEEE arithmetic, for the reason given in kernels_cpu: fastmath made a cold numba cache
 # give different results from a warm one.
@@ -245,6 +245,7 @@ class _AcousticSegment(torch.autograd.Function):
         return last, before, rec, snaps
 
     @staticmethod
+    @in_kernel_section
     def backward(ctx, g_last, g_before, g_rec, g_snap):
         inj, u, p, *tensors = ctx.saved_tensors
         params = dict(zip(ctx.names, tensors, strict=True))
@@ -288,6 +289,7 @@ class _AcousticSegment(torch.autograd.Function):
         return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *out)
 
 
+@in_kernel_section
 def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
                        checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU).

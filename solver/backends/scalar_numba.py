@@ -18,7 +18,7 @@ from torch import Tensor
 from .._setup import ScalarSetup, segment_length
 from ..errors import SolverValueError
 from ..operators import stencils
-from ..threads import kernel_threads
+from ..threads import in_kernel_section, kernel_threads
 from . import kernels_cpu as kc
 
 
@@ -168,6 +168,7 @@ class _Segment(torch.autograd.Function):
         return (*state, rec, snaps)
 
     @staticmethod
+    @in_kernel_section
     def backward(ctx, gu, gp, gq1x, gq2x, gq1y, gq2y, grec, gsnap):
         if torch.is_grad_enabled():  # autograd enables grad mode here only for create_graph=True
             raise SolverValueError(
@@ -261,6 +262,7 @@ class _Segment(torch.autograd.Function):
                 g1x, g2x, g1y, g2y, None, None, None)
 
 
+@in_kernel_section
 def run_numba(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: int | None
               ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run ``setup``: recorded cells, snapshots, segment count and the final (padded) field."""

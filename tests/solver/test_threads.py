@@ -1,0 +1,76 @@
+"""One threading policy for torch and the kernels: passive waiting, both pools set together, and
+the caller's torch thread count never changed behind its back.
+
+Each policy check runs in a fresh interpreter: OpenMP reads its environment once per process,
+and numba's first parallel launch is where it used to reset torch's thread count.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from wavefab.solver import set_num_threads
+from wavefab.solver.threads import kernel_section, kernel_threads
+
+SMALL_RUN = """
+import torch
+from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource, propagate, ricker
+grid = Grid(shape=(24, 24), h=1.0, dt=0.5)
+speed = torch.full((2, 24, 24), 1.0, requires_grad=True)
+wave = ricker(40, 0.5, 0.1).expand(2, 40)
+out = propagate(speed, wave, grid=grid, sources=[PointSource(12, 6)],
+                probes=[PointProbe(12, 18)], boundary=DampingLayer(4), backend="numba")
+out.probes.sum().backward()
+"""
+
+
+def _python(code: str, **env: str | None) -> str:
+    environment = {k: v for k, v in os.environ.items() if k not in env}
+    environment.update({k: v for k, v in env.items() if v is not None})
+    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_openmp_waits_passively_unless_the_user_chose():
+    code = "import wavefab.designkit, os; print(os.environ['OMP_WAIT_POLICY'])"
+    assert _python(code, OMP_WAIT_POLICY=None) == "PASSIVE"
+    assert _python(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
+    code = "import wavefab.app, os; print(os.environ['OMP_WAIT_POLICY'])"
+    assert _python(code, OMP_WAIT_POLICY=None) == "PASSIVE"
+
+
+def test_a_propagation_keeps_the_callers_torch_thread_count():
+    # 3: neither the kernels' count nor the one a section runs torch on
+    code = "import torch\ntorch.set_num_threads(3)\n" + SMALL_RUN + \
+        "print(torch.get_num_threads())"
+    assert _python(code, WAVEFAB_THREADS=None) == "3"
+
+
+def test_the_environment_sets_both_pools_at_import():
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one CPU: both pools have one thread anyway")
+    code = ("import torch, wavefab.solver\nfrom wavefab.solver.threads import kernel_threads\n"
+            "print(torch.get_num_threads(), kernel_threads())")
+    assert _python(code, WAVEFAB_THREADS="1") == "1 1"
+
+
+def test_set_num_threads_sets_both_pools_and_a_section_runs_torch_on_one():
+    torch_before, kernels_before = torch.get_num_threads(), kernel_threads()
+    try:
+        set_num_threads(1)
+        assert torch.get_num_threads() == 1 and kernel_threads() == 1
+        set_num_threads(2)
+        assert torch.get_num_threads() == 2
+        with kernel_section():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        set_num_threads(kernels_before)
+        torch.set_num_threads(torch_before)
