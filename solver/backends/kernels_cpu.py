@@ -104,7 +104,7 @@ def _row(a, pp, ab, bb, gb, i, order, nx, c2, damped, trow, store):
 
 
 @_jit
-def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow):
+def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow, R):
     """x-PML over columns ``[j0, j1)`` of row ``i``: advance ψ1x, ψ2x; add γ·(T_x − D2x u)."""
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
@@ -118,7 +118,7 @@ def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow):
         d2 = c2[H] * a[ii, jj]
         d1 = zero
         dq = zero
-        for k in range(1, H + 1):
+        for k in range(1, R + 1):
             uk = np.uint64(k)
             d2 += c2[H + k] * (a[ii, jj - uk] + a[ii, jj + uk])
             d1 += c1[H + k] * (a[ii, jj + uk] - a[ii, jj - uk])
@@ -132,7 +132,7 @@ def _pml_x(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, j0, j1, trow):
 
 
 @_jit
-def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow):
+def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow, R):
     """y-PML over all of row ``i``: advance ψ1y, ψ2y; add γ·(T_y − D2y u)."""
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
@@ -145,7 +145,7 @@ def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow):
         d2 = c2[H] * a[ii, jj]
         d1 = zero
         dq = zero
-        for k in range(1, H + 1):
+        for k in range(1, R + 1):
             d2 += c2[H + k] * (a[ii - k, jj] + a[ii + k, jj])
             d1 += c1[H + k] * (a[ii + k, jj] - a[ii - k, jj])
             dq += c1[H + k] * (pa[ii + k] * q1[ii + k, jj] - pa[ii - k] * q1[ii - k, jj])
@@ -215,12 +215,20 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
                 if store:
                     trow = tstore[bi, s, i]
                 _row(a, pp, ab, bb, gb, i, order, nx, c2, damped[i], trow, store)
-                if has_pml:
+                if has_pml and order == 2:  # the stencil radius a literal: loops unroll
                     if i < yreach or i >= ny - yreach:
-                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow)
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, 1)
                     _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
-                           trow)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow)
+                           trow, 1)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow,
+                           1)
+                elif has_pml:
+                    if i < yreach or i >= ny - yreach:
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, 2)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
+                           trow, 2)
+                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow,
+                           2)
             for k in range(src_r.shape[0]):
                 pp[src_r[k] + r, src_c[k] + r] += inj[bi, s, k]
             for k in range(prb_r.shape[0]):
@@ -242,7 +250,7 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
 
 
 @_jit
-def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, j0, j1):
+def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, j0, j1, R):
     """Transposed x-PML over columns ``[j0, j1)`` of row ``i``.
 
     With P̄ = (1+b)·ν' + b·ψ̄2', d̄2 = (1+b)·P̄, d̄1 = db·P̄ + b·ψ̄1', the transposed operator is
@@ -262,7 +270,7 @@ def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, j0, j1):
         lt = c2[H] * (one + pb[jj]) * pc
         lv = c2[H] * v[ii, jj]
         dp = zero
-        for k in range(1, H + 1):
+        for k in range(1, R + 1):
             uk = np.uint64(k)
             mm = jj - uk
             mp = jj + uk
@@ -279,7 +287,7 @@ def _adjoint_pml_x(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, j0, j1):
 
 
 @_jit
-def _adjoint_pml_y(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, nx):
+def _adjoint_pml_y(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, nx, R):
     """Transposed y-PML over all of row ``i`` (see :func:`_adjoint_pml_x`)."""
     ii = i + H
     zero = c2[H] - c2[H]  # typed like the arrays: an int literal would promote to float64
@@ -290,7 +298,7 @@ def _adjoint_pml_y(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, i, nx):
         lt = c2[H] * (one + pb[ii]) * pc
         lv = c2[H] * v[ii, jj]
         dp = zero
-        for k in range(1, H + 1):
+        for k in range(1, R + 1):
             mm = ii - k
             mp = ii + k
             lv += c2[H + k] * (v[mm, jj] + v[mp, jj])
@@ -405,13 +413,22 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
             # ν_s into ww (which holds ν_{s+2}): the forward recursion, then the PML correction.
             for i in range(ny):
                 _adjoint_row(vv, ww, ab, bb, gb, i, order, nx, c2, damped[i], ts, ga_)
-                if has_pml:
+                if has_pml and order == 2:  # the stencil radius a literal: loops unroll
                     if i < yreach or i >= ny - yreach:
-                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx)
+                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx,
+                                       1)
                     _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   0, xreach)
+                                   0, xreach, 1)
                     _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   xright, nx)
+                                   xright, nx, 1)
+                elif has_pml:
+                    if i < yreach or i >= ny - yreach:
+                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx,
+                                       2)
+                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
+                                   0, xreach, 2)
+                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
+                                   xright, nx, 2)
             if s == nsteps - 1:
                 gpo = gp_out[bi]
                 for i in range(ny):
