@@ -206,6 +206,37 @@ def naive_propagate(speed: torch.Tensor, waveforms: torch.Tensor, b: torch.Tenso
     return torch.stack(recorded, 1).pow(2)
 
 
+def deepwave_forward(prob: Problem, speed: torch.Tensor, waveforms: torch.Tensor
+                     ) -> Callable[[], torch.Tensor]:
+    """The same case on deepwave's scalar propagator (CPML, 2nd-order stencil), as a reference.
+
+    deepwave adds its PML around the model, so it is given the interior and the sources and
+    probes shifted in: its padded grid is ours, cell for cell. Returns a forward function of
+    ``(B, T, P)`` intensities.
+    """
+    import deepwave
+
+    w = prob.size.width
+    batch = waveforms.shape[0]
+    src = torch.tensor([[[prob.source[0] - w, prob.source[1] - w]]] * batch)
+    rec = torch.tensor([[[r - w, c - w] for r, c in prob.probes]] * batch)
+    amplitudes = waveforms.unsqueeze(1)
+
+    def forward() -> torch.Tensor:
+        out = deepwave.scalar(speed[w:-w, w:-w], H, DT, source_amplitudes=amplitudes,
+                              source_locations=src, receiver_locations=rec, accuracy=2,
+                              pml_width=w, pml_freq=0.05)
+        return out[-1].pow(2).transpose(1, 2)
+
+    return forward
+
+
+def have_deepwave() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("deepwave") is not None
+
+
 # ------------------------------------------------------------------------------------------
 # one measurement (runs in its own process)
 
@@ -230,14 +261,16 @@ class Measure:
         case, boundary, impl, mode = parts[:4]
         ckpt = parts[4].removeprefix("ckpt") if len(parts) == 5 else "auto"
         ok = (case in FULL and boundary in ("damping", "pml")
-              and impl in ("numba", "torch", "naive") and mode in ("fwd", "fb")
+              and impl in ("numba", "torch", "naive", "deepwave") and mode in ("fwd", "fb")
               and (ckpt == "auto" or ckpt.isdigit()))
-        if not ok or (impl == "naive" and boundary != "damping"):
+        if not ok or (impl == "naive" and boundary != "damping") or \
+                (impl == "deepwave" and boundary != "pml"):
             raise SystemExit(f"bad measurement id {text!r}; see --help")
         return cls(case, boundary, impl, mode, ckpt)
 
     def __str__(self) -> str:
-        tail = f"-ckpt{self.ckpt}" if self.mode == "fb" and self.impl != "naive" else ""
+        tail = f"-ckpt{self.ckpt}" if self.mode == "fb" and self.impl not in (
+            "naive", "deepwave") else ""
         return f"{self.case}-{self.boundary}-{self.impl}-{self.mode}{tail}"
 
     @property
@@ -249,8 +282,9 @@ def run_measure(m: Measure, quick: bool, repeats: int | None) -> dict:
     warnings.simplefilter("ignore", ResolutionWarning)
     size = (QUICK if quick else FULL)[m.case]
     prob = make_problem(size)
-    impl_kind = "naive" if m.impl == "naive" else "wavefab"
-    n_rep = repeats if repeats is not None else (2 if quick else REPEATS[(m.case, impl_kind)])
+    impl_kind = m.impl if m.impl in ("naive", "deepwave") else "wavefab"
+    n_rep = repeats if repeats is not None else (
+        2 if quick else REPEATS[(m.case, "naive" if impl_kind == "naive" else "wavefab")])
     speed = prob.speed.clone().requires_grad_(m.mode == "fb")
     waveforms = prob.waveforms
     info: dict = {}
@@ -267,6 +301,8 @@ def run_measure(m: Measure, quick: bool, repeats: int | None) -> dict:
             out = propagate(speed, waveforms, checkpoint_every=m.checkpoint_every, **kwargs)
             info["segments"] = out.segments
             return out.probes
+    elif impl_kind == "deepwave":
+        forward = deepwave_forward(prob, speed, waveforms)
     else:
         b = torch.as_tensor(make_boundary("damping", size.width).damping(prob.grid),
                             dtype=torch.float32)
@@ -286,7 +322,8 @@ def run_measure(m: Measure, quick: bool, repeats: int | None) -> dict:
     best = min(times)
     record = {
         "measure": str(m), "case": m.case.upper(), "boundary": m.boundary,
-        "impl": impl_kind, "backend": "torch" if m.impl == "naive" else m.impl,
+        "impl": impl_kind, "backend": {"naive": "torch", "deepwave": "deepwave C"}.get(
+            m.impl, m.impl),
         "mode": "forward" if m.mode == "fwd" else "forward+backward",
         "shape": list(size.shape), "batch": size.batch, "steps": size.steps, "dtype": "float32",
         "seconds": round(best, 4), "seconds_all": [round(t, 4) for t in times],
@@ -389,6 +426,8 @@ def plan(groups: list[str], backends: list[str] | None, skip_naive_p2: bool) -> 
             ids.append(f"{case}-{boundary}-{backend}-fb-ckptauto")
             if backend == "numba":
                 ids.append(f"{case}-{boundary}-{backend}-fb-ckpt0")
+        if boundary == "pml" and have_deepwave():
+            ids += [f"{case}-pml-deepwave-fwd", f"{case}-pml-deepwave-fb"]
         naive_wanted = boundary == "damping" and not (case == "p2" and skip_naive_p2)
         if naive_wanted:
             ids += [f"{case}-damping-naive-fwd", f"{case}-damping-naive-fb"]
@@ -482,6 +521,20 @@ def compare(case: str, boundary: str, res: dict[str, dict], bandwidth: dict | No
         row["quick"] = True
     if have:
         lines.append(row)
+
+    if boundary == "pml":
+        dw_row: dict = {"compare": "wavefab_vs_deepwave", "case": case.upper(),
+                        "boundary": "pml (CPML both)", "backend": "numba"}
+        for mode, suffix, ckpt in (("forward", "fwd", ""), ("forward+backward", "fb",
+                                                            "-ckptauto")):
+            wf, dw = res.get(f"{p}-numba-{suffix}{ckpt}"), res.get(f"{p}-deepwave-{suffix}")
+            dw_row[mode] = {
+                "wavefab_cell_updates_per_s": wf.get("cell_updates_per_s") if wf else None,
+                "deepwave_cell_updates_per_s": dw.get("cell_updates_per_s") if dw else None,
+                "ratio": ratio(wf, dw),
+            }
+        if any(dw_row[m]["ratio"] is not None for m in ("forward", "forward+backward")):
+            lines.append(dw_row)
 
     if case == "p2":
         ck, st = res.get(f"{p}-numba-fb-ckptauto"), res.get(f"{p}-numba-fb-ckpt0")

@@ -10,11 +10,10 @@ process (OpenMP reads its wait policy once, when torch loads), run first on the 
 and then while ``--busy`` other processes spin on the CPUs (pure-Python loops, as a sweep's
 other workers or a neighbour's job would). Policies:
 
-* ``wavefab``: nothing set; wavefab is imported before torch, as the CLI, the GUI and a
-  script that imports wavefab first do: wavefab sets ``OMP_WAIT_POLICY=PASSIVE``.
-* ``torch first``: nothing set, torch imported first: OpenMP's own default (threads spin for a
-  while before they sleep), what a script gets that imports torch before wavefab.
-* ``PASSIVE``: the reference the speed issue sets (``OMP_WAIT_POLICY=PASSIVE``).
+* ``OpenMP default``: nothing set (threads spin for a while before they sleep): what a script
+  that uses the Python API gets.
+* ``PASSIVE``: ``OMP_WAIT_POLICY=PASSIVE``, what the CLI and the GUI set, and the reference of
+  the speed issue.
 
 The table gives cell-updates/s and each busy figure as a ratio of the busy ``PASSIVE`` one.
 Busy figures vary from run to run with the scheduler; compare ratios measured in one run.
@@ -33,33 +32,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MEASURE = "p1-damping-numba-fb-ckptauto"
 
-#: policy → (environment changes, import wavefab before the bench imports torch)
+#: policy → environment changes (None: removed)
 POLICIES = {
-    "wavefab": ({"OMP_WAIT_POLICY": None}, True),
-    "torch first": ({"OMP_WAIT_POLICY": None}, False),
-    "PASSIVE": ({"OMP_WAIT_POLICY": "PASSIVE"}, False),
+    "OpenMP default": {"OMP_WAIT_POLICY": None},
+    "PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},
 }
-
-_WAVEFAB_FIRST = (
-    "import sys, runpy\nimport wavefab.solver  # sets the wait policy before torch loads\n"
-    "sys.path.insert(0, {here!r})\n"
-    "sys.argv = [{script!r}, '--measure', {measure!r}, '--repeats', {repeats!r}]\n"
-    "runpy.run_path({script!r}, run_name='__main__')\n"
-)
 
 
 def measure(policy: str, repeats: int, timeout: float) -> dict:
     """One measurement in a fresh process under ``policy``; its JSON record."""
-    changes, wavefab_first = POLICIES[policy]
+    changes = POLICIES[policy]
     env = {k: v for k, v in os.environ.items() if k not in changes}
     env.update({k: v for k, v in changes.items() if v is not None})
-    script = str(HERE / "solver.py")
-    if wavefab_first:
-        code = _WAVEFAB_FIRST.format(script=script, measure=MEASURE, repeats=str(repeats),
-                                     here=str(HERE))
-        cmd = [sys.executable, "-c", code]
-    else:
-        cmd = [sys.executable, script, "--measure", MEASURE, "--repeats", str(repeats)]
+    cmd = [sys.executable, str(HERE / "solver.py"), "--measure", MEASURE, "--repeats",
+           str(repeats)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout,
                           check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -93,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
                 rate = record.get("cell_updates_per_s", float("nan"))
                 figures[(phase, policy)] = rate
                 elapsed = time.perf_counter() - start
-                print(f"[{done}/{total}, {elapsed:.0f} s] {phase:5s} {policy:12s} "
+                print(f"[{done}/{total}, {elapsed:.0f} s] {phase:5s} {policy:14s} "
                       f"{rate:.3g} cell-updates/s {record.get('error', '')}",
                       file=sys.stderr, flush=True)
         finally:

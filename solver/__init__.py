@@ -11,13 +11,6 @@ inputs and builds the coefficients for both; below it sit the stencils (:mod:`.o
 the grid, boundaries, sources, probes, waveforms, materials, threads and errors.
 """
 
-import os as _os
-
-# OpenMP threads that wait passively (sleep, not spin) for work, unless the user chose: a spinning
-# pool starves the other processes of a busy machine, and they starve it (measured 2x slower).
-# Set before torch loads its OpenMP runtime, which reads it once; see wavefab.solver.threads.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from ._setup import Nonlinearity, PropagationResult
 from .acoustic import propagate_acoustic
 from .boundaries import PML, DampingLayer

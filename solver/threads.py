@@ -2,13 +2,15 @@
 
 One policy for both pools (torch and numba's ``omp`` layer share torch's OpenMP runtime):
 
-* Threads wait passively: importing any wavefab package sets ``OMP_WAIT_POLICY=PASSIVE``
-  unless the environment already names a policy (it is read once, when torch loads; import
-  wavefab before torch, or set it yourself). On a 2-core machine with two other busy
-  processes, spinning pools made P1 forward+backward 2x slower.
 * Inside a backend's :func:`kernel_section` the fused kernels get :func:`kernel_threads`
   threads and torch runs the small operations between them on the calling thread, so the pool
-  is woken once per segment, not once per tensor operation.
+  is woken once per segment, not once per tensor operation, and spins only that often. With two
+  other busy processes on 2 cores this took P1 forward+backward from 0.48x to 0.9-1.1x of what
+  ``OMP_WAIT_POLICY=PASSIVE`` reaches, whatever the policy.
+* The CLI and the GUI (:mod:`wavefab.app`) also make threads wait passively
+  (``OMP_WAIT_POLICY=PASSIVE`` unless the environment names a policy). The Python API leaves
+  the policy to the user: passive waiting made a per-step torch loop 4x slower on a quiet
+  machine (deepwave 6x), which a library must not impose on its caller's other code.
 * :func:`set_num_threads` and ``WAVEFAB_THREADS`` set both torch's intra-op threads and the
   kernels' threads. Without either, the kernels time a small problem on one thread and on all
   of them once per process and keep the faster (machines whose cores share one physical core,

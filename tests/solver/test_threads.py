@@ -38,12 +38,13 @@ def _python(code: str, **env: str | None) -> str:
     return done.stdout.strip()
 
 
-def test_openmp_waits_passively_unless_the_user_chose():
-    code = "import wavefab.designkit, os; print(os.environ['OMP_WAIT_POLICY'])"
-    assert _python(code, OMP_WAIT_POLICY=None) == "PASSIVE"
-    assert _python(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
+def test_the_programs_wait_passively_and_the_api_leaves_the_policy_alone():
     code = "import wavefab.app, os; print(os.environ['OMP_WAIT_POLICY'])"
     assert _python(code, OMP_WAIT_POLICY=None) == "PASSIVE"
+    assert _python(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
+    code = ("import wavefab.solver, wavefab.designkit.run, os\n"
+            "print(os.environ.get('OMP_WAIT_POLICY', 'unset'))")
+    assert _python(code, OMP_WAIT_POLICY=None) == "unset"
 
 
 def test_a_propagation_keeps_the_callers_torch_thread_count():
