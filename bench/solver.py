@@ -244,8 +244,8 @@ def have_deepwave() -> bool:
 @dataclass(frozen=True)
 class Measure:
     """A measurement id: ``{case}-{boundary}-{impl}-{mode}[-ckpt{auto|0|k}]``, e.g.
-    ``p2-damping-numba-fb-ckptauto``; impl is ``numba``/``torch`` (wavefab backends) or
-    ``naive``; mode is ``fwd`` or ``fb``."""
+    ``p2-damping-numba-fb-ckptauto``; impl is ``numba``/``torch`` (wavefab backends),
+    ``naive`` (damping only) or ``deepwave`` (pml only); mode is ``fwd`` or ``fb``."""
 
     case: str
     boundary: str
@@ -610,7 +610,8 @@ def main(argv: list[str] | None = None) -> None:
                              "numba both run OpenMP thread pools; see bench/README.md)")
     parser.add_argument("--measure", metavar="ID",
                         help="run one measurement in this process: 'bandwidth' or "
-                             "{p1|p2}-{damping|pml}-{numba|torch|naive}-{fwd|fb}[-ckpt{auto|0|k}]")
+                             "{p1|p2}-{damping|pml}-{numba|torch|naive|deepwave}-{fwd|fb}"
+                             "[-ckpt{auto|0|k}] (naive: damping only; deepwave: pml only)")
     args = parser.parse_args(argv)
     if args.measure == "bandwidth":
         emit(run_bandwidth(args.quick))
