@@ -24,20 +24,16 @@ then, so this module stays importable without compiling anything).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import numpy as np
 
 from .errors import SolverTypeError, SolverValueError, as_int
 
 log = logging.getLogger(__name__)
-
-_F = TypeVar("_F", bound=Callable)
 
 _THREADS: int | None = None
 
@@ -68,27 +64,36 @@ def set_num_threads(threads: int | None) -> None:
 
 
 def apply_environment() -> None:
-    """Apply a valid ``WAVEFAB_THREADS`` to both pools now.
+    """Apply ``WAVEFAB_THREADS`` to both pools now, if it is set and valid.
 
-    An invalid one is reported by the first kernel call, which names the variable and the fix.
+    An invalid one is left for the first kernel call to report, naming the variable and the fix.
     """
-    env = os.environ.get("WAVEFAB_THREADS", "").strip()
-    if env.isdigit() and int(env) >= 1:
-        set_num_threads(int(env))
+    try:
+        threads = _environment_threads()
+    except SolverValueError:
+        return
+    if threads is not None:
+        set_num_threads(threads)
+
+
+def _environment_threads() -> int | None:
+    """The count ``WAVEFAB_THREADS`` names (None: unset)."""
+    env = os.environ.get("WAVEFAB_THREADS")
+    if not env:
+        return None
+    if not env.strip().isdigit() or int(env) < 1:
+        raise SolverValueError(f"WAVEFAB_THREADS must be a positive integer, got {env!r}; unset "
+                               "it to let wavefab choose")
+    return int(env)
 
 
 def kernel_threads() -> int:
     """Threads the CPU kernels run with; measured once per process unless set."""
     global _THREADS
     if _THREADS is None:
-        env = os.environ.get("WAVEFAB_THREADS")
-        if env:
-            if not env.strip().isdigit() or int(env) < 1:
-                raise SolverValueError(
-                    f"WAVEFAB_THREADS must be a positive integer, got {env!r}; unset it to let "
-                    f"wavefab choose"
-                )
-            set_num_threads(int(env))
+        threads = _environment_threads()
+        if threads is not None:
+            set_num_threads(threads)
         else:
             _THREADS = _calibrate_threads()
     assert _THREADS is not None
@@ -144,7 +149,8 @@ def kernel_section() -> Iterator[None]:
     torch operations between them run on the calling thread: each is a few hundred microseconds
     of elementwise work, where waking the pool costs more than it saves, and every pool wake-up
     leaves threads spinning that a busy machine's other processes need. The caller's torch thread
-    count is restored on exit (numba's first parallel launch would otherwise reset it).
+    count is restored on exit (numba's first parallel launch would otherwise reset it). Use it
+    as ``with kernel_section():`` or as a decorator, ``@kernel_section()``.
     """
     import numba
     import torch
@@ -157,13 +163,3 @@ def kernel_section() -> Iterator[None]:
     finally:
         torch.set_num_threads(saved)
 
-
-def in_kernel_section(fn: _F) -> _F:
-    """Decorate ``fn`` to run inside :func:`kernel_section`."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with kernel_section():
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]

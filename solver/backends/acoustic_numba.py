@@ -29,7 +29,7 @@ from torch import Tensor
 
 from .._setup import AcousticSetup, segment_length
 from ..operators import STAGGERED
-from ..threads import in_kernel_section, kernel_threads
+from ..threads import kernel_section
 
 # Strict IEEE arithmetic, for the reason given in kernels_cpu: fastmath made a cold numba cache
 # give different results from a warm one.
@@ -216,7 +216,6 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, s
     every = static["every"]
     nsnap = (t0 + steps) // every - t0 // every if every else 0
     snaps = torch.empty(batch, nsnap, ny, nx, dtype=dtype)
-    nb.set_num_threads(kernel_threads())
     _forward(_np(work), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
                                                    "src_gain")),
              _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
@@ -245,7 +244,7 @@ class _AcousticSegment(torch.autograd.Function):
         return last, before, rec, snaps
 
     @staticmethod
-    @in_kernel_section
+    @kernel_section()
     def backward(ctx, g_last, g_before, g_rec, g_snap):
         inj, u, p, *tensors = ctx.saved_tensors
         params = dict(zip(ctx.names, tensors, strict=True))
@@ -274,7 +273,6 @@ class _AcousticSegment(torch.autograd.Function):
         grads = {k: torch.zeros(batch, *params[k].shape[1:], dtype=dtype)
                  for k in ("alpha", "beta", "gamma", "face_x", "face_y", "src_gain")}
         g_inj = torch.zeros_like(inj)
-        nb.set_num_threads(kernel_threads())
         _adjoint(_np(full), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x",
                                                        "face_y", "src_gain")),
                  _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
@@ -289,7 +287,7 @@ class _AcousticSegment(torch.autograd.Function):
         return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *out)
 
 
-@in_kernel_section
+@kernel_section()
 def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
                        checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU).

@@ -157,6 +157,20 @@ def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow, R):
         trow[j] += d  # unconditional: a guarded store stops vectorization (scratch if unused)
 
 
+@_jit
+def _pml_row(a, x1, x1n, x2, y1, y1n, y2, ax, bx, dbx, ay, by, dby, pp, gb, c1, c2, i, ny, nx,
+             xreach, yreach, xright, trow, R):
+    """The CPML corrections of row ``i``: its y strip if it lies in one, then both x strips.
+
+    ``R`` is the stencil radius; each call site passes a literal, so that after inlining the
+    loops over it unroll (order 2 then skips order 4's zero-padded second tap).
+    """
+    if i < yreach or i >= ny - yreach:
+        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, R)
+    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach, trow, R)
+    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow, R)
+
+
 @_pjit
 def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
                     al, be, ga, damped, xreach, yreach, ax, bx, dbx, ay, by, dby, has_pml,
@@ -215,20 +229,13 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
                 if store:
                     trow = tstore[bi, s, i]
                 _row(a, pp, ab, bb, gb, i, order, nx, c2, damped[i], trow, store)
-                if has_pml and order == 2:  # the stencil radius a literal: loops unroll
-                    if i < yreach or i >= ny - yreach:
-                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, 1)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
-                           trow, 1)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow,
-                           1)
-                elif has_pml:
-                    if i < yreach or i >= ny - yreach:
-                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, 2)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, 0, xreach,
-                           trow, 2)
-                    _pml_x(a, x1, x1n, x2, ax, bx, dbx, pp, gb, c1, c2, i, xright, nx, trow,
-                           2)
+                if has_pml:  # the stencil radius a literal in each branch: loops unroll
+                    if order == 2:
+                        _pml_row(a, x1, x1n, x2, y1, y1n, y2, ax, bx, dbx, ay, by, dby, pp, gb,
+                                 c1, c2, i, ny, nx, xreach, yreach, xright, trow, 1)
+                    else:
+                        _pml_row(a, x1, x1n, x2, y1, y1n, y2, ax, bx, dbx, ay, by, dby, pp, gb,
+                                 c1, c2, i, ny, nx, xreach, yreach, xright, trow, 2)
             for k in range(src_r.shape[0]):
                 pp[src_r[k] + r, src_c[k] + r] += inj[bi, s, k]
             for k in range(prb_r.shape[0]):
@@ -348,6 +355,16 @@ def _adjoint_row(v, w, ab, bb, gb, i, order, nx, c2, damped, ts, acc):
             acc[i, jc] += c * ts[i, jc]
 
 
+@_jit
+def _adjoint_pml_row(v, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ax, bx, dbx, ay, by, dby, w, gb,
+                     c1, c2, i, ny, nx, xreach, yreach, xright, R):
+    """The transposed CPML corrections of row ``i`` (see :func:`_pml_row`)."""
+    if i < yreach or i >= ny - yreach:
+        _adjoint_pml_y(v, y1, y1n, y2, y2n, ay, by, dby, w, gb, c1, c2, i, nx, R)
+    _adjoint_pml_x(v, x1, x1n, x2, x2n, ax, bx, dbx, w, gb, c1, c2, i, 0, xreach, R)
+    _adjoint_pml_x(v, x1, x1n, x2, x2n, ax, bx, dbx, w, gb, c1, c2, i, xright, nx, R)
+
+
 @_pjit
 def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
                     al, be, ga, damped, xreach, yreach, ax, bx, dbx, ay, by, dby, has_pml,
@@ -413,22 +430,15 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
             # ν_s into ww (which holds ν_{s+2}): the forward recursion, then the PML correction.
             for i in range(ny):
                 _adjoint_row(vv, ww, ab, bb, gb, i, order, nx, c2, damped[i], ts, ga_)
-                if has_pml and order == 2:  # the stencil radius a literal: loops unroll
-                    if i < yreach or i >= ny - yreach:
-                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx,
-                                       1)
-                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   0, xreach, 1)
-                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   xright, nx, 1)
-                elif has_pml:
-                    if i < yreach or i >= ny - yreach:
-                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx,
-                                       2)
-                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   0, xreach, 2)
-                    _adjoint_pml_x(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, i,
-                                   xright, nx, 2)
+                if has_pml:  # the stencil radius a literal in each branch: loops unroll
+                    if order == 2:
+                        _adjoint_pml_row(vv, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ax, bx, dbx, ay,
+                                         by, dby, ww, gb, c1, c2, i, ny, nx, xreach, yreach,
+                                         xright, 1)
+                    else:
+                        _adjoint_pml_row(vv, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ax, bx, dbx, ay,
+                                         by, dby, ww, gb, c1, c2, i, ny, nx, xreach, yreach,
+                                         xright, 2)
             if s == nsteps - 1:
                 gpo = gp_out[bi]
                 for i in range(ny):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import torch
 from torch import Tensor
@@ -18,7 +17,7 @@ from torch import Tensor
 from .._setup import ScalarSetup, segment_length
 from ..errors import SolverValueError
 from ..operators import stencils
-from ..threads import in_kernel_section, kernel_threads
+from ..threads import kernel_section
 from . import kernels_cpu as kc
 
 
@@ -108,7 +107,6 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
     nsnap = _snapshot_count(st, t0, steps) if snapshots else 0
     snaps = torch.empty(batch, nsnap, st.ny, st.nx, dtype=dtype)
     alpha, beta, gamma = (_np(c) for c in coeffs)
-    numba.set_num_threads(kernel_threads())
     kc.forward_segment(
         _np(u), _np(p), _np(q1x), _np(q1xa), _np(q2x), _np(q1y), _np(q1ya), _np(q2y),
         alpha, beta, gamma, st.damped, st.xreach, st.yreach, *st.profiles, st.has_pml,
@@ -168,7 +166,7 @@ class _Segment(torch.autograd.Function):
         return (*state, rec, snaps)
 
     @staticmethod
-    @in_kernel_section
+    @kernel_section()
     def backward(ctx, gu, gp, gq1x, gq2x, gq1y, gq2y, grec, gsnap):
         if torch.is_grad_enabled():  # autograd enables grad mode here only for create_graph=True
             raise SolverValueError(
@@ -228,7 +226,6 @@ class _Segment(torch.autograd.Function):
         grec_np = (grec.detach().contiguous() if grec is not None
                    else torch.zeros(batch, steps, st.prb_r.size, dtype=u.dtype))
         p0 = p[inner].contiguous() if need_ab else torch.zeros(1, 1, 1, dtype=u.dtype)
-        numba.set_num_threads(kernel_threads())
         kc.adjoint_segment(
             _np(v), _np(w), _np(g1x), _np(g1xa), _np(g2x), _np(g2xa),
             _np(g1y), _np(g1ya), _np(g2y), _np(g2ya),
@@ -262,7 +259,7 @@ class _Segment(torch.autograd.Function):
                 g1x, g2x, g1y, g2y, None, None, None)
 
 
-@in_kernel_section
+@kernel_section()
 def run_numba(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: int | None
               ) -> tuple[Tensor, Tensor | None, int, Tensor]:
     """Run ``setup``: recorded cells, snapshots, segment count and the final (padded) field."""
