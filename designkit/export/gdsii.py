@@ -736,11 +736,13 @@ def oasis_to_gds(path: str | Path, folder: str | Path, *, timeout: float = OASIS
     child = Path(__file__).with_name("oasis_child.py")
     # One thread for the numerical libraries: their thread pools reserve address space that
     # the memory limit would otherwise spend.
+    # The parent's import path, whatever put gdstk on it (a venv, the user site, PYTHONPATH);
+    # never the working directory.
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+           "MKL_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         done = subprocess.run(
-            [sys.executable, "-I", str(child), str(path), str(gds), str(report),
+            [sys.executable, "-s", str(child), str(path), str(gds), str(report),
              json.dumps(limits)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             timeout=timeout, env=env, check=False)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import errno
 import math
+import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 
-from ..errors import DesignValueError, FileFormatError
+from ..errors import DesignValueError
 from ..files import atomic_path, wavefab_version
 from . import gdsii
 
@@ -156,8 +158,10 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
     kind = _format(path)
     if tone not in ("solid", "void"):
         raise DesignValueError(f"tone must be 'solid' or 'void', got {tone!r}")
-    if not (database_unit > 0 and math.isfinite(database_unit)) or database_unit > USER_UNIT:
-        raise DesignValueError(f"database unit must lie in (0, 1 µm], got {database_unit!r} m")
+    # what the readers take (gdsii.DATABASE_UNIT_RANGE), up to the 1 µm user unit
+    if not gdsii.DATABASE_UNIT_RANGE[0] <= database_unit <= USER_UNIT:
+        raise DesignValueError(f"database unit must lie in [{gdsii.DATABASE_UNIT_RANGE[0]:g} m, "
+                               f"1 µm], got {database_unit!r} m")
     if not (frame >= 0 and math.isfinite(frame)):
         raise DesignValueError(f"frame must be a width ≥ 0 (metres), got {frame!r}")
     xmin, ymin, xmax, ymax = bounds
@@ -208,21 +212,29 @@ def write_layout(geometry: shapely.Geometry, path: str | Path, *, name: str,
 
 
 def _check_written(tmp: Path, path: Path, kind: str) -> None:
-    """Read back what gdstk wrote, raising a truncated file as the OSError it is.
+    """Check that gdstk wrote the whole file, raising a short write as the OSError it is.
 
     gdstk ignores failed writes: a full disk leaves an empty or truncated file behind a call
-    that returned.
+    that returned. A write that stops short loses the file's end, so the end is what is checked
+    (the ENDLIB record of GDSII; the CRC-32 that closes OASIS), not the reader's limits.
     """
-    try:
-        if kind == "gds":
-            gdsii.check_gds(tmp, shown=path)
-        else:
-            gdsii.check_oasis(tmp)
-    except FileFormatError as exc:
+    if kind == "gds":
+        with open(tmp, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - 4))
+            whole = size >= 8 and fh.read(4) == _GDS_ENDLIB
+    else:  # written with a CRC-32 of every byte before it, in the last four
+        data = tmp.read_bytes()
+        whole = len(data) > 4 and zlib.crc32(data[:-4]) == int.from_bytes(data[-4:], "little")
+    if not whole:
         full = shutil.disk_usage(tmp.parent).free < 2**20
         raise OSError(errno.ENOSPC if full else errno.EIO,
                       "No space left on device" if full else
-                      f"gdstk wrote an incomplete {kind.upper()} file ({exc})", str(path)) from None
+                      f"gdstk wrote an incomplete {kind.upper()} file", str(path))
+
+
+_GDS_ENDLIB = b"\x00\x04\x04\x00"
+"""The record that closes a GDSII library: length 4, type ENDLIB, no data."""
 
 
 def _property_value(value: Any) -> Any:

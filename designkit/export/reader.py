@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -21,9 +22,12 @@ from ..results import MAX_DESIGN_CELLS, Design, design_from_arrays, load_design
 from ..units import format_length
 from .formats import LAYOUT_FORMATS, MESH_FORMATS, output_kind
 from .gdsii import LayoutFileError
-from .layout import SUFFIXES, read_layout
+from .layout import SUFFIXES, Layout, read_layout
 from .meshes import read_mesh, section
 from .outlines import read_dxf
+
+if TYPE_CHECKING:
+    import trimesh
 
 # The results folder's reader is the export's way in too: re-exported for `export.load_design`.
 __all__ = ["Design", "FileRaster", "design_from_arrays", "file_raster", "file_shape",
@@ -48,18 +52,56 @@ def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
     Raises:
         DesignValueError: an unreadable file or one with nothing on the design's area.
     """
-    kind = output_kind(path)
     if not (pitch > 0 and math.isfinite(pitch)):
         raise DesignValueError(f"pitch must be a positive length, got {pitch!r}")
+    return _raster(_load(path, layer), shape, pitch, section_z)
+
+
+@dataclass
+class _Loaded:
+    """A layout, mesh or DXF file read once: what rasterizing it needs."""
+
+    path: Path
+    layout: Layout | None = None
+    mesh: trimesh.Trimesh | None = None
+    outline: shapely.Geometry | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, ymin, xmax, ymax)`` of the shapes (metres)."""
+        if self.layout is not None:
+            return self.layout.geometry.bounds
+        if self.mesh is not None:
+            mm = self.mesh.bounds  # [[xmin, ymin, zmin], [xmax, ymax, zmax]] in mm
+            return (mm[0][0] * 1e-3, mm[0][1] * 1e-3, mm[1][0] * 1e-3, mm[1][1] * 1e-3)
+        return self.outline.bounds
+
+
+def _load(path: str | Path, layer: tuple[int, int] | None) -> _Loaded:
+    """Read ``path`` through its format's door (layout, mesh or DXF)."""
+    path = Path(path)
+    kind = output_kind(path)
+    if kind in LAYOUT_FORMATS:
+        return _Loaded(path, layout=read_layout(path, layer=layer))
+    if kind in MESH_FORMATS:
+        return _Loaded(path, mesh=read_mesh(path))
+    if kind == "dxf":
+        return _Loaded(path, outline=read_dxf(path))
+    raise DesignValueError(f"cannot import {path}: {kind.upper()} is an export-only format")
+
+
+def _raster(loaded: _Loaded, shape: tuple[int, int], pitch: float,
+            section_z: float | None = None) -> np.ndarray:
+    """The solid area fraction of each cell of ``shape`` (see :func:`import_raster`)."""
+    path = loaded.path
     rows, cols = shape
     area = shapely.box(0.0, 0.0, cols * pitch, rows * pitch)
-    if kind in LAYOUT_FORMATS:
-        found = read_layout(path, layer=layer)
-        shapes = found.geometry
-        if found.metadata.get("tone") == "void":
+    if loaded.layout is not None:
+        shapes = loaded.layout.geometry
+        if loaded.layout.metadata.get("tone") == "void":
             shapes = area.difference(shapes)
-    elif kind in MESH_FORMATS:
-        mesh = read_mesh(path)
+    elif loaded.mesh is not None:
+        mesh = loaded.mesh
         low, high = (float(v) * 1e-3 for v in (mesh.bounds[0][2], mesh.bounds[1][2]))
         if section_z is not None:
             z = low + section_z
@@ -72,10 +114,8 @@ def import_raster(path: str | Path, shape: tuple[int, int], pitch: float, *,
             raise DesignValueError(f"section height {format_length(z - low)} lies outside the "
                                    f"mesh (0 … {format_length(high - low)})")
         shapes = section(mesh, z)
-    elif kind == "dxf":
-        shapes = read_dxf(path)
     else:
-        raise DesignValueError(f"cannot import {path}: {kind.upper()} is an export-only format")
+        shapes = loaded.outline
     shapes = geometry.polygonal_part(shapely.intersection(shapes, area))
     if shapes.is_empty:
         raise DesignValueError(f"{path} has no solid shapes on the design area "
@@ -139,21 +179,7 @@ def file_shape(path: str | Path, pitch: float, *, layer: tuple[int, int] | None 
         DesignValueError: a file with nothing to cover, or a grid above
             :data:`MAX_DESIGN_CELLS` cells (a pitch too fine for the file's extent).
     """
-    return _covering_grid(path, _file_bounds(path, layer), pitch)
-
-
-def _file_bounds(path: str | Path, layer: tuple[int, int] | None
-                 ) -> tuple[float, float, float, float]:
-    """``(xmin, ymin, xmax, ymax)`` of a file's shapes (metres)."""
-    kind = output_kind(path)
-    if kind in LAYOUT_FORMATS:
-        return read_layout(path, layer=layer).geometry.bounds
-    if kind == "dxf":
-        return read_dxf(path).bounds
-    if kind in MESH_FORMATS:
-        mm = read_mesh(path).bounds  # [[xmin, ymin, zmin], [xmax, ymax, zmax]] in mm
-        return (mm[0][0] * 1e-3, mm[0][1] * 1e-3, mm[1][0] * 1e-3, mm[1][1] * 1e-3)
-    raise DesignValueError(f"cannot read {path}: {kind.upper()} is an export-only format")
+    return _covering_grid(path, _load(path, layer).bounds, pitch)
 
 
 def _covering_grid(path: str | Path, bounds: tuple[float, float, float, float], pitch: float,
@@ -170,9 +196,11 @@ def _covering_grid(path: str | Path, bounds: tuple[float, float, float, float], 
         raise DesignValueError(f"{path} has no shapes to cover; check the file and the layer")
     # 1e-5 cells of slack: meshes store float32 vertices (6.4 mm reads as 6.4000001 mm)
     high = (bounds[3] / pitch - 1e-5, bounds[2] / pitch - 1e-5)
-    # floats first: a crafted extent or a tiny pitch must not reach math.ceil as inf
-    cells = max(1.0, high[0]) * max(1.0, high[1])
-    if not math.isfinite(cells) or cells > MAX_DESIGN_CELLS:
+    # floats first: a crafted extent or a tiny pitch must not reach math.ceil as inf; rounded
+    # up as the grid will be, so that the bound holds for the grid returned
+    cells = math.ceil(max(1.0, high[0])) * math.ceil(max(1.0, high[1])) \
+        if all(math.isfinite(v) for v in high) else math.inf
+    if cells > MAX_DESIGN_CELLS:
         extent = f"{format_length(bounds[2])} × {format_length(bounds[3])} extent"
         if recorded:
             raise LayoutFileError(path, f"its recorded pitch {format_length(pitch)} is too fine "
@@ -226,12 +254,11 @@ def file_raster(path: str | Path, *, pitch: float | None = None,
     if not path.exists():
         raise DesignValueError(f"{path} does not exist; give a results folder or a layout/"
                                "mesh file")
-    meta: dict[str, str] = {}
-    if path.suffix.lower() in SUFFIXES:
-        meta = read_layout(path, layer=layer).metadata
-    elif output_kind(path) not in (*MESH_FORMATS, "dxf"):
+    if output_kind(path) not in (*LAYOUT_FORMATS, *MESH_FORMATS, "dxf"):
         raise DesignValueError(f"cannot check {path}: give a results folder or a GDS, OASIS, "
                                "STL, 3MF, OBJ or DXF file")
+    loaded = _load(path, layer)  # read once: the metadata, the extent and the raster
+    meta = loaded.layout.metadata if loaded.layout is not None else {}
     if pitch is None:
         recorded, recorded_shape = _recorded(path, meta)
     else:  # the pitch given: damaged recorded values are not needed, only compared
@@ -248,7 +275,5 @@ def file_raster(path: str | Path, *, pitch: float | None = None,
             and abs(pitch - recorded) <= 1e-9 * recorded:
         shape = recorded_shape
     else:  # another pitch than the file's, or no recorded shape: cover its whole extent
-        shape = _covering_grid(path, _file_bounds(path, layer), pitch,
-                               recorded=pitch == recorded)
-    return FileRaster(path=path, coverage=import_raster(path, shape, pitch, layer=layer),
-                      pitch=float(pitch))
+        shape = _covering_grid(path, loaded.bounds, pitch, recorded=pitch == recorded)
+    return FileRaster(path=path, coverage=_raster(loaded, shape, pitch), pitch=float(pitch))

@@ -271,3 +271,30 @@ def test_mutated_files_raise_only_clean_errors(kind, good_files, tmp_path):
 def test_fuzz_mutated_files_at_length(kind, good_files, tmp_path):
     outcomes = _campaign(tmp_path, good_files, kind, 1000)
     print(kind, dict(outcomes))
+
+
+def test_a_database_unit_the_readers_refuse_is_refused_when_writing(tmp_path):
+    """Written files are the ones the doors take: no export that only its read-back rejects."""
+    import shapely
+
+    from wavefab.designkit.errors import DesignValueError
+    from wavefab.designkit.export.layout import write_layout
+
+    square = shapely.box(0, 0, 1e-4, 1e-4)
+    with pytest.raises(DesignValueError, match="database unit must lie in"):
+        write_layout(square, tmp_path / "fine.gds", name="fine", bounds=square.bounds,
+                     database_unit=1e-16)
+    assert not (tmp_path / "fine.gds").exists()
+    write_layout(square, tmp_path / "ok.gds", name="ok", bounds=square.bounds,
+                 database_unit=1e-12)
+    assert file_raster(tmp_path / "ok.gds", pitch=1e-5).coverage.sum() > 0
+
+
+def test_the_cell_bound_holds_for_the_rounded_up_grid():
+    from wavefab.designkit.export.reader import _covering_grid
+    from wavefab.designkit.results import MAX_DESIGN_CELLS
+
+    side = MAX_DESIGN_CELLS ** 0.5  # 4000: a hair above it per side rounds up past the bound
+    with pytest.raises(DesignError, match="larger --pitch"):
+        _covering_grid("x.gds", (0.0, 0.0, side + 0.2, side - 0.5), 1.0)
+    assert _covering_grid("x.gds", (0.0, 0.0, side, side), 1.0) == (4000, 4000)
