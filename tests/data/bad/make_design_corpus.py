@@ -91,7 +91,6 @@ def corpus() -> dict[str, bytes]:
 
 
 if __name__ == "__main__":
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, data in corpus().items():
-        (OUT / name).write_bytes(data)
-    print(f"{len(corpus())} files in {OUT}")
+    from corpus_files import write_corpus  # the script's own folder is on sys.path
+
+    write_corpus(OUT, corpus())

@@ -257,16 +257,7 @@ def _damaging_flips(data: bytes) -> list[int]:
     return [120]
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    files = corpus()
-    for old in OUT.iterdir():
-        if old.name not in files:
-            old.unlink()
-    for name, data in files.items():
-        (OUT / name).write_bytes(data)
-    print(f"wrote {len(files)} files to {OUT}")
-
-
 if __name__ == "__main__":
-    main()
+    from corpus_files import write_corpus  # the script's own folder is on sys.path
+
+    write_corpus(OUT, corpus())

@@ -256,8 +256,6 @@ def corpus() -> dict[str, bytes]:
 
 
 if __name__ == "__main__":
-    for folder in ("mesh", "dxf"):
-        (HERE / folder).mkdir(parents=True, exist_ok=True)
-    for name, data in corpus().items():
-        (HERE / name).write_bytes(data)
-    print(f"{len(corpus())} files in {HERE / 'mesh'} and {HERE / 'dxf'}")
+    from corpus_files import write_corpus  # the script's own folder is on sys.path
+
+    write_corpus(HERE, corpus())

@@ -176,17 +176,7 @@ def long_recording(seconds: float = 61.0) -> bytes:
                rate=1000, bits=8)
 
 
-def main() -> None:
-    """Write the corpus (and nothing else) into tests/data/bad/wav/."""
-    OUT.mkdir(exist_ok=True)
-    files = corpus()
-    for old in OUT.glob("*.wav"):
-        if old.name not in files:
-            old.unlink()
-    for name, data in files.items():
-        (OUT / name).write_bytes(data)
-    print(f"wrote {len(files)} files to {OUT}")
-
-
 if __name__ == "__main__":
-    main()
+    from corpus_files import write_corpus  # the script's own folder is on sys.path
+
+    write_corpus(OUT, corpus())
