@@ -323,14 +323,14 @@ def _read_metrics(path: Path) -> dict[str, Any]:
     fix = "; run the design again, or restore the file from a copy"
     try:
         size = path.stat().st_size
-        if size > MAX_METRICS_BYTES:
-            raise FileFormatError(path, f"is {size / 2**20:.0f} MiB, more than the "
-                                  f"{MAX_METRICS_BYTES // 2**20} MiB a run writes{fix}")
-        metrics = json.loads(path.read_bytes().decode("utf-8"))
-    except FileFormatError:
-        raise
+        data = path.read_bytes() if size <= MAX_METRICS_BYTES else b""
     except OSError as exc:
         raise FileFormatError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    if size > MAX_METRICS_BYTES:
+        raise FileFormatError(path, f"is {size / 2**20:.0f} MiB, more than the "
+                              f"{MAX_METRICS_BYTES // 2**20} MiB a run writes{fix}")
+    try:
+        metrics = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         reason = "nested too deeply" if isinstance(exc, RecursionError) else \
             str(exc).splitlines()[0][:120]
