@@ -59,7 +59,8 @@ MESH_SUFFIXES = (".stl", ".3mf", ".obj")
 """File types of :func:`write_mesh` and :func:`read_mesh`."""
 
 MAX_MESH_BYTES = 2 * 2**30
-"""Largest mesh file :func:`read_mesh` opens (bytes): a binary STL of 40 million triangles."""
+"""Largest mesh file :func:`read_mesh` opens (bytes): room for an ASCII STL or OBJ of some ten
+million triangles; a binary STL is held to :data:`MAX_TRIANGLES` by its recorded count first."""
 
 MAX_TRIANGLES = 20_000_000
 """Most triangles of a mesh, counting every instance a 3MF build places: ~1 GB of STL, and
@@ -75,8 +76,9 @@ MAX_3MF_RATIO = 1000
 """Highest compression ratio of a 3MF part over 1 MiB: mesh XML deflates about 8:1, a zip bomb
 near deflate's limit of 1032:1 (and far beyond it with bzip2 or LZMA)."""
 
-MAX_3MF_INSTANCES = 100_000
-"""Most placements of objects a 3MF build may expand to through nested components."""
+MAX_3MF_INSTANCES = 10_000
+"""Most placements of objects a 3MF build may expand to, items and nested components alike:
+trimesh's scene grows about quadratically with them (20,000 items took 71 s to read here)."""
 
 _STL_HEADER = 84
 """Bytes before a binary STL's triangles: an 80-byte header and a uint32 count."""
@@ -564,7 +566,8 @@ def read_mesh(path: str | Path) -> trimesh.Trimesh:
         for part in scene.geometry.values():
             if isinstance(part, trimesh.Trimesh):
                 _check_mesh(path, part, solid=False)
-                part.process()  # merge vertices, as trimesh.load does, per object
+                with np.errstate(invalid="ignore"):  # far vertices are refused just below
+                    part.process()  # merge vertices, as trimesh.load does, per object
         mesh = scene.to_mesh()
     except ShapeFileError:
         raise
@@ -680,8 +683,13 @@ def _check_3mf(path: Path, head: bytes) -> None:
             raise ShapeFileError(path, f"the 3MF package has {len(infos):,} parts, more than "
                                  f"the {MAX_3MF_MEMBERS:,} read here; export the mesh again")
         total = 0
+        seen: set[str] = set()
         for info in infos:
             name = info.filename
+            if name.lower() in seen:  # readers differ on which copy they take
+                raise ShapeFileError(path, f"the 3MF package holds part {name!r} twice; it is "
+                                     "not a 3MF file a slicer wrote: export the mesh again")
+            seen.add(name.lower())
             parts = PurePosixPath(name.replace("\\", "/")).parts
             if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
                 raise ShapeFileError(path, f"part {name!r} of the 3MF package is named outside "
@@ -721,24 +729,12 @@ def _check_3mf_build(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo
     """Refuse a 3MF model whose components form a cycle or place too many objects."""
     from lxml import etree
 
-    try:
-        with archive.open(info) as fh:  # most models have no components: skip the XML parse
-            tail = b""
-            while chunk := fh.read(2**20):
-                if b"component" in tail + chunk:
-                    break
-                tail = chunk[-16:]
-            else:
-                return
-    except Exception as exc:  # BadZipFile, zlib.error, EOFError on a damaged part
-        raise ShapeFileError(path, f"its 3MF model part is damaged ({_reason(exc)}); export "
-                             "the mesh again") from None
     children: dict[str, list[str]] = {}
     items: list[str] = []
     current = ""
     records = 0
-    with archive.open(info) as fh:
-        try:
+    try:
+        with archive.open(info) as fh:
             for event, element in etree.iterparse(
                 fh, events=("start", "end"), tag=("{*}object", "{*}component", "{*}item"),
                 **_XML_OPTIONS,
@@ -760,21 +756,19 @@ def _check_3mf_build(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo
                     while element.getprevious() is not None:
                         del element.getparent()[0]
                 if records > MAX_3MF_INSTANCES:
-                    raise ShapeFileError(path, _too_many_instances(
-                        f"more than {MAX_3MF_INSTANCES:,}"))
-        except ShapeFileError:
-            raise
-        except Exception as exc:  # XMLSyntaxError and inflate errors on damaged parts
-            raise ShapeFileError(path, f"its 3MF model is not readable XML ({_reason(exc)}); "
-                                 "export the mesh again") from None
-    placed = _count_placements(path, children, items)
-    if placed > MAX_3MF_INSTANCES:
-        raise ShapeFileError(path, _too_many_instances(f"more than {MAX_3MF_INSTANCES:,}"))
+                    raise ShapeFileError(path, _TOO_MANY_INSTANCES)
+    except ShapeFileError:
+        raise
+    except Exception as exc:  # BadZipFile, zlib.error, XMLSyntaxError on damaged parts
+        raise ShapeFileError(path, f"its 3MF model is not readable ({_reason(exc)}); export "
+                             "the mesh again") from None
+    if _count_placements(path, children, items) > MAX_3MF_INSTANCES:
+        raise ShapeFileError(path, _TOO_MANY_INSTANCES)
 
 
-def _too_many_instances(count: str) -> str:
-    return (f"its 3MF build places {count} objects through nested components, more than "
-            "are read here; flatten the assembly into one mesh")
+_TOO_MANY_INSTANCES = (f"its 3MF build places more than {MAX_3MF_INSTANCES:,} objects (items "
+                       "and nested components), more than wavefab reads; flatten the assembly "
+                       "into one mesh")
 
 
 def _count_placements(path: Path, children: dict[str, list[str]], items: list[str]) -> int:
@@ -810,7 +804,9 @@ def _check_mesh(path: Path, mesh: trimesh.Trimesh, *, solid: bool = True) -> Non
     """Refuse a loaded mesh (mm) that no design can be.
 
     Too many triangles, faces that refer to missing vertices, NaN or infinite coordinates,
-    coordinates beyond :data:`~.outlines.MAX_COORDINATE`, or (``solid``) no extent in some axis.
+    and (``solid``: the whole mesh, in mm) coordinates beyond :data:`~.outlines.MAX_COORDINATE`
+    or no extent in some axis. A part of a 3MF build (``solid=False``) is still in its file's
+    units, so only what holds in any unit is checked on it.
     """
     if len(mesh.faces) > MAX_TRIANGLES:
         raise ShapeFileError(path, _too_many_triangles(len(mesh.faces)))
@@ -828,13 +824,13 @@ def _check_mesh(path: Path, mesh: trimesh.Trimesh, *, solid: bool = True) -> Non
         raise ShapeFileError(path, "a vertex has a NaN or infinite coordinate; repair the mesh "
                              "or export it again")
     # flat and per-column reductions: numpy's `min(axis=0)` over [n, 3] is 20× slower
-    reach = float(max(vertices.max(), -vertices.min()))
-    if reach > MAX_COORDINATE * MM * MM:
-        raise ShapeFileError(path, f"a vertex lies {reach / MM / MM:.3g} m from the origin, "
+    if not solid:  # a part before unit conversion: its coordinates are not yet in mm
+        return
+    reach = float(max(vertices.max(), -vertices.min()))  # mm
+    if reach > MAX_COORDINATE * MM:
+        raise ShapeFileError(path, f"a vertex lies {reach / MM:.3g} m from the origin, "
                              f"beyond the {MAX_COORDINATE:g} m a part may span; check the "
                              "file's units (mm)")
-    if not solid:
-        return
     flat = [axis for k, axis in enumerate("xyz")
             if not vertices[:, k].max() > vertices[:, k].min()]
     if flat:

@@ -298,8 +298,8 @@ def _nest(loops: list[shapely.Polygon]) -> shapely.MultiPolygon:
     holes: dict[int, list] = {}
     for i, j in zip(inner[direct].tolist(), outer[direct].tolist(), strict=True):
         holes.setdefault(j, []).append(loops[i].exterior)
-    polygons = [
-        shapely.Polygon(loops[i].exterior, holes.get(i, []))
+    polygons = [  # a shell without holes is its ring polygon already
+        shapely.Polygon(loops[i].exterior, holes[i]) if i in holes else loops[i]
         for i in range(n)
         if depth[i] % 2 == 0
     ]
@@ -514,13 +514,16 @@ def _flatten(points: np.ndarray, flat: float, limit: float, budget: int, path: P
     and the arc's radius against ``limit`` before any point is made.
     """
     xy, bulge = points[:, :2], points[:, 2]
-    arcs = np.flatnonzero(np.abs(bulge) > 1e-12)
+    chords = np.hypot(*(np.roll(xy, -1, axis=0) - xy).T)
+    # An arc whose sagitta (chord·|b|/2) is within `flat` is its chord: CAD float noise writes
+    # bulges of 1e-8, whose radius is absurd but whose bow is nothing. NaN stays an arc (refused).
+    with np.errstate(invalid="ignore"):
+        arcs = np.flatnonzero(~(np.abs(bulge) * chords / 2 <= flat))
     if len(arcs) == 0:
         if len(xy) > budget:
             _too_many(path, name)
         return xy
-    nxt = (arcs + 1) % len(xy)
-    chord = np.hypot(*(xy[nxt] - xy[arcs]).T)
+    chord = chords[arcs]
     b = np.abs(bulge[arcs])
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         radius = chord * (b + 1 / b) / 4

@@ -77,11 +77,11 @@ MESH_SAYS = {
     "empty.obj": "the file is empty",
     "empty.stl": "the file is empty",
     "flat.stl": "the mesh is flat (no extent in z)",
-    "huge_coordinate.stl": "a vertex lies 1e+24 m from the origin",
+    "huge_coordinate.stl": "a vertex lies 1e+27 m from the origin",
     "huge_index.obj": "a face refers to a vertex the file does not have",
     "inf_vertex.obj": "a vertex has a NaN or infinite coordinate",
     "inf_vertex_ascii.stl": "a vertex has a NaN or infinite coordinate",
-    "instance_bomb.3mf": "places more than 100,000 objects through nested components",
+    "instance_bomb.3mf": "places more than 10,000 objects (items and nested components)",
     "missing_vertex.obj": "a face refers to a vertex the file does not have",
     "nan_vertex.stl": "a vertex has a NaN or infinite coordinate",
     "no_model.3mf": "the package has no 3D/3dmodel.model part",
@@ -298,3 +298,77 @@ def test_the_cell_bound_holds_for_the_rounded_up_grid():
     with pytest.raises(DesignError, match="larger --pitch"):
         _covering_grid("x.gds", (0.0, 0.0, side + 0.2, side - 0.5), 1.0)
     assert _covering_grid("x.gds", (0.0, 0.0, side, side), 1.0) == (4000, 4000)
+
+
+# --------------------------------------------------------------------------------------------
+# Found by a second reading: each was read (or refused) wrongly before.
+
+def _repacked_3mf(good: bytes, edit, *, duplicate: bytes | None = None) -> bytes:
+    """``good`` with its model's XML passed through ``edit`` (and a second model appended)."""
+    import io
+    import warnings
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(good))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.lower().endswith("3dmodel.model"):
+                data = edit(data)
+            target.writestr(info.filename, data)
+        if duplicate is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+                target.writestr("3D/3dmodel.model", duplicate)
+    return out.getvalue()
+
+
+def test_a_3mf_of_many_items_without_components_is_counted(good_files, tmp_path):
+    import re
+
+    def many_items(xml: bytes) -> bytes:
+        item = re.search(rb"<item [^>]*/>", xml).group(0)
+        return xml.replace(item, item * 10_001)
+
+    path = tmp_path / "items.3mf"
+    path.write_bytes(_repacked_3mf(good_files["3mf"], many_items))
+    start = time.perf_counter()
+    with pytest.raises(FileFormatError, match="places more than 10,000 objects"):
+        _read(path)
+    assert time.perf_counter() - start < 10
+
+
+def test_a_3mf_with_its_model_twice_is_refused(good_files, tmp_path):
+    path = tmp_path / "twice.3mf"
+    path.write_bytes(_repacked_3mf(good_files["3mf"], lambda xml: xml, duplicate=b"<model/>"))
+    with pytest.raises(FileFormatError, match=r"holds part .3D/3dmodel\.model. twice"):
+        _read(path)
+
+
+def test_a_mesh_beyond_a_kilometre_is_refused_and_a_metre_one_read(tmp_path):
+    import trimesh
+
+    from wavefab.designkit.export.meshes import read_mesh
+
+    far = trimesh.creation.box((10.0, 10.0, 10.0))
+    far.apply_translation((2e6, 0.0, 0.0))  # 2 km in mm
+    far.export(tmp_path / "far.stl")
+    with pytest.raises(FileFormatError, match=r"a vertex lies 2e\+03 m"):
+        read_mesh(tmp_path / "far.stl")
+    near = trimesh.creation.box((10.0, 10.0, 10.0))
+    near.apply_translation((900.0, 0.0, 0.0))  # 0.9 m
+    near.export(tmp_path / "near.stl")
+    assert read_mesh(tmp_path / "near.stl").bounds[1][0] == pytest.approx(905.0)
+
+
+def test_a_bulge_of_float_noise_is_a_straight_edge(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("corpus", BAD / "make_mesh_dxf_corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    path = tmp_path / "noise.dxf"
+    path.write_bytes(corpus.dxf(corpus.lwpolyline(((0, 0), (10, 0, 1e-8), (10, 10), (0, 10)))))
+    raster = file_raster(path, pitch=PITCH)
+    assert raster.coverage.sum() * PITCH**2 == pytest.approx(1e-4, rel=1e-6)  # 10 mm square
