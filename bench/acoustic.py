@@ -53,16 +53,14 @@ def main() -> None:
         rows = [
             (f"scalar, numba (reference), {label}", lambda g, b=boundary: scalar("numba", b, g)),
             (f"scalar, torch, {label}", lambda g, b=boundary: scalar("torch", b, g)),
-            (f"acoustic, torch, {label}", lambda g, b=boundary: acoustic("torch", b, g))]
-        if isinstance(boundary, DampingLayer):  # the fused kernels run media without a PML
-            rows += [
-                (f"acoustic, numba, {label}", lambda g, b=boundary: acoustic("numba", b, g)),
-                (f"scalar, numba (reference), order 4, {label}",
-                 lambda g, b=boundary: scalar("numba", b, g, 4)),
-                (f"acoustic, torch, order 4, {label}",
-                 lambda g, b=boundary: acoustic("torch", b, g, 4)),
-                (f"acoustic, numba, order 4, {label}",
-                 lambda g, b=boundary: acoustic("numba", b, g, 4))]
+            (f"acoustic, torch, {label}", lambda g, b=boundary: acoustic("torch", b, g)),
+            (f"acoustic, numba, {label}", lambda g, b=boundary: acoustic("numba", b, g)),
+            (f"scalar, numba (reference), order 4, {label}",
+             lambda g, b=boundary: scalar("numba", b, g, 4)),
+            (f"acoustic, torch, order 4, {label}",
+             lambda g, b=boundary: acoustic("torch", b, g, 4)),
+            (f"acoustic, numba, order 4, {label}",
+             lambda g, b=boundary: acoustic("numba", b, g, 4))]
         for name, run in rows:
             forward = best(lambda r=run: r(False), 2)
             both = best(lambda r=run: r(True), 2)

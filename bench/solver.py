@@ -54,6 +54,7 @@ from wavefab.solver import (
     ResolutionWarning,
     propagate,
 )
+from wavefab.solver.acoustic import propagate_acoustic
 
 H = 1.4283556979968262
 DT = 0.707
@@ -73,7 +74,15 @@ TARGET_P2_CKPT_TIME_RATIO = 1.5
 NAIVE_FIELDS_PER_STEP = 12
 NAIVE_HEADROOM_MIB = 3072
 
-GROUPS = ("bandwidth", "p1-damping", "p1-pml", "p2-damping", "p2-pml")
+GROUPS = ("bandwidth", "p1-damping", "p1-pml", "p2-damping", "p2-pml", "p1-acoustic_damping",
+          "p1-acoustic_pml")
+
+#: Media beyond the scalar equation: the acoustic (variable-density) solver with each boundary.
+#: Their ids read ``p1-acoustic_pml-numba-fwd`` and so on; each is compared with the scalar
+#: damping layer on the same grid, against the spec's target ratio.
+MEDIA = {"damping": "scalar", "pml": "scalar", "acoustic_damping": "acoustic",
+         "acoustic_pml": "acoustic"}
+TARGET_VS_SCALAR_DAMPING = {"pml": 0.75, "acoustic_pml": 0.5}
 
 
 @dataclass(frozen=True)
@@ -170,7 +179,7 @@ def make_problem(size: Size, seed: int = 0) -> Problem:
 
 
 def make_boundary(name: str, width: int) -> DampingLayer | PML:
-    if name == "damping":
+    if name.removeprefix("acoustic_") == "damping":
         return DampingLayer(width=width, sigma_max=3.0, order=4)
     return PML(width=width)
 
@@ -260,11 +269,12 @@ class Measure:
             raise SystemExit(f"bad measurement id {text!r}; see --help")
         case, boundary, impl, mode = parts[:4]
         ckpt = parts[4].removeprefix("ckpt") if len(parts) == 5 else "auto"
-        ok = (case in FULL and boundary in ("damping", "pml")
+        ok = (case in FULL and boundary in MEDIA
               and impl in ("numba", "torch", "naive", "deepwave") and mode in ("fwd", "fb")
               and (ckpt == "auto" or ckpt.isdigit()))
         if not ok or (impl == "naive" and boundary != "damping") or \
-                (impl == "deepwave" and boundary != "pml"):
+                (impl == "deepwave" and boundary != "pml") or \
+                (MEDIA[boundary] != "scalar" and impl not in ("numba", "torch")):
             raise SystemExit(f"bad measurement id {text!r}; see --help")
         return cls(case, boundary, impl, mode, ckpt)
 
@@ -297,10 +307,20 @@ def run_measure(m: Measure, quick: bool, repeats: int | None) -> dict:
             boundary=make_boundary(m.boundary, size.width), backend=m.impl,
         )
 
-        def forward() -> torch.Tensor:
-            out = propagate(speed, waveforms, checkpoint_every=m.checkpoint_every, **kwargs)
-            info["segments"] = out.segments
-            return out.probes
+        if MEDIA[m.boundary] == "acoustic":
+            # the same speeds as a variable-density medium: 1/ρ = c², K = 1
+            bulk = torch.ones_like(prob.speed)
+
+            def forward() -> torch.Tensor:
+                out = propagate_acoustic(speed * speed, bulk, waveforms,
+                                         checkpoint_every=m.checkpoint_every, **kwargs)
+                info["segments"] = out.segments
+                return out.probes
+        else:
+            def forward() -> torch.Tensor:
+                out = propagate(speed, waveforms, checkpoint_every=m.checkpoint_every, **kwargs)
+                info["segments"] = out.segments
+                return out.probes
     elif impl_kind == "deepwave":
         forward = deepwave_forward(prob, speed, waveforms)
     else:
@@ -519,7 +539,7 @@ def compare(case: str, boundary: str, res: dict[str, dict], bandwidth: dict | No
         row["note"] = "naive reference has the damping layer only; compared against it"
     if quick:
         row["quick"] = True
-    if have:
+    if have and MEDIA[boundary] == "scalar":
         lines.append(row)
 
     if boundary == "pml":
@@ -535,6 +555,22 @@ def compare(case: str, boundary: str, res: dict[str, dict], bandwidth: dict | No
             }
         if any(dw_row[m]["ratio"] is not None for m in ("forward", "forward+backward")):
             lines.append(dw_row)
+
+    if boundary != "damping" and case == "p1":
+        base = f"{case}-damping-numba"
+        vs: dict = {"compare": "medium_vs_scalar_damping", "case": case.upper(),
+                    "medium": boundary, "backend": "numba"}
+        for mode, suffix, ckpt in (("forward", "fwd", ""), ("forward+backward", "fb",
+                                                            "-ckptauto")):
+            r = ratio(res.get(f"{base}-{suffix}{ckpt}"), res.get(f"{p}-numba-{suffix}{ckpt}"))
+            entry = {"ratio": None if r is None else round(1 / r, 3)}
+            target = TARGET_VS_SCALAR_DAMPING.get(boundary)
+            if target is not None and mode == "forward+backward":
+                entry["target_ratio"] = target
+                entry["meets_target"] = None if r is None else 1 / r >= target
+            vs[mode] = entry
+        if any(vs[m]["ratio"] is not None for m in ("forward", "forward+backward")):
+            lines.append(vs)
 
     if case == "p2":
         ck, st = res.get(f"{p}-numba-fb-ckptauto"), res.get(f"{p}-numba-fb-ckpt0")
@@ -568,8 +604,8 @@ def drive(args: argparse.Namespace) -> None:
     backends = [b.strip() for b in args.backends.split(",")] if args.backends else None
     if backends and not set(backends) <= {"numba", "torch"}:
         raise SystemExit("--backends takes numba and/or torch")
-    # The P1 PML comparison needs the naive P1 run of the damping group.
-    if "p1-pml" in groups and "p1-damping" not in groups:
+    # The P1 comparisons need the P1 damping-layer runs (the naive reference, the scalar rate).
+    if any(g.startswith("p1-") for g in groups) and "p1-damping" not in groups:
         groups = ["p1-damping", *groups]
     emit({"benchmark": "wavefab.solver", "quick": args.quick, "cpus": os.cpu_count(),
           "torch": torch.__version__, "numba": nb.__version__,

@@ -97,9 +97,8 @@ def propagate_acoustic(
         checkpoint_every: steps between stored states for the backward pass (as in
             :func:`~wavefab.solver.propagate`).
         order: spatial order of the staggered derivatives, 2 or 4.
-        backend: ``"numba"`` (fused CPU kernels with the exact adjoint; orders 2 and 4 without
-            a PML — the damping layer or rigid walls), ``"torch"`` (any case, any device), or
-            ``"auto"`` (numba where it applies).
+        backend: ``"numba"`` (fused CPU kernels with the exact adjoint; orders 2 and 4, any
+            boundary), ``"torch"`` (any device), or ``"auto"`` (numba on the CPU).
         faces: ``1/ρ`` on the faces, ``(x_faces (ny, nx+2R−1), y_faces (ny+2R−1, nx))`` with
             ``R = order/2``, instead of the harmonic means of the cells (see :func:`face_mean`
             for the layout): lets a wall cut through cells (a face open over a fraction of
@@ -118,10 +117,10 @@ def propagate_acoustic(
     check_backend(backend)
     setup = acoustic_setup(inv_density, bulk_modulus, waveforms, grid, sources, probes,
                            boundary, damping, order, faces)
-    fused = setup.alpha.device.type == "cpu" and setup.pml is None
+    fused = setup.alpha.device.type == "cpu"
     if backend == "numba" and not fused:
-        raise SolverValueError("backend='numba' runs media without a PML on the CPU; "
-                               "use backend='torch' (or 'auto') for a PML or CUDA")
+        raise SolverValueError("backend='numba' runs on the CPU; use backend='torch' (or "
+                               "'auto') for CUDA tensors")
     if backend != "torch" and fused:
         from .backends.acoustic_numba import run_acoustic_numba
 

@@ -1,6 +1,7 @@
 """The numba backend of :func:`wavefab.solver.propagate_acoustic`: fused kernels, exact adjoint.
 
-Covers the acoustic scheme without a PML (orders 2 and 4) on the CPU.
+Covers the acoustic scheme on the CPU at orders 2 and 4, with any boundary: rigid walls, the
+damping layer, or the convolutional PML (its own pair of kernels, below).
 
 The vowel setups (a damping layer, or rigid walls) spend their time here: one call advances a
 whole checkpoint segment, each batch item on its own thread, and the backward pass runs the
@@ -190,6 +191,190 @@ def _adjoint(states, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r,
                     nxt[i, j] = spare[i, j]
 
 
+# --------------------------------------------------------------------------------------------
+# The convolutional PML (the torch stepper's scheme). Per step, with ``s = D x + ψ_f`` the
+# stretched face derivative and ``d = D⁻(f·s)`` its divergence::
+#
+#     ψ_f ← a_f ψ_f + b_f (D x)        on the faces (one memory per axis)
+#     ψ_c ← a_c ψ_c + b_c d            on the cells
+#     L x  = d_x + ψ_cx + d_y + ψ_cy
+#
+# Outside the layer a = b = 0 and this is the operator above. The adjoint runs backwards through
+# the same three stages; ``D⁻ᵀ = −D`` and ``Dᵀ = −D⁻`` with zero beyond the grid.
+
+
+@_jit
+def _dmx(h, i, j, w):  # pragma: no cover - compiled
+    """``(D⁻ h)`` at cell column ``j`` of x-face row ``i`` (faces unpadded)."""
+    r = len(w)
+    d = w[0] * (h[i, j + r] - h[i, j + r - 1])
+    for m in range(1, r):
+        d += w[m] * (h[i, j + r + m] - h[i, j + r - 1 - m])
+    return d
+
+
+@_jit
+def _dmy(h, i, j, w):  # pragma: no cover - compiled
+    """``(D⁻ h)`` at cell row ``i`` of y-face column ``j``."""
+    r = len(w)
+    d = w[0] * (h[i + r, j] - h[i + r - 1, j])
+    for m in range(1, r):
+        d += w[m] * (h[i + r + m, j] - h[i + r - 1 - m, j])
+    return d
+
+
+@_pjit
+def _forward_pml(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, prb_c, rec,
+                 store, states, sx_store, sy_store, lap_store, every, t0, snaps,
+                 mfx, mcx, mfy, mcy, afx, bfx, acx, bcx, afy, bfy, acy, bcy,
+                 w):  # pragma: no cover - compiled
+    """:func:`_forward` with the convolutional PML.
+
+    ``mfx``/``mcx``/``mfy``/``mcy`` are the memory fields ``[B, …]`` (advanced in place);
+    ``a*``/``b*`` their 1-D profiles. When ``store``, step ``k`` keeps its padded state in
+    ``states[b, k]``, its stretched face derivatives ``s`` in ``sx_store``/``sy_store`` and its
+    ``L x`` in ``lap_store`` (what the adjoint reads).
+    """
+    batch, steps = inj.shape[0], inj.shape[1]
+    nsrc, nprb = src_r.size, prb_r.size
+    for b in prange(batch):
+        r = len(w)
+        p = 2 * r - 1
+        ny, nx = work.shape[2] - 2 * p, work.shape[3] - 2 * p
+        nfx, nfy = nx + 2 * r - 1, ny + 2 * r - 1
+        bc, bf, bg = _batch_rows(b, alpha, fx, gain)
+        hx = np.zeros((ny, nfx), work.dtype)
+        hy = np.zeros((nfy, nx), work.dtype)
+        qfx, qcx, qfy, qcy = mfx[b], mcx[b], mfy[b], mcy[b]
+        snap = 0
+        for k in range(steps):
+            prev = work[b, k % 3]
+            cur = work[b, (k + 1) % 3]
+            nxt = work[b, (k + 2) % 3]
+            for i in range(ny):
+                for f in range(nfx):
+                    g = _dx(cur, i, f, w)
+                    q = afx[f] * qfx[i, f] + bfx[f] * g
+                    qfx[i, f] = q
+                    hx[i, f] = fx[bf, i, f] * (g + q)
+                    if store:
+                        sx_store[b, k, i, f] = g + q
+            for f in range(nfy):
+                for j in range(nx):
+                    g = _dy(cur, f, j, w)
+                    q = afy[f] * qfy[f, j] + bfy[f] * g
+                    qfy[f, j] = q
+                    hy[f, j] = fy[bf, f, j] * (g + q)
+                    if store:
+                        sy_store[b, k, f, j] = g + q
+            for i in range(ny):
+                for j in range(nx):
+                    dx = _dmx(hx, i, j, w)
+                    dy = _dmy(hy, i, j, w)
+                    cx = acx[j] * qcx[i, j] + bcx[j] * dx
+                    cy = acy[i] * qcy[i, j] + bcy[i] * dy
+                    qcx[i, j] = cx
+                    qcy[i, j] = cy
+                    lap = dx + cx + dy + cy
+                    nxt[i + p, j + p] = (alpha[bc, i, j] * cur[i + p, j + p]
+                                         + beta[bc, i, j] * prev[i + p, j + p]
+                                         + gamma[bc, i, j] * lap)
+                    if store:
+                        lap_store[b, k, i, j] = lap
+            for s in range(nsrc):
+                nxt[src_r[s] + p, src_c[s] + p] += 0.5 * gain[bg, s] * inj[b, k, s]
+            for q in range(nprb):
+                rec[b, k, q] = nxt[prb_r[q] + p, prb_c[q] + p]
+            if store:
+                states[b, k] = nxt
+            if every > 0 and (t0 + k + 1) % every == 0:
+                snaps[b, snap] = nxt[p:ny + p, p:nx + p]
+                snap += 1
+
+
+@_pjit
+def _adjoint_pml(states, sx_store, sy_store, lap_store, alpha, beta, gamma, fx, fy, gain, inj,
+                 src_r, src_c, prb_r, prb_c, g_rec, g_snap, every, t0, a_cur, a_nxt,
+                 m_fx, m_cx, m_fy, m_cy, afx, bfx, acx, bcx, afy, bfy, acy, bcy,
+                 g_alpha, g_beta, g_gamma, g_fx, g_fy, g_gain, g_inj,
+                 w):  # pragma: no cover - compiled
+    """Reverse sweep of a :func:`_forward_pml` segment (``states`` indexed as in :func:`_adjoint`).
+
+    ``m_*`` hold the gradients of the segment's final memory fields on entry and of its first
+    ones on return; the rest is as in :func:`_adjoint`.
+    """
+    batch, steps = inj.shape[0], inj.shape[1]
+    nsrc, nprb = src_r.size, prb_r.size
+    for b in prange(batch):
+        r = len(w)
+        p = 2 * r - 1
+        ny, nx = states.shape[2] - 2 * p, states.shape[3] - 2 * p
+        nfx, nfy = nx + 2 * r - 1, ny + 2 * r - 1
+        bc, bf, bg = _batch_rows(b, alpha, fx, gain)
+        cur = a_cur[b]
+        nxt = a_nxt[b]
+        qfx, qcx, qfy, qcy = m_fx[b], m_cx[b], m_fy[b], m_cy[b]
+        spare = np.zeros_like(cur)
+        dbx = np.zeros_like(cur)  # adjoint of d_x and d_y, padded with zeros like a field
+        dby = np.zeros_like(cur)
+        gbx = np.zeros((ny, nfx), cur.dtype)  # adjoint of D x on the faces
+        gby = np.zeros((nfy, nx), cur.dtype)
+        snap = (t0 + steps) // every - t0 // every if every > 0 else 0
+        for k in range(steps - 1, -1, -1):
+            for q in range(nprb):
+                cur[prb_r[q] + p, prb_c[q] + p] += g_rec[b, k, q]
+            if every > 0 and (t0 + k + 1) % every == 0:
+                snap -= 1
+                cur[p:ny + p, p:nx + p] += g_snap[b, snap]
+            for s in range(nsrc):
+                value = cur[src_r[s] + p, src_c[s] + p]
+                g_inj[b, k, s] = 0.5 * gain[bg, s] * value
+                g_gain[b, s] += 0.5 * inj[b, k, s] * value
+            x = states[b, k + 1]
+            xm = states[b, k]
+            lap = lap_store[b, k]
+            for i in range(ny):
+                for j in range(nx):
+                    a = cur[i + p, j + p]
+                    g_alpha[b, i, j] += a * x[i + p, j + p]
+                    g_beta[b, i, j] += a * xm[i + p, j + p]
+                    g_gamma[b, i, j] += a * lap[i, j]
+                    nxt[i + p, j + p] += alpha[bc, i, j] * a
+                    spare[i + p, j + p] = beta[bc, i, j] * a
+                    lb = gamma[bc, i, j] * a
+                    tx = qcx[i, j] + lb
+                    ty = qcy[i, j] + lb
+                    dbx[i + p, j + p] = lb + bcx[j] * tx
+                    dby[i + p, j + p] = lb + bcy[i] * ty
+                    qcx[i, j] = acx[j] * tx
+                    qcy[i, j] = acy[i] * ty
+            sx = sx_store[b, k]
+            sy = sy_store[b, k]
+            for i in range(ny):
+                for f in range(nfx):
+                    hb = -_dx(dbx, i, f, w)
+                    g_fx[b, i, f] += hb * sx[i, f]
+                    fh = fx[bf, i, f] * hb
+                    tf = qfx[i, f] + fh
+                    gbx[i, f] = fh + bfx[f] * tf
+                    qfx[i, f] = afx[f] * tf
+            for f in range(nfy):
+                for j in range(nx):
+                    hb = -_dy(dby, f, j, w)
+                    g_fy[b, f, j] += hb * sy[f, j]
+                    fh = fy[bf, f, j] * hb
+                    tf = qfy[f, j] + fh
+                    gby[f, j] = fh + bfy[f] * tf
+                    qfy[f, j] = afy[f] * tf
+            for i in range(ny):
+                for j in range(nx):
+                    nxt[i + p, j + p] -= _dmx(gbx, i, j, w) + _dmy(gby, i, j, w)
+            for i in range(ny + 2 * p):
+                for j in range(nx + 2 * p):
+                    cur[i, j] = nxt[i, j]
+                    nxt[i, j] = spare[i, j]
+
+
 def _stencil(static: dict, dtype: torch.dtype) -> tuple:
     """The staggered weights as scalars of the fields' dtype (no float64 promotion)."""
     kind = np.float32 if dtype == torch.float32 else np.float64
@@ -200,8 +385,24 @@ def _np(x: Tensor) -> np.ndarray:
     return x.detach().contiguous().numpy()
 
 
-def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, static: dict,
-                 t0: int, *, store: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor | None]:
+_PARAMS = ("alpha", "beta", "gamma", "face_x", "face_y", "src_gain")
+
+
+def _memory_shapes(batch: int, ny: int, nx: int, reach: int) -> list[tuple[int, int, int]]:
+    """Shapes of the PML memory fields: x faces, x cells, y faces, y cells."""
+    return [(batch, ny, nx + 2 * reach - 1), (batch, ny, nx), (batch, ny + 2 * reach - 1, nx),
+            (batch, ny, nx)]
+
+
+def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor,
+                 memory: list[Tensor], static: dict, t0: int, *, store: bool
+                 ) -> tuple[Tensor, Tensor, list[Tensor], Tensor, Tensor, tuple | None]:
+    """Run one segment from ``(u, p, memory)``.
+
+    Returns the last two states, the memory fields, the recorded cells, the snapshots and (when
+    ``store``) what the adjoint reads: ``(states, s_x, s_y, L x)``, the states padded and
+    prefixed by the segment's two starting states.
+    """
     batch, steps = inj.shape[:2]
     ny, nx = u.shape[1:]
     dtype = u.dtype
@@ -216,41 +417,66 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor, s
     every = static["every"]
     nsnap = (t0 + steps) // every - t0 // every if every else 0
     snaps = torch.empty(batch, nsnap, ny, nx, dtype=dtype)
-    _forward(_np(work), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
-                                                   "src_gain")),
-             _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
-             rec.numpy(), store, states.numpy(), every, t0, snaps.numpy(),
-             _stencil(static, dtype))
+    weights = _stencil(static, dtype)
+    coefficients = [_np(params[k]) for k in _PARAMS]
+    cells = (static["src_r"], static["src_c"], static["prb_r"], static["prb_c"])
+    extra: tuple = ()
+    if static["pml"] is None:
+        memory_out: list[Tensor] = []
+        _forward(_np(work), *coefficients, _np(inj), *cells, rec.numpy(), store,
+                 states.numpy(), every, t0, snaps.numpy(), weights)
+    else:
+        reach = len(weights)
+        memory_out = [m.detach().clone().contiguous() for m in memory]
+        shapes = _memory_shapes(batch, ny, nx, reach)
+        if store:
+            extra = tuple(torch.empty(batch, steps, *shape[1:], dtype=dtype)
+                          for shape in (shapes[0], shapes[2], shapes[1]))
+        else:
+            extra = tuple(torch.empty(batch, 1, 1, 1, dtype=dtype) for _ in range(3))
+        _forward_pml(_np(work), *coefficients, _np(inj), *cells, rec.numpy(), store,
+                     states.numpy(), *(e.numpy() for e in extra), every, t0, snaps.numpy(),
+                     *(m.numpy() for m in memory_out), *static["pml"][dtype], weights)
     # the kernel wrote into the numpy views of these tensors
     last = work[:, (steps + 1) % 3][inner].clone()
     before = work[:, steps % 3][inner].clone()
-    full = None
+    stored = None
     if store:
         full = torch.cat([work.new_zeros(batch, 2, ny + 2 * pad, nx + 2 * pad), states], 1)
         full[:, 0][inner] = p.detach()
         full[:, 1][inner] = u.detach()
-    return last, before, rec, snaps, full
+        stored = (full, *extra)
+    return last, before, memory_out, rec, snaps, stored
 
 
 class _AcousticSegment(torch.autograd.Function):
-    """A segment of fused steps; backward recomputes it and runs the exact adjoint."""
+    """A segment of fused steps; backward recomputes it and runs the exact adjoint.
+
+    Inputs after ``inj``: ``u, p``, the PML memory fields (four, or none), then the parameters.
+    """
 
     @staticmethod
     def forward(ctx, static, t0, names, inj, u, p, *tensors):
-        params = dict(zip(names, tensors, strict=True))
-        ctx.static, ctx.t0, ctx.names = static, t0, names
+        nmem = 0 if static["pml"] is None else 4
+        memory, values = list(tensors[:nmem]), tensors[nmem:]
+        params = dict(zip(names, values, strict=True))
+        ctx.static, ctx.t0, ctx.names, ctx.nmem = static, t0, names, nmem
         ctx.save_for_backward(inj, u, p, *tensors)
-        last, before, rec, snaps, _ = _run_forward(params, inj, u, p, static, t0, store=False)
-        return last, before, rec, snaps
+        last, before, memory_out, rec, snaps, _ = _run_forward(params, inj, u, p, memory,
+                                                               static, t0, store=False)
+        return (last, before, *memory_out, rec, snaps)
 
     @staticmethod
     @kernel_section()
-    def backward(ctx, g_last, g_before, g_rec, g_snap):
+    def backward(ctx, g_last, g_before, *g_rest):
         inj, u, p, *tensors = ctx.saved_tensors
-        params = dict(zip(ctx.names, tensors, strict=True))
+        nmem = ctx.nmem
+        memory, values = tensors[:nmem], tensors[nmem:]
+        g_memory, (g_rec, g_snap) = g_rest[:nmem], g_rest[nmem:]
+        params = dict(zip(ctx.names, values, strict=True))
         static, t0 = ctx.static, ctx.t0
-        *_, full = _run_forward(params, inj, u, p, static, t0, store=True)
-        assert full is not None
+        *_, stored = _run_forward(params, inj, u, p, list(memory), static, t0, store=True)
+        assert stored is not None
         batch, steps = inj.shape[:2]
         ny, nx = u.shape[1:]
         dtype = u.dtype
@@ -270,33 +496,40 @@ class _AcousticSegment(torch.autograd.Function):
             every = static["every"]
             count = (t0 + steps) // every - t0 // every if every else 0
             g_snap = torch.zeros(batch, max(count, 1), ny, nx, dtype=dtype)
-        grads = {k: torch.zeros(batch, *params[k].shape[1:], dtype=dtype)
-                 for k in ("alpha", "beta", "gamma", "face_x", "face_y", "src_gain")}
+        grads = {k: torch.zeros(batch, *params[k].shape[1:], dtype=dtype) for k in _PARAMS}
         g_inj = torch.zeros_like(inj)
-        _adjoint(_np(full), *(_np(params[k]) for k in ("alpha", "beta", "gamma", "face_x",
-                                                       "face_y", "src_gain")),
-                 _np(inj), static["src_r"], static["src_c"], static["prb_r"], static["prb_c"],
-                 _np(g_rec), _np(g_snap), static["every"], t0, a_cur.numpy(), a_nxt.numpy(),
-                 *(grads[k].numpy() for k in ("alpha", "beta", "gamma", "face_x", "face_y",
-                                             "src_gain")),
-                 g_inj.numpy(), _stencil(static, dtype))
+        coefficients = [_np(params[k]) for k in _PARAMS]
+        cells = (static["src_r"], static["src_c"], static["prb_r"], static["prb_c"])
+        outputs = [grads[k].numpy() for k in _PARAMS]
+        weights = _stencil(static, dtype)
+        if static["pml"] is None:
+            g_mem: list[Tensor] = []
+            _adjoint(_np(stored[0]), *coefficients, _np(inj), *cells, _np(g_rec), _np(g_snap),
+                     static["every"], t0, a_cur.numpy(), a_nxt.numpy(), *outputs,
+                     g_inj.numpy(), weights)
+        else:
+            g_mem = [torch.zeros_like(m) if g is None else g.detach().clone().contiguous()
+                     for m, g in zip(memory, g_memory, strict=True)]
+            _adjoint_pml(*(_np(x) for x in stored), *coefficients, _np(inj), *cells,
+                         _np(g_rec), _np(g_snap), static["every"], t0, a_cur.numpy(),
+                         a_nxt.numpy(), *(g.numpy() for g in g_mem), *static["pml"][dtype],
+                         *outputs, g_inj.numpy(), weights)
         out = []
-        for name, tensor in zip(ctx.names, tensors, strict=True):
+        for name, tensor in zip(ctx.names, values, strict=True):
             g = grads[name]
             out.append(g.sum(0, keepdim=True) if tensor.shape[0] == 1 else g)
-        return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *out)
+        return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *g_mem, *out)
 
 
 @kernel_section()
 def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
                        checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """Run a PML-free acoustic setup (order 2 or 4) on the fused kernels (CPU).
+    """Run an acoustic setup (order 2 or 4; any boundary) on the fused kernels (CPU).
 
     Returns the recorded cells, the snapshots (or None), the segment count and the final
     pressure.
     """
-    params = {k: getattr(setup, k) for k in ("alpha", "beta", "gamma", "face_x", "face_y",
-                                             "src_gain")}
+    params = {k: getattr(setup, k) for k in _PARAMS}
     names = tuple(params)
     static = {"src_r": np.asarray(setup.src_rows, np.int64),
               "src_c": np.asarray(setup.src_cols, np.int64),
@@ -306,19 +539,30 @@ def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
     weights = STAGGERED[setup.order]
     static["pad"] = 2 * len(weights) - 1
     static["stencil"] = weights
-    # its backward stores one field-sized state per step of the segment it recomputes
-    seg = segment_length(setup, checkpoint_every, 1)
     injection = setup.injection
     batch, steps = injection.shape[:2]
     ny, nx = setup.grid.shape
     dtype = params["alpha"].dtype
+    memory: list[Tensor] = []
+    if setup.pml is None:
+        static["pml"] = None
+        # its backward stores one field-sized state per step of the segment it recomputes
+        per_step = 1
+    else:
+        kind = np.float32 if dtype == torch.float32 else np.float64
+        static["pml"] = {dtype: tuple(np.ascontiguousarray(v, dtype=kind) for v in setup.pml)}
+        memory = [torch.zeros(shape, dtype=dtype)
+                  for shape in _memory_shapes(batch, ny, nx, len(weights))]
+        per_step = 4  # the state, both stretched face derivatives and L x
+    seg = segment_length(setup, checkpoint_every, per_step)
     u = torch.zeros(batch, ny, nx, dtype=dtype)
     p = torch.zeros_like(u)
     recs, snaps, segments = [], [], 0
     for t0 in range(0, steps, seg):
         inj = injection[:, t0:t0 + seg]
-        u, p, rec, snap = _AcousticSegment.apply(static, t0, names, inj, u, p,
-                                                 *params.values())
+        u, p, *rest = _AcousticSegment.apply(static, t0, names, inj, u, p, *memory,
+                                             *params.values())
+        memory, (rec, snap) = list(rest[:-2]), rest[-2:]
         recs.append(rec)
         snaps.append(snap)
         segments += 1

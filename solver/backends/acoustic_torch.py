@@ -1,6 +1,7 @@
 """The torch backend of :func:`wavefab.solver.propagate_acoustic`: plain tensor ops, any device.
 
-Runs CUDA tensors and media with a PML (the fused kernels of :mod:`.acoustic_numba` have none).
+Runs CUDA tensors, and is the reference the fused kernels of :mod:`.acoustic_numba` are
+tested against.
 Autograd differentiates the steps of the flux-form operator ``D⁻(1/ρ)D⁺`` (see
 :mod:`wavefab.solver.acoustic`); the convolutional PML keeps a memory field on the faces and
 one on the cells per axis. The checkpointed march is
