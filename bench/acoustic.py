@@ -4,7 +4,7 @@
 
 Prints forward and forward+backward seconds for: the scalar equation on its fused numba
 kernels (the reference) and on torch, and the variable-density acoustic equation (numba where it
-applies, torch), with a damping layer (the vowel setup; orders 2 and 4) and with a PML.
+with a damping layer (the vowel setup) and with a PML, at orders 2 and 4.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ class Nonlinearity:
         c(u) = c_lin + rho · c_nl · u²                (intensity-dependent speed)
 
     ``rho`` is a ``(ny, nx)`` or ``(B, ny, nx)`` tensor; any field may be a tensor that requires
-    gradients. Nonlinear media run on the ``"torch"`` backend.
+    gradients. Nonlinear media run on the fused CPU kernels without a PML, else on torch.
 
     Args:
         rho: material fraction, same dtype/device as the speed.

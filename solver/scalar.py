@@ -13,11 +13,12 @@ so gradients with respect to any of it come from autograd through the coefficien
 
 Two backends compute the same discrete scheme:
 
-* ``"numba"`` (CPU, linear media; :mod:`.backends.scalar_numba`): fused multi-step kernels and a
-  hand-written adjoint, wrapped in one autograd function per segment of steps. Only the state at
-  segment starts is kept in the forward pass; the backward recomputes one segment at a time.
-* ``"torch"`` (any device, and nonlinear media; :mod:`.backends.scalar_torch`): plain tensor ops
-  differentiated by autograd, recomputed per segment the same way.
+* ``"numba"`` (CPU; :mod:`.backends.scalar_numba` for linear media, :mod:`.backends.nonlinear_numba`
+  for the nonlinear material law without a PML): fused multi-step kernels and a hand-written
+  adjoint, wrapped in one autograd function per segment of steps. Only the state at segment
+  starts is kept in the forward pass; the backward recomputes one segment at a time.
+* ``"torch"`` (any device, and nonlinear media with a PML; :mod:`.backends.scalar_torch`): plain
+  tensor ops differentiated by autograd, recomputed per segment the same way.
 
 The time convention: step ``n`` (0-based) applies ``f(n·dt)`` and produces ``u((n+1)·dt)``;
 probes record that new field, so ``probes[:, n]`` is the probe reading at ``t = (n+1)·dt``.
@@ -89,7 +90,8 @@ def propagate(
             derivatives, which only the torch backend gives); ``k`` keeps one state per ``k``
             steps and recomputes each segment once in the backward pass.
         order: spatial order of the Laplacian, 2 or 4.
-        backend: ``"numba"`` (CPU, linear media), ``"torch"`` (any device), or ``"auto"``.
+        backend: ``"numba"`` (CPU; nonlinear media only without a PML), ``"torch"`` (any
+            device), or ``"auto"`` (numba where it applies).
 
     Returns:
         A :class:`PropagationResult` with ``probes`` of shape ``(B, T, P)``.
@@ -105,14 +107,21 @@ def propagate(
     setup = scalar_setup(speed, waveforms, grid, sources, probes, boundary, damping, nonlinearity,
                          order)
     on_cpu = setup.alpha.device.type == "cpu"
+    fused = on_cpu and (nonlinearity is None or setup.pml is None)
     if backend == "auto":
-        backend = "numba" if on_cpu and nonlinearity is None else "torch"
-    if backend == "numba" and (not on_cpu or nonlinearity is not None):
+        backend = "numba" if fused else "torch"
+    if backend == "numba" and not fused:
         raise SolverValueError(
-            "backend='numba' runs linear media on the CPU only; use backend='torch' (or 'auto') "
-            "for CUDA tensors or a nonlinearity"
+            "backend='numba' runs on the CPU, and nonlinear media only without a PML (a damping "
+            "layer or rigid walls); use backend='torch' (or 'auto') for CUDA tensors or a "
+            "nonlinearity with the PML"
         )
-    if backend == "numba":
+    if backend == "numba" and nonlinearity is not None:
+        from .backends.nonlinear_numba import run_nonlinear_numba
+
+        recorded, snapshots, segments, final = run_nonlinear_numba(setup, snapshot_every,
+                                                                   checkpoint_every)
+    elif backend == "numba":
         from .backends.scalar_numba import run_numba
 
         recorded, snapshots, segments, final = run_numba(setup, snapshot_every,

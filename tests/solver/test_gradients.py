@@ -91,24 +91,77 @@ def test_waveform_gradient_matches_finite_differences(boundary):
     _check_fd(lambda w: _loss(speed, damping, w, boundary=boundary, sources=sources), waves)
 
 
-@pytest.mark.parametrize("field", ["rho", "b0", "u_th", "c_nl"])
-def test_nonlinear_coefficient_gradients_match_finite_differences(field):
-    speed, damping, waves = _inputs()
-    waves = 3 * waves  # |u| ≈ 0.6 in the material: well into the nonlinear regime, still stable
+def _nonlinear_values(batched_rho: bool = False) -> dict[str, torch.Tensor]:
     rho = torch.zeros(GRID.shape, dtype=F64)
     rho[4:12, 7:11] = 1.0
-    values = {"rho": rho, "b0": torch.tensor(0.3, dtype=F64), "u_th": torch.tensor(0.3, dtype=F64),
-              "c_nl": torch.tensor(0.2, dtype=F64)}
+    if batched_rho:  # one material per batch item
+        rho = torch.stack([rho, rho.flip(1)])
+    return {"rho": rho, "b0": torch.tensor(0.3, dtype=F64), "u_th": torch.tensor(0.3, dtype=F64),
+            "c_nl": torch.tensor(0.2, dtype=F64)}
+
+
+# the PML runs nonlinear media on torch; the damping layer on the fused nonlinear kernels
+NONLINEAR_BOUNDARIES = {"pml-torch": BOUNDARIES["pml"], "damping-numba": BOUNDARIES["damping"]}
+
+
+@pytest.mark.parametrize("boundary", NONLINEAR_BOUNDARIES.values(),
+                         ids=NONLINEAR_BOUNDARIES.keys())
+@pytest.mark.parametrize("field", ["rho", "b0", "u_th", "c_nl", "speed", "damping", "waves"])
+def test_nonlinear_gradients_match_finite_differences(field, boundary):
+    speed, damping, waves = _inputs()
+    waves = 3 * waves  # |u| ≈ 0.6 in the material: well into the nonlinear regime, still stable
+    values = _nonlinear_values()
+    inputs = {"speed": speed, "damping": damping, "waves": waves}
 
     def fn(x):
-        nl = Nonlinearity(**{**values, field: x})
-        return _loss(speed, damping, waves, boundary=PML(width=3, speed=1.2), nonlinearity=nl)
+        nl = Nonlinearity(**{**values, field: x} if field in values else values)
+        args = {**inputs, field: x} if field in inputs else inputs
+        return _loss(args["speed"], args["damping"], args["waves"], boundary=boundary,
+                     nonlinearity=nl)
 
     # the nonlinearity must actually act: compare against the linear run
     with torch.no_grad():
-        linear = _loss(speed, damping, waves, boundary=PML(width=3, speed=1.2))
-        assert abs(float(fn(values[field]) - linear)) > 1e-3 * abs(float(linear))
-    _check_fd(fn, values[field])
+        linear = _loss(speed, damping, waves, boundary=boundary)
+        assert abs(float(fn({**values, **inputs}[field]) - linear)) > 1e-3 * abs(float(linear))
+    _check_fd(fn, {**values, **inputs}[field])
+
+
+@pytest.mark.parametrize("order", [2, 4])
+@pytest.mark.parametrize("checkpoint_every", [None, 7])
+@pytest.mark.parametrize("batched_rho", [False, True])
+def test_the_fused_nonlinear_kernels_are_the_torch_scheme_and_its_exact_adjoint(
+        order, checkpoint_every, batched_rho):
+    speed, damping, waves = _inputs(steps=45)
+    waves = 3 * waves
+    values = _nonlinear_values(batched_rho)
+    results = {}
+    for backend in ("numba", "torch"):
+        leaves = {k: v.clone().requires_grad_(True)
+                  for k, v in {**values, "speed": speed, "damping": damping,
+                               "waves": waves}.items()}
+        nl = Nonlinearity(**{k: leaves[k] for k in values})
+        out = propagate(leaves["speed"], leaves["waves"], grid=GRID, sources=[PointSource(8, 5)],
+                        probes=_probes(), boundary=BOUNDARIES["damping"],
+                        damping=leaves["damping"], order=order, backend=backend,
+                        checkpoint_every=checkpoint_every, snapshot_every=4, nonlinearity=nl)
+        assert out.backend == backend
+        loss = (out.probes**2).sum() + 0.1 * (out.snapshots**2).sum()
+        results[backend] = (out.probes.detach(), torch.autograd.grad(loss, list(leaves.values())))
+    (p_n, g_n), (p_t, g_t) = results["numba"], results["torch"]
+    assert float((p_n - p_t).abs().max() / p_t.abs().max()) <= 1e-12
+    for a, b in zip(g_n, g_t, strict=True):
+        assert float((a - b).abs().max() / b.abs().max()) <= 1e-12
+
+
+def test_nonlinear_media_pick_the_fused_kernels_without_a_pml():
+    speed, _, waves = _inputs(batch=1, steps=10)
+    nl = Nonlinearity(**_nonlinear_values())
+    kw = {"grid": GRID, "sources": [PointSource(8, 5)], "nonlinearity": nl}
+    assert propagate(speed, waves, boundary=BOUNDARIES["damping"], **kw).backend == "numba"
+    assert propagate(speed, waves, boundary=None, **kw).backend == "numba"
+    assert propagate(speed, waves, boundary=BOUNDARIES["pml"], **kw).backend == "torch"
+    with pytest.raises(SolverValueError, match="nonlinear media only without a PML"):
+        propagate(speed, waves, boundary=BOUNDARIES["pml"], backend="numba", **kw)
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES.values(), ids=BOUNDARIES.keys())
