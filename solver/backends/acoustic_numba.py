@@ -96,7 +96,7 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
 
     ``work[b, 0]`` holds x⁻ and ``work[b, 1]`` holds x (padded by ``2r − 1`` zero cells); on
     return the last two states sit in slots ``steps % 3`` (x⁻) and ``(steps + 1) % 3`` (x).
-    ``states[b, k]`` (when ``store``) receives the padded state after step ``k``.
+    ``states[b, k + 2]`` (when ``store``) receives the padded state after step ``k``.
     """
     batch, steps = inj.shape[0], inj.shape[1]
     nsrc, nprb = src_r.size, prb_r.size
@@ -121,7 +121,7 @@ def _forward(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_r, p
             for q in range(nprb):
                 rec[b, k, q] = nxt[prb_r[q] + p, prb_c[q] + p]
             if store:
-                states[b, k] = nxt
+                states[b, k + 2] = nxt  # after the segment's two starting states
             if every > 0 and (t0 + k + 1) % every == 0:
                 snaps[b, snap] = nxt[p:ny + p, p:nx + p]
                 snap += 1
@@ -232,7 +232,7 @@ def _forward_pml(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_
 
     ``mfx``/``mcx``/``mfy``/``mcy`` are the memory fields ``[B, …]`` (advanced in place);
     ``a*``/``b*`` their 1-D profiles. When ``store``, step ``k`` keeps its padded state in
-    ``states[b, k]``, its stretched face derivatives ``s`` in ``sx_store``/``sy_store`` and its
+    ``states[b, k + 2]``, its stretched face derivatives ``s`` in ``sx_store``/``sy_store`` and its
     ``L x`` in ``lap_store`` (what the adjoint reads).
     """
     batch, steps = inj.shape[0], inj.shape[1]
@@ -286,7 +286,7 @@ def _forward_pml(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_
             for q in range(nprb):
                 rec[b, k, q] = nxt[prb_r[q] + p, prb_c[q] + p]
             if store:
-                states[b, k] = nxt
+                states[b, k + 2] = nxt  # after the segment's two starting states
             if every > 0 and (t0 + k + 1) % every == 0:
                 snaps[b, snap] = nxt[p:ny + p, p:nx + p]
                 snap += 1
@@ -412,7 +412,7 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor,
     work[:, 0][inner] = p.detach()
     work[:, 1][inner] = u.detach()
     rec = torch.empty(batch, steps, static["prb_r"].size, dtype=dtype)
-    states = (torch.empty(batch, steps, ny + 2 * pad, nx + 2 * pad, dtype=dtype) if store
+    states = (torch.empty(batch, steps + 2, ny + 2 * pad, nx + 2 * pad, dtype=dtype) if store
               else torch.empty(batch, 1, 1, 1, dtype=dtype))
     every = static["every"]
     nsnap = (t0 + steps) // every - t0 // every if every else 0
@@ -442,7 +442,8 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor,
     before = work[:, steps % 3][inner].clone()
     stored = None
     if store:
-        full = torch.cat([work.new_zeros(batch, 2, ny + 2 * pad, nx + 2 * pad), states], 1)
+        full = states
+        full[:, :2] = 0
         full[:, 0][inner] = p.detach()
         full[:, 1][inner] = u.detach()
         stored = (full, *extra)
