@@ -116,6 +116,23 @@ class AcousticConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NonlinearityConfig:
+    """The reference model's material nonlinearity (scalar physics; all zero: linear).
+
+    Inside the material (``ρ`` its fraction): saturable absorption ``b0 / (1 + (u/u_th)²)``
+    added to the damping rate, and the speed ``c_nl·u²`` added to the speed (see
+    :class:`~wavefab.designkit.problems.setup.MaterialNonlinearity`). ``b0`` is a rate
+    (1/time, the grid's time unit), ``u_th`` and ``u`` are field values, ``c_nl`` speed per
+    field². Hughes et al. (2019) trained with ``b0 = u_th = 0.01`` (saturable absorption) and
+    ``c_nl = −0.3`` (a Kerr-like speed).
+    """
+
+    b0: float = 0.0
+    u_th: float = 1.0
+    c_nl: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class LimitsConfig:
     """The ``limits:`` section: upper bounds a run must stay under; raise one to go past it.
 
@@ -158,6 +175,7 @@ def _run_config_class() -> type:
               ("training", TrainingConfig, field(default_factory=TrainingConfig)),
               ("fabrication", FabricationConfig, field(default_factory=FabricationConfig)),
               ("acoustic", AcousticConfig, field(default_factory=AcousticConfig)),
+              ("nonlinearity", NonlinearityConfig, field(default_factory=NonlinearityConfig)),
               ("limits", LimitsConfig, field(default_factory=LimitsConfig))]
     cls = dataclasses.make_dataclass("RunConfig", fields, frozen=True, kw_only=True)
     cls.__module__ = __name__
@@ -168,7 +186,9 @@ def _run_config_class() -> type:
     (hand-placed sources, probes and painted region) reads ``custom``. ``material``,
     ``training`` and ``fabrication`` serve all of them. ``physics`` picks the wave model:
     ``scalar`` (the material changes the speed: c0 → c1) or ``acoustic`` (the material is a
-    rigid solid in a fluid of speed c0; 3D-printed parts in air).
+    rigid solid in a fluid of speed c0; 3D-printed parts in air). ``nonlinearity`` gives the
+    scalar model's material a saturable absorber and an intensity-dependent speed (all zero:
+    linear).
     """
     return cls
 
@@ -363,6 +383,18 @@ def _over_limits(config: RunConfig) -> list[str]:
     if blur < 0 or blur > largest:
         problems.append(f"material.blur_radius: {blur:,} cells; give 0..{largest} (the grid's "
                         "larger side)")
+    law = config.nonlinearity
+    if law.b0 != 0 or law.c_nl != 0:
+        if config.physics != "scalar":
+            problems.append("nonlinearity: the acoustic model is linear; set b0 and c_nl to 0 "
+                            "or use physics: scalar")
+        if config.material.c1 == config.material.c0:
+            problems.append("nonlinearity: it is confined to the material, which needs "
+                            "material.c1 ≠ material.c0")
+    if law.b0 < 0:
+        problems.append(f"nonlinearity.b0: {law.b0} is negative; a saturable absorber has b0 ≥ 0")
+    if not law.u_th > 0:
+        problems.append(f"nonlinearity.u_th: {law.u_th} must be positive (a field level)")
     radius = config.fabrication.filter_radius_cells
     if radius is not None and radius > largest:
         problems.append(f"fabrication.filter_radius_cells: {radius:,} cells; at most {largest} "

@@ -35,6 +35,9 @@ __all__ = ["LONG_RUN_S", "RATES", "ROBUST_FACTOR", "RunCost", "check_budget", "e
 #: estimated within 1.3×. CUDA: not yet measured; a guess from the kernels' memory traffic.
 RATES = {("scalar", "cpu"): 4e8, ("acoustic", "cpu"): 2e8,
          ("scalar", "cuda"): 5e9, ("acoustic", "cuda"): 2e9}
+#: The nonlinear material law's rate relative to the linear model's (its fused kernels,
+#: forward + backward at P1 in ``bench/solver.py --cases p1-nonlinear_damping``: 0.44×).
+NONLINEAR_RATE = 0.44
 #: The robust formulation simulates three designs (eroded, nominal, dilated) in one batch; the
 #: larger batch runs at a better rate, 2× the work of one in wall time (vowels_fab.yaml).
 ROBUST_FACTOR = 2.0
@@ -99,6 +102,8 @@ def estimate_cost(problem: Problem, settings: TrainingConfig, *, physics: str = 
     per_epoch = cells * (trained * passes + examples * steps / 3.0)
     cell_updates = per_epoch * settings.epochs * len(folds)
     rate = RATES.get((physics, device), RATES[(physics, "cpu")])
+    if problem.setup.nonlinearity is not None:
+        rate *= NONLINEAR_RATE
     if robust:
         cell_updates *= 3
         rate *= 3 / ROBUST_FACTOR

@@ -108,7 +108,7 @@ class Problem(ABC):
     def fingerprint(self) -> dict[str, Any]:
         """JSON-able identity of the problem; a checkpoint resumes only under the same one."""
         s = self.setup
-        return {
+        identity = {
             "name": self.name,
             "grid": [list(s.grid.shape), s.grid.h, s.grid.dt],
             "boundary": repr(s.boundary),
@@ -116,3 +116,6 @@ class Problem(ABC):
             "probes": [repr(x) for x in s.probes],
             "region_sha256": tensor_digest(s.region),
         }
+        if s.nonlinearity is not None:  # (absent when linear: older checkpoints still resume)
+            identity["nonlinearity"] = repr(s.nonlinearity)
+        return identity

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .base import Problem
+from .setup import MaterialNonlinearity
 
 __all__ = ["Drawing", "ProblemKind", "Sketch"]
 
@@ -121,8 +122,14 @@ class ProblemKind:
 
     def build_from(self, config: Any, data_dir: str | Path | None = None) -> Problem:
         """The problem a run configuration describes (see :attr:`build`)."""
-        return self.build(**self.values(config), background_speed=config.material.c0,
-                          physics=config.physics, data_dir=data_dir)
+        problem = self.build(**self.values(config), background_speed=config.material.c0,
+                             physics=config.physics, data_dir=data_dir)
+        law = getattr(config, "nonlinearity", None)
+        if law is not None and (law.b0 != 0 or law.c_nl != 0):
+            problem.setup = replace(problem.setup, nonlinearity=MaterialNonlinearity(
+                b0=law.b0, u_th=law.u_th, c_nl=law.c_nl, c0=config.material.c0,
+                c1=config.material.c1))
+        return problem
 
     def sketch_of(self, config: Any) -> Sketch:
         """The sketch of a run configuration's setup (see :attr:`sketch`)."""

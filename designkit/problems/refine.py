@@ -169,4 +169,5 @@ def refine_setup(setup: Setup, factor: int) -> Setup:
     region = upsample_map(setup.region.to(torch.uint8), factor).bool()
     return RefinedSetup(grid=fine_grid, boundary=boundary, sources=tuple(sources),
                         probes=tuple(probes), region=region, probe_names=setup.probe_names,
-                        physics=setup.physics, factor=factor, measures=tuple(measures))
+                        physics=setup.physics, nonlinearity=setup.nonlinearity, factor=factor,
+                        measures=tuple(measures))

@@ -24,6 +24,7 @@ from wavefab.solver import (
     PML,
     DampingLayer,
     Grid,
+    Nonlinearity,
     PropagationResult,
     ResolutionWarning,
     propagate,
@@ -33,7 +34,7 @@ from wavefab.solver import (
 from ..errors import DesignValueError
 from ..parametrization.media import AcousticMedium
 
-__all__ = ["Batch", "BatchSettings", "Fold", "Setup", "tensor_digest"]
+__all__ = ["Batch", "BatchSettings", "Fold", "MaterialNonlinearity", "Setup", "tensor_digest"]
 
 
 class BatchSettings(Protocol):
@@ -53,6 +54,44 @@ class BatchSettings(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class MaterialNonlinearity:
+    """The reference model's nonlinearity, confined to the material.
+
+    Saturable absorption and an intensity-dependent speed (Hughes et al., Sci. Adv. 2019).
+
+    With ρ the material fraction of a cell, read back from its speed through the linear law
+    ``c = c0 + (c1 − c0)·ρ`` (so every path that simulates a speed map — training, evaluation,
+    the results and the made file — sees the same nonlinearity)::
+
+        b(u) = b_lin + ρ · b0 / (1 + (u/u_th)²)      c(u) = c_lin + ρ · c_nl · u²
+
+    Args:
+        b0: saturable damping rate (1/time, the grid's time unit).
+        u_th: saturation threshold (field units); positive.
+        c_nl: speed change per field² (negative: the material slows where the field is large).
+        c0, c1: the linear law's speeds at ρ = 0 and ρ = 1 (``material.c0``/``c1``).
+    """
+
+    b0: float = 0.0
+    u_th: float = 1.0
+    c_nl: float = 0.0
+    c0: float = 1.0
+    c1: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.u_th > 0:
+            raise DesignValueError(f"nonlinearity.u_th must be positive, got {self.u_th}")
+        if self.c1 == self.c0:
+            raise DesignValueError("a nonlinearity confined to the material needs material.c1 "
+                                   "≠ material.c0 (the material fraction is read from the speed)")
+
+    def of(self, speed: Tensor) -> Nonlinearity:
+        """The solver's :class:`~wavefab.solver.Nonlinearity` for a speed map (differentiable)."""
+        rho = ((speed - self.c0) / (self.c1 - self.c0)).clamp(0.0, 1.0)
+        return Nonlinearity(rho=rho, b0=self.b0, u_th=self.u_th, c_nl=self.c_nl)
+
+
 #: Setups that have already passed on a resolution warning.
 _WARNED: weakref.WeakSet[Setup] = weakref.WeakSet()
 
@@ -70,6 +109,7 @@ class Setup:
         probe_names: one label per probe (for plots and reports).
         physics: ``"scalar"`` (speed maps, :func:`~wavefab.solver.propagate`) or
             ``"acoustic"`` (:func:`~wavefab.solver.propagate_acoustic`).
+        nonlinearity: the material's nonlinearity (scalar physics), or None (linear).
     """
 
     grid: Grid
@@ -79,6 +119,7 @@ class Setup:
     region: Tensor
     probe_names: tuple[str, ...] = ()
     physics: str = "scalar"
+    nonlinearity: MaterialNonlinearity | None = None
 
     @property
     def input_dt(self) -> float:
@@ -96,6 +137,9 @@ class Setup:
         """
         if self.physics == "acoustic" and not isinstance(speed, AcousticMedium):
             speed = AcousticMedium.fluid(speed)
+        if self.nonlinearity is not None and self.physics != "scalar":
+            raise DesignValueError("a nonlinearity needs physics: scalar (the acoustic model "
+                                   "is linear)")
         if self.physics != "acoustic" and isinstance(speed, AcousticMedium):
             raise DesignValueError("an acoustic medium needs a problem set up with "
                                    "physics: acoustic")
@@ -108,6 +152,8 @@ class Setup:
                 result = propagate_acoustic(speed.inv_density, speed.bulk_modulus,
                                             inputs.to(device), **kw)
             else:
+                if self.nonlinearity is not None and kw.get("nonlinearity") is None:
+                    kw["nonlinearity"] = self.nonlinearity.of(speed)
                 result = propagate(speed, inputs.to(speed.device), **kw)
         for warning in caught:
             if issubclass(warning.category, ResolutionWarning):

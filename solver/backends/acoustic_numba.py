@@ -245,28 +245,34 @@ def _forward_pml(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_
         bc, bf, bg = _batch_rows(b, alpha, fx, gain)
         hx = np.zeros((ny, nfx), work.dtype)
         hy = np.zeros((nfy, nx), work.dtype)
+        # what is stored goes to scratch when nothing is: a store guarded inside a loop stops
+        # LLVM vectorizing it
+        scratch_x = np.zeros((ny, nfx), work.dtype)
+        scratch_y = np.zeros((nfy, nx), work.dtype)
+        scratch_l = np.zeros((ny, nx), work.dtype)
         qfx, qcx, qfy, qcy = mfx[b], mcx[b], mfy[b], mcy[b]
         snap = 0
         for k in range(steps):
             prev = work[b, k % 3]
             cur = work[b, (k + 1) % 3]
             nxt = work[b, (k + 2) % 3]
+            sxk = sx_store[b, k] if store else scratch_x
+            syk = sy_store[b, k] if store else scratch_y
+            lapk = lap_store[b, k] if store else scratch_l
             for i in range(ny):
                 for f in range(nfx):
                     g = _dx(cur, i, f, w)
                     q = afx[f] * qfx[i, f] + bfx[f] * g
                     qfx[i, f] = q
                     hx[i, f] = fx[bf, i, f] * (g + q)
-                    if store:
-                        sx_store[b, k, i, f] = g + q
+                    sxk[i, f] = g + q
             for f in range(nfy):
                 for j in range(nx):
                     g = _dy(cur, f, j, w)
                     q = afy[f] * qfy[f, j] + bfy[f] * g
                     qfy[f, j] = q
                     hy[f, j] = fy[bf, f, j] * (g + q)
-                    if store:
-                        sy_store[b, k, f, j] = g + q
+                    syk[f, j] = g + q
             for i in range(ny):
                 for j in range(nx):
                     dx = _dmx(hx, i, j, w)
@@ -279,8 +285,7 @@ def _forward_pml(work, alpha, beta, gamma, fx, fy, gain, inj, src_r, src_c, prb_
                     nxt[i + p, j + p] = (alpha[bc, i, j] * cur[i + p, j + p]
                                          + beta[bc, i, j] * prev[i + p, j + p]
                                          + gamma[bc, i, j] * lap)
-                    if store:
-                        lap_store[b, k, i, j] = lap
+                    lapk[i, j] = lap
             for s in range(nsrc):
                 nxt[src_r[s] + p, src_c[s] + p] += 0.5 * gain[bg, s] * inj[b, k, s]
             for q in range(nprb):

@@ -176,9 +176,10 @@ def test_golden_project_saves_with_the_same_keys(tmp_path: Path):
     old = yaml.safe_load((GOLDEN / "project" / "project.yaml").read_text())
     new = yaml.safe_load((tmp_path / "again" / "project.yaml").read_text())
     # sections added since the golden files were written come back at their defaults
-    added = {"limits": config_to_dict(config_from_dict({}))["limits"]}
-    for key, defaults in added.items():
-        assert key not in old["config"] and new["config"].pop(key) == defaults
+    defaults = config_to_dict(config_from_dict({}))
+    added = {key: defaults[key] for key in ("limits", "nonlinearity")}
+    for key, default in added.items():
+        assert key not in old["config"] and new["config"].pop(key) == default
     assert new == old
     assert (json.loads((tmp_path / "again" / "metrics.json").read_text())
             == json.loads((GOLDEN / "project" / "metrics.json").read_text()))

@@ -20,7 +20,7 @@ def test_the_schema_takes_the_problems_and_their_sections_from_the_table():
     fields = [f.name for f in dataclasses.fields(RunConfig)]
     sections = [key for kind in PROBLEMS.values() for key, _ in kind.sections]
     assert fields == ["schema_version", "problem", "physics", *sections, "material", "training",
-                      "fabrication", "acoustic", "limits"]
+                      "fabrication", "acoustic", "nonlinearity", "limits"]
     hints = typing.get_type_hints(RunConfig)
     assert typing.get_args(hints["problem"]) == tuple(PROBLEMS)
     for kind in PROBLEMS.values():
