@@ -25,6 +25,7 @@ from wavefab.solver import (
     DampingLayer,
     Grid,
     Nonlinearity,
+    PointProbe,
     PropagationResult,
     ResolutionWarning,
     propagate,
@@ -34,7 +35,8 @@ from wavefab.solver import (
 from ..errors import DesignValueError
 from ..parametrization.media import AcousticMedium
 
-__all__ = ["Batch", "BatchSettings", "Fold", "MaterialNonlinearity", "Setup", "tensor_digest"]
+__all__ = ["Batch", "BatchSettings", "Fold", "LinearResponse", "MaterialNonlinearity", "Setup",
+           "tensor_digest"]
 
 
 class BatchSettings(Protocol):
@@ -145,16 +147,7 @@ class Setup:
                                    "physics: acoustic")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResolutionWarning)
-            kw = {"grid": self.grid, "sources": list(self.sources),
-                  "probes": list(self.probes), "boundary": self.boundary, **options}
-            if isinstance(speed, AcousticMedium):
-                device = speed.inv_density.device
-                result = propagate_acoustic(speed.inv_density, speed.bulk_modulus,
-                                            inputs.to(device), **kw)
-            else:
-                if self.nonlinearity is not None and kw.get("nonlinearity") is None:
-                    kw["nonlinearity"] = self.nonlinearity.of(speed)
-                result = propagate(speed, inputs.to(speed.device), **kw)
+            result = self._propagate(speed, inputs, **options)
         for warning in caught:
             if issubclass(warning.category, ResolutionWarning):
                 if self not in _WARNED:
@@ -164,6 +157,90 @@ class Setup:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                        warning.lineno)
         return result
+
+    def _propagate(self, speed: Tensor | AcousticMedium, inputs: Tensor,
+                   **options: Any) -> PropagationResult:
+        """The solver call of :meth:`simulate` (no warning handling)."""
+        kw = {"grid": self.grid, "sources": list(self.sources),
+              "probes": list(self.probes), "boundary": self.boundary, **options}
+        if isinstance(speed, AcousticMedium):
+            device = speed.inv_density.device
+            return propagate_acoustic(speed.inv_density, speed.bulk_modulus, inputs.to(device),
+                                      **kw)
+        if self.nonlinearity is not None and kw.get("nonlinearity") is None:
+            kw["nonlinearity"] = self.nonlinearity.of(speed)
+        return propagate(speed, inputs.to(speed.device), **kw)
+
+    def linear_response(self, speed: Tensor | AcousticMedium, steps: int
+                        ) -> LinearResponse | None:
+        """The probes' response to an impulse, for evaluating many inputs at once (no gradient).
+
+        A linear, time-invariant setup (no nonlinearity, one source, one shared medium, the
+        design's own grid, a damping layer or rigid walls) reads any input as the convolution
+        of that input with the field its impulse leaves at each probe cell: one simulation of
+        ``steps`` steps then stands for a whole data set. Returns None where that does not
+        hold; use :meth:`simulate` there.
+        """
+        medium = speed
+        if self.physics == "acoustic" and not isinstance(medium, AcousticMedium):
+            medium = AcousticMedium.fluid(medium)
+        maps = ((medium.inv_density, medium.bulk_modulus) if isinstance(medium, AcousticMedium)
+                else (medium,))
+        # (a PML is graded for the inputs' peak frequency, so its response depends on them)
+        if (type(self) is not Setup or self.nonlinearity is not None or len(self.sources) != 1
+                or isinstance(self.boundary, PML) or any(m.ndim != 2 for m in maps)
+                or (self.physics != "acoustic" and isinstance(speed, AcousticMedium))):
+            return None
+        cells = [probe.cells(self.grid) for probe in self.probes]
+        field_probes = [PointProbe(int(r), int(c)) for pc in cells
+                        for r, c in zip(pc.rows, pc.cols, strict=True)]
+        matrix = np.zeros((len(field_probes), len(cells)))
+        square = np.zeros(len(field_probes), bool)
+        k = 0
+        for p, pc in enumerate(cells):
+            matrix[k:k + pc.rows.size, p] = pc.weights
+            square[k:k + pc.rows.size] = pc.measure == "intensity"
+            k += pc.rows.size
+        impulse = torch.zeros(1, steps, dtype=maps[0].dtype, device=maps[0].device)
+        impulse[0, 0] = 1.0
+        with torch.no_grad(), warnings.catch_warnings():
+            # an impulse is broadband by design: the inputs' own band is what resolution means
+            warnings.simplefilter("ignore", ResolutionWarning)
+            fields = self._propagate(medium, impulse, probes=field_probes).probes[0]
+        return LinearResponse(fields, torch.as_tensor(matrix, device=fields.device),
+                              torch.as_tensor(square, device=fields.device))
+
+
+@dataclass(frozen=True)
+class LinearResponse:
+    """A linear setup's probe readings for any input, from one impulse response.
+
+    Attributes:
+        fields: ``(T, K)`` the field at each probe cell after step ``n`` of a unit impulse
+            entering at step 0.
+        matrix: ``(K, P)`` each probe's weights over the cells.
+        square: ``(K,)`` cells read as intensity (squared before weighting).
+    """
+
+    fields: Tensor
+    matrix: Tensor
+    square: Tensor
+
+    def __call__(self, inputs: Tensor) -> Tensor:
+        """The probe readings ``(B, T, P)`` of inputs ``(B, T)``, as :meth:`Setup.simulate` gives.
+
+        ``T`` is at most the response's length; the convolution is done in float64.
+        """
+        steps = int(inputs.shape[1])
+        if steps > self.fields.shape[0]:
+            raise DesignValueError(f"inputs of {steps} steps are longer than the response "
+                                   f"({self.fields.shape[0]} steps)")
+        n = 1 << (2 * steps - 1).bit_length()  # zero-padded: a linear, not a cyclic, convolution
+        spectrum = torch.fft.rfft(self.fields[:steps].double(), n=n, dim=0)
+        x = torch.fft.rfft(inputs.to(self.fields.device).double(), n=n, dim=1)
+        fields = torch.fft.irfft(x[:, :, None] * spectrum[None], n=n, dim=1)[:, :steps]
+        values = torch.where(self.square, fields * fields, fields)
+        return (values @ self.matrix).to(inputs.dtype)
 
 
 @dataclass(frozen=True)

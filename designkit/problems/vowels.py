@@ -24,7 +24,7 @@ from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource
 from ..errors import DesignValueError
 from .base import Problem
 from .kind import ProblemKind, Sketch
-from .setup import Batch, BatchSettings, Fold, Setup, tensor_digest
+from .setup import Batch, BatchSettings, Fold, LinearResponse, Setup, tensor_digest
 from .synthetic_vowels import synthetic_vowels
 from .vowel_data import (
     VowelSet,
@@ -265,21 +265,33 @@ class VowelProblem(Problem):
         return vowel_loss(probes, targets.to(probes.device), self.readout)
 
     def evaluate(self, speed: Tensor, fold: Fold) -> dict[str, Any]:
-        """Train and test accuracy on the full recordings, and the test confusion matrix."""
-        train_acc, _ = self._accuracy(speed, fold.train)
+        """Train and test accuracy on the full recordings, and the test confusion matrix.
+
+        A linear medium is simulated once, for an impulse, and every recording read as its
+        convolution with that response (:meth:`Setup.linear_response`): the same readings as
+        simulating each (to float32 rounding) at a fraction of the cost.
+        """
+        index = fold.train if fold.test is None else np.concatenate([fold.train, fold.test])
+        longest = max(self.data.waveforms[i].size for i in index)
+        with torch.no_grad():
+            response = self.setup.linear_response(speed, longest)
+        train_acc, _ = self._accuracy(speed, fold.train, response)
         metrics: dict[str, Any] = {"train_accuracy": train_acc}
         if fold.test is not None:
-            test_acc, confusion = self._accuracy(speed, fold.test)
+            test_acc, confusion = self._accuracy(speed, fold.test, response)
             metrics.update(test_accuracy=test_acc, confusion=confusion.tolist())
         return metrics
 
-    def _accuracy(self, speed: Tensor, index: np.ndarray) -> tuple[float, np.ndarray]:
+    def _accuracy(self, speed: Tensor, index: np.ndarray,
+                  response: LinearResponse | None = None) -> tuple[float, np.ndarray]:
         classes = len(self.data.vowels)
         confusion = np.zeros((classes, classes), np.int64)
         with torch.no_grad():
             for group in length_groups(self.data, index):
-                out = self.setup.simulate(speed, padded_batch(self.data, group))
-                guess = class_probabilities(out.probes).argmax(1).cpu().numpy()
+                inputs = padded_batch(self.data, group)
+                probes = (response(inputs) if response is not None
+                          else self.setup.simulate(speed, inputs).probes)
+                guess = class_probabilities(probes).argmax(1).cpu().numpy()
                 np.add.at(confusion, (self.data.labels[group], guess), 1)
         return float(np.trace(confusion) / max(confusion.sum(), 1)), confusion
 
