@@ -53,7 +53,7 @@ AUTO_STORE_ALL_BYTES = 256 * 2**20
 MIN_POINTS_PER_WAVELENGTH = 10.0
 
 #: The ``backend`` option of both propagators.
-Backend = Literal["auto", "numba", "torch"]
+Backend = Literal["auto", "numba", "torch", "cuda"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -191,10 +191,11 @@ def check_backend(backend: object) -> None:
     """Validate the ``backend`` option.
 
     Raises:
-        SolverValueError: not one of ``"auto"``, ``"numba"``, ``"torch"``.
+        SolverValueError: not one of ``"auto"``, ``"numba"``, ``"torch"``, ``"cuda"``.
     """
-    if backend not in ("auto", "numba", "torch"):
-        raise SolverValueError(f"backend must be 'auto', 'numba' or 'torch', got {backend!r}")
+    if backend not in ("auto", "numba", "torch", "cuda"):
+        raise SolverValueError(f"backend must be 'auto', 'numba', 'torch' or 'cuda', got "
+                               f"{backend!r}")
 
 
 def check_discretization(grid: object, order: object, boundary: object) -> None:

@@ -91,7 +91,9 @@ def propagate(
             steps and recomputes each segment once in the backward pass.
         order: spatial order of the Laplacian, 2 or 4.
         backend: ``"numba"`` (CPU; nonlinear media only without a PML), ``"torch"`` (any
-            device), or ``"auto"`` (numba where it applies).
+            device), ``"cuda"`` (fused CUDA kernels with the exact adjoint, for linear media
+            without a PML; opt-in until validated on a device), or ``"auto"`` (numba where it
+            applies, else torch).
 
     Returns:
         A :class:`PropagationResult` with ``probes`` of shape ``(B, T, P)``.
@@ -116,7 +118,20 @@ def propagate(
             "layer or rigid walls); use backend='torch' (or 'auto') for CUDA tensors or a "
             "nonlinearity with the PML"
         )
-    if backend == "numba" and nonlinearity is not None:
+    if backend == "cuda":
+        from .backends import kernels_cuda
+
+        if (nonlinearity is not None or setup.pml is not None
+                or (on_cpu and not kernels_cuda.simulated())):
+            raise SolverValueError(
+                "backend='cuda' runs linear media without a PML (a damping layer or rigid walls) "
+                "on CUDA tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use "
+                "backend='torch' (or 'auto') otherwise")
+    if backend == "cuda":
+        from .backends.scalar_numba import run_cuda
+
+        recorded, snapshots, segments, final = run_cuda(setup, snapshot_every, checkpoint_every)
+    elif backend == "numba" and nonlinearity is not None:
         from .backends.nonlinear_numba import run_nonlinear_numba
 
         recorded, snapshots, segments, final = run_nonlinear_numba(setup, snapshot_every,

@@ -8,7 +8,9 @@ forward stores directly and nothing is recomputed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,6 +43,21 @@ class _Static:
     prb_r: np.ndarray
     prb_c: np.ndarray
     snap_every: int
+    #: where the kernels run: :mod:`.kernels_cpu`, or :mod:`.kernels_cuda` for the GPU
+    kernels: ModuleType = kc
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    #: the static arrays as kernel arguments (on the GPU for the CUDA kernels), by name
+    args: dict[str, Any] = field(default_factory=dict)
+
+    def arg(self, x: Tensor) -> Any:
+        """A tensor as a kernel argument (a numpy view on the CPU, a device view on the GPU)."""
+        if self.kernels is kc:
+            return x.detach().numpy()
+        return self.kernels.device_array(x)
+
+    def static(self, name: str) -> Any:
+        """A static array (damped, profiles, c1, c2, src_r, …) as a kernel argument."""
+        return self.args[name] if self.args else getattr(self, name)
 
 
 def _row_layout(setup: ScalarSetup, reach: int) -> tuple[np.ndarray, int, int]:
@@ -57,7 +74,8 @@ def _row_layout(setup: ScalarSetup, reach: int) -> tuple[np.ndarray, int, int]:
     return damped, xreach, yreach
 
 
-def _static(setup: ScalarSetup, dtype: np.dtype, snap_every: int | None) -> _Static:
+def _static(setup: ScalarSetup, dtype: np.dtype, snap_every: int | None,
+            kernels: ModuleType = kc) -> _Static:
     r = kc.H
     ny, nx = setup.grid.shape
     damped, xreach, yreach = _row_layout(setup, setup.order // 2)
@@ -66,18 +84,20 @@ def _static(setup: ScalarSetup, dtype: np.dtype, snap_every: int | None) -> _Sta
     else:
         profiles = (np.zeros(nx + 2 * r, dtype),) * 3 + (np.zeros(ny + 2 * r, dtype),) * 3
     c1, c2 = stencils(setup.order, dtype)
-    return _Static(
+    st = _Static(
         order=setup.order, r=r, ny=ny, nx=nx, damped=damped, xreach=xreach,
         yreach=yreach, has_pml=setup.pml is not None,
         profiles=profiles, c1=c1, c2=c2,
         src_r=setup.src_rows.astype(np.int64), src_c=setup.src_cols.astype(np.int64),
         prb_r=setup.prb_rows.astype(np.int64), prb_c=setup.prb_cols.astype(np.int64),
-        snap_every=int(snap_every or 0),
+        snap_every=int(snap_every or 0), kernels=kernels, device=setup.alpha.device,
     )
-
-
-def _np(x: Tensor) -> np.ndarray:
-    return x.detach().numpy()
+    if kernels is not kc:  # copied to the GPU once per call, not once per launch
+        convert = kernels.device_array
+        st.args = {name: convert(getattr(st, name))
+                   for name in ("damped", "c1", "c2", "src_r", "src_c", "prb_r", "prb_c")}
+        st.args["profiles"] = tuple(convert(x) for x in profiles)
+    return st
 
 
 def _snapshot_count(st: _Static, t0: int, steps: int) -> int:
@@ -99,19 +119,22 @@ def _forward(st: _Static, coeffs: tuple[Tensor, Tensor, Tensor], inj: Tensor,
     q1xa, q1ya = torch.zeros_like(q1x), torch.zeros_like(q1y)
     batch, steps = inj.shape[0], inj.shape[1]
     dtype = u.dtype
-    rec = torch.empty(batch, steps, st.prb_r.size, dtype=dtype)
-    tstore = (torch.empty(batch, steps, st.ny, st.nx, dtype=dtype) if store
-              else torch.empty(batch, 1, 1, 1, dtype=dtype))
-    ustore = (torch.empty(batch, steps, st.ny, st.nx, dtype=dtype) if store_u
-              else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    opts = {"dtype": dtype, "device": st.device}
+    rec = torch.empty(batch, steps, st.prb_r.size, **opts)
+    tstore = (torch.empty(batch, steps, st.ny, st.nx, **opts) if store
+              else torch.empty(batch, 1, 1, 1, **opts))
+    ustore = (torch.empty(batch, steps, st.ny, st.nx, **opts) if store_u
+              else torch.empty(batch, 1, 1, 1, **opts))
     nsnap = _snapshot_count(st, t0, steps) if snapshots else 0
-    snaps = torch.empty(batch, nsnap, st.ny, st.nx, dtype=dtype)
+    snaps = torch.empty(batch, nsnap, st.ny, st.nx, **opts)
+    _np = st.arg
     alpha, beta, gamma = (_np(c) for c in coeffs)
-    kc.forward_segment(
+    st.kernels.forward_segment(
         _np(u), _np(p), _np(q1x), _np(q1xa), _np(q2x), _np(q1y), _np(q1ya), _np(q2y),
-        alpha, beta, gamma, st.damped, st.xreach, st.yreach, *st.profiles, st.has_pml,
-        st.order, st.c1, st.c2,
-        _np(inj.contiguous()), st.src_r, st.src_c, _np(rec), st.prb_r, st.prb_c,
+        alpha, beta, gamma, st.static("damped"), st.xreach, st.yreach, *st.static("profiles"),
+        st.has_pml, st.order, st.static("c1"), st.static("c2"),
+        _np(inj.contiguous()), st.static("src_r"), st.static("src_c"), _np(rec),
+        st.static("prb_r"), st.static("prb_c"),
         store, _np(tstore), store_u, _np(ustore), st.snap_every, t0, _np(snaps),
     )
     if steps % 2:
@@ -184,7 +207,7 @@ class _Segment(torch.autograd.Function):
         need_ab = ctx.need_ab
         if ctx.keep:
             tstore = extra[0]
-            ustore = extra[1] if need_ab else torch.empty(1, 1, 1, 1, dtype=u.dtype)
+            ustore = extra[1] if need_ab else u.new_empty(1, 1, 1, 1)
         else:
             # Recompute the segment from its checkpoint (its snapshots were taken already).
             _, _, tstore, ustore, _ = _forward(
@@ -192,7 +215,7 @@ class _Segment(torch.autograd.Function):
                 store=True, store_u=need_ab, snapshots=False,
             )
             if ustore is None:
-                ustore = torch.empty(1, 1, 1, 1, dtype=u.dtype)
+                ustore = u.new_empty(1, 1, 1, 1)
         r, ny, nx = st.r, st.ny, st.nx
         inner = (slice(None), slice(r, r + ny), slice(r, r + nx))
         batch, steps = inj.shape[0], inj.shape[1]
@@ -208,31 +231,33 @@ class _Segment(torch.autograd.Function):
         if gsnap is not None and nsnap and (ctx.t0 + steps) % st.snap_every == 0:
             v[inner] += gam * gsnap[:, -1]  # the segment's last field is a snapshot
         gsnap = (gsnap.detach().contiguous() if gsnap is not None and nsnap
-                 else torch.zeros(batch, 0, ny, nx, dtype=u.dtype))
+                 else u.new_zeros(batch, 0, ny, nx))
         if grec is not None and st.prb_r.size:
-            rows, cols = torch.as_tensor(st.prb_r), torch.as_tensor(st.prb_c)
-            v.index_put_((torch.arange(batch)[:, None], rows + r, cols + r),
+            rows = torch.as_tensor(st.prb_r, device=st.device)
+            cols = torch.as_tensor(st.prb_c, device=st.device)
+            v.index_put_((torch.arange(batch, device=st.device)[:, None], rows + r, cols + r),
                          gam[:, rows, cols] * grec[:, -1], accumulate=True)
         w = torch.zeros_like(u)
         gp_out = (gam * gp[inner]).contiguous() if gp is not None else torch.zeros_like(gam)
         g1x, g2x = zeros_like_or(gq1x, q1x), zeros_like_or(gq2x, q2x)
         g1y, g2y = zeros_like_or(gq1y, q1y), zeros_like_or(gq2y, q2y)
         g1xa, g2xa, g1ya, g2ya = (torch.zeros_like(x) for x in (g1x, g2x, g1y, g2y))
-        acc_g = torch.zeros(batch, ny, nx, dtype=u.dtype)
-        acc_a = torch.zeros(batch, ny, nx, dtype=u.dtype) if need_ab else torch.zeros(1, 1, 1,
-                                                                                        dtype=u.dtype)
+        acc_g = u.new_zeros(batch, ny, nx)
+        acc_a = u.new_zeros(batch, ny, nx) if need_ab else u.new_zeros(1, 1, 1)
         acc_b = torch.zeros_like(acc_a)
-        ginj = torch.empty(batch, steps, st.src_r.size, dtype=u.dtype)
+        ginj = u.new_empty(batch, steps, st.src_r.size)
         grec_np = (grec.detach().contiguous() if grec is not None
-                   else torch.zeros(batch, steps, st.prb_r.size, dtype=u.dtype))
-        p0 = p[inner].contiguous() if need_ab else torch.zeros(1, 1, 1, dtype=u.dtype)
-        kc.adjoint_segment(
+                   else u.new_zeros(batch, steps, st.prb_r.size))
+        p0 = p[inner].contiguous() if need_ab else u.new_zeros(1, 1, 1)
+        _np = st.arg
+        st.kernels.adjoint_segment(
             _np(v), _np(w), _np(g1x), _np(g1xa), _np(g2x), _np(g2xa),
             _np(g1y), _np(g1ya), _np(g2y), _np(g2ya),
-            _np(alpha), _np(beta), _np(gamma), st.damped, st.xreach, st.yreach, *st.profiles,
-            st.has_pml, st.order, st.c1, st.c2, _np(grec_np), st.prb_r, st.prb_c, _np(ginj),
-            st.src_r, st.src_c, _np(ustore), _np(tstore), _np(p0), need_ab, _np(acc_a), _np(acc_b),
-            _np(acc_g), _np(gp_out), st.snap_every, ctx.t0, _np(gsnap),
+            _np(alpha), _np(beta), _np(gamma), st.static("damped"), st.xreach, st.yreach,
+            *st.static("profiles"), st.has_pml, st.order, st.static("c1"), st.static("c2"),
+            _np(grec_np), st.static("prb_r"), st.static("prb_c"), _np(ginj),
+            st.static("src_r"), st.static("src_c"), _np(ustore), _np(tstore), _np(p0), need_ab,
+            _np(acc_a), _np(acc_b), _np(acc_g), _np(gp_out), st.snap_every, ctx.t0, _np(gsnap),
         )
         if steps % 2:
             v, w = w, v
@@ -253,27 +278,32 @@ class _Segment(torch.autograd.Function):
         grad_beta = reduce(acc_b, beta) if ctx.needs_input_grad[1] else None
         grad_inj = None
         if ctx.needs_input_grad[3]:
-            src_r, src_c = torch.as_tensor(st.src_r), torch.as_tensor(st.src_c)
+            src_r = torch.as_tensor(st.src_r, device=st.device)
+            src_c = torch.as_tensor(st.src_c, device=st.device)
             grad_inj = ginj / gam[:, src_r, src_c].unsqueeze(1)
         return (grad_alpha, grad_beta, grad_gamma, grad_inj, grad_u, grad_p,
                 g1x, g2x, g1y, g2y, None, None, None)
 
 
 @kernel_section()
-def run_numba(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: int | None
-              ) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """Run ``setup``: recorded cells, snapshots, segment count and the final (padded) field."""
+def run_numba(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: int | None,
+              kernels: ModuleType = kc) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """Run ``setup``: recorded cells, snapshots, segment count and the final (padded) field.
+
+    ``kernels``: :mod:`.kernels_cpu`, or :mod:`.kernels_cuda` (see :func:`run_cuda`).
+    """
     dtype = setup.alpha.dtype
     np_dtype = np.float32 if dtype == torch.float32 else np.float64
-    st = _static(setup, np.dtype(np_dtype), snapshot_every)
+    st = _static(setup, np.dtype(np_dtype), snapshot_every, kernels)
     batch, (ny, nx), r = setup.batch, setup.grid.shape, st.r
     alpha, beta, gamma = (c.contiguous() for c in (setup.alpha, setup.beta, setup.gamma))
     a_src = alpha[:, setup.src_rows, setup.src_cols]
     inj = setup.injection * (0.5 * a_src.unsqueeze(1))
     padded = (batch, ny + 2 * r, nx + 2 * r)
-    state = [torch.zeros(padded, dtype=dtype), torch.zeros(padded, dtype=dtype)]
+    opts = {"dtype": dtype, "device": st.device}
+    state = [torch.zeros(padded, **opts), torch.zeros(padded, **opts)]
     aux = padded if st.has_pml else (batch, 1, 1)
-    state += [torch.zeros(aux, dtype=dtype) for _ in range(4)]
+    state += [torch.zeros(aux, **opts) for _ in range(4)]
 
     differentiable = torch.is_grad_enabled() and any(
         t.requires_grad for t in (alpha, beta, gamma, inj)
@@ -298,3 +328,11 @@ def run_numba(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: 
         rec = torch.cat(recs, 1) if len(recs) > 1 else recs[0]
     snapshots = torch.cat(snap_parts, 1) if snapshot_every else None
     return rec, snapshots, segments, state[0]
+
+
+def run_cuda(setup: ScalarSetup, snapshot_every: int | None, checkpoint_every: int | None
+             ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """:func:`run_numba` on the CUDA kernels of :mod:`.kernels_cuda` (linear media, no CPML)."""
+    from . import kernels_cuda
+
+    return run_numba(setup, snapshot_every, checkpoint_every, kernels_cuda)
