@@ -6,9 +6,10 @@ Run from the project root::
     python bench/table.py --write README.md  # measure and replace the table in README.md
     python bench/table.py --from runs.jsonl  # render saved bench/solver.py output instead
 
-It runs ``bench/solver.py --cases p1-damping,p1-pml,p2-damping --skip-naive-p2`` (wavefab's
-numba backend; the naive autograd reference at P1; deepwave's rows where the ``[bench]`` extra
-is installed), then writes one Markdown table: each case and mode in cell-updates/s and peak
+It runs ``bench/solver.py`` over the P1 and P2 scalar cases and the P1 acoustic and nonlinear
+media (wavefab's numba backend; the naive autograd reference at P1; deepwave's rows where the
+``[bench]`` extra is installed; the other media beside the scalar damping layer, the spec's
+ratios), then writes one Markdown table: each case and mode in cell-updates/s and peak
 memory, beside its reference and the ratio, under a line naming the machine, the versions, the
 git commit and the date. ``--write`` replaces what lies between ``<!-- bench-table:start -->``
 and ``<!-- bench-table:end -->`` (written atomically; nothing else of the file changes).
@@ -27,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
-CASES = "p1-damping,p1-pml,p2-damping"
+CASES = "p1-damping,p1-pml,p2-damping,p1-acoustic_damping,p1-acoustic_pml,p1-nonlinear_damping"
 
 #: measurement id → (row label, reference id or None, reference name)
 ROWS = [
@@ -38,6 +39,13 @@ ROWS = [
     ("p1-pml-numba-fwd", "P1 20-cell CPML: forward", "p1-pml-deepwave-fwd", "deepwave"),
     ("p1-pml-numba-fb-ckptauto", "P1 CPML: forward + backward", "p1-pml-deepwave-fb",
      "deepwave"),
+    ("p1-acoustic_damping-numba-fb-ckptauto", "P1 acoustic, damping layer: forward + backward",
+     "p1-damping-numba-fb-ckptauto", "scalar, damping layer"),
+    ("p1-acoustic_pml-numba-fb-ckptauto", "P1 acoustic, CPML: forward + backward",
+     "p1-damping-numba-fb-ckptauto", "scalar, damping layer"),
+    ("p1-nonlinear_damping-numba-fb-ckptauto", "P1 nonlinear (saturable absorber and Kerr "
+     "speed), damping layer: forward + backward", "p1-damping-numba-fb-ckptauto",
+     "scalar, damping layer"),
     ("p2-damping-numba-fb-ckptauto", "P2 400², batch 1, 2000 steps: forward + backward, "
      "checkpointed", None, ""),
     ("p2-damping-numba-fb-ckpt0", "P2 every step stored (`checkpoint_every=0`)", None, ""),
@@ -133,7 +141,9 @@ def render(records: list[dict], *, commit: str | None = None, machine: str | Non
         lines.append(f"| {label} | {_rate(ours)}{seconds} | {_memory(ours)} | "
                      f"{shown} | {_rate(ref)} | {_memory(ref)} | {ratio} |")
     lines.append("")
-    lines.append("GPU rows: none yet (no CUDA kernels; this machine has no GPU).")
+    lines.append("GPU rows: none yet. The CUDA kernels (`backend=\"cuda\"`) are tested through "
+                 "numba's CUDA simulator; this machine has no GPU (`python bench/gpu.py` prints "
+                 "their table on one).")
     return "\n".join(lines)
 
 

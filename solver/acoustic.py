@@ -98,7 +98,9 @@ def propagate_acoustic(
             :func:`~wavefab.solver.propagate`).
         order: spatial order of the staggered derivatives, 2 or 4.
         backend: ``"numba"`` (fused CPU kernels with the exact adjoint; orders 2 and 4, any
-            boundary), ``"torch"`` (any device), or ``"auto"`` (numba on the CPU).
+            boundary), ``"torch"`` (any device), ``"cuda"`` (CUDA kernels with the same
+            adjoint, without a PML; opt-in until validated on a device), or ``"auto"`` (numba
+            on the CPU, torch on CUDA).
         faces: ``1/ρ`` on the faces, ``(x_faces (ny, nx+2R−1), y_faces (ny+2R−1, nx))`` with
             ``R = order/2``, instead of the harmonic means of the cells (see :func:`face_mean`
             for the layout): lets a wall cut through cells (a face open over a fraction of
@@ -121,7 +123,20 @@ def propagate_acoustic(
     if backend == "numba" and not fused:
         raise SolverValueError("backend='numba' runs on the CPU; use backend='torch' (or "
                                "'auto') for CUDA tensors")
-    if backend != "torch" and fused:
+    if backend == "cuda":
+        from .backends import kernels_cuda
+
+        if setup.pml is not None or (fused and not kernels_cuda.simulated()):
+            raise SolverValueError(
+                "backend='cuda' runs media without a PML (a damping layer or rigid walls) on "
+                "CUDA tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use "
+                "backend='torch' (or 'auto') otherwise")
+        from .backends.acoustic_numba import run_acoustic_cuda
+
+        recorded, snapshots, segments, u = run_acoustic_cuda(setup, snapshot_every,
+                                                             checkpoint_every)
+        used = "cuda"
+    elif backend != "torch" and fused:
         from .backends.acoustic_numba import run_acoustic_numba
 
         recorded, snapshots, segments, u = run_acoustic_numba(setup, snapshot_every,

@@ -121,13 +121,17 @@ def propagate(
     if backend == "cuda":
         from .backends import kernels_cuda
 
-        if (nonlinearity is not None or setup.pml is not None
-                or (on_cpu and not kernels_cuda.simulated())):
+        if setup.pml is not None or (on_cpu and not kernels_cuda.simulated()):
             raise SolverValueError(
-                "backend='cuda' runs linear media without a PML (a damping layer or rigid walls) "
-                "on CUDA tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use "
+                "backend='cuda' runs media without a PML (a damping layer or rigid walls) on "
+                "CUDA tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use "
                 "backend='torch' (or 'auto') otherwise")
-    if backend == "cuda":
+    if backend == "cuda" and nonlinearity is not None:
+        from .backends.nonlinear_numba import run_nonlinear_cuda
+
+        recorded, snapshots, segments, final = run_nonlinear_cuda(setup, snapshot_every,
+                                                                  checkpoint_every)
+    elif backend == "cuda":
         from .backends.scalar_numba import run_cuda
 
         recorded, snapshots, segments, final = run_cuda(setup, snapshot_every, checkpoint_every)

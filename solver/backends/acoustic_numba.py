@@ -22,6 +22,8 @@ stored padded by ``P = 2R − 1`` zero cells on every side, so every stencil rea
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 import torch
@@ -29,6 +31,7 @@ from numba import prange
 from torch import Tensor
 
 from .._setup import AcousticSetup, segment_length
+from ..errors import SolverValueError
 from ..operators import STAGGERED
 from ..threads import kernel_section
 
@@ -413,20 +416,34 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor,
     dtype = u.dtype
     pad = static["pad"]
     inner = (slice(None), slice(pad, pad + ny), slice(pad, pad + nx))
-    work = torch.zeros(batch, 3, ny + 2 * pad, nx + 2 * pad, dtype=dtype)
+    cuda = static.get("cuda")
+    opts = {"dtype": dtype, "device": u.device}
+    work = torch.zeros(batch, 3, ny + 2 * pad, nx + 2 * pad, **opts)
     work[:, 0][inner] = p.detach()
     work[:, 1][inner] = u.detach()
-    rec = torch.empty(batch, steps, static["prb_r"].size, dtype=dtype)
-    states = (torch.empty(batch, steps + 2, ny + 2 * pad, nx + 2 * pad, dtype=dtype) if store
-              else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    rec = torch.empty(batch, steps, static["prb_r"].size, **opts)
+    # (zeros on the GPU: its threads write the inner cells only, and the adjoint reads the halo)
+    allocate = torch.empty if cuda is None else torch.zeros
+    states = (allocate(batch, steps + 2, ny + 2 * pad, nx + 2 * pad, **opts) if store
+              else torch.empty(batch, 1, 1, 1, **opts))
     every = static["every"]
     nsnap = (t0 + steps) // every - t0 // every if every else 0
-    snaps = torch.empty(batch, nsnap, ny, nx, dtype=dtype)
+    snaps = torch.empty(batch, nsnap, ny, nx, **opts)
     weights = _stencil(static, dtype)
     coefficients = [_np(params[k]) for k in _PARAMS]
     cells = (static["src_r"], static["src_c"], static["prb_r"], static["prb_c"])
     extra: tuple = ()
-    if static["pml"] is None:
+    if cuda is not None:  # the GPU kernels (no PML): three contiguous slots, written back
+        memory_out = []
+        arg = cuda.device_array
+        slots = tuple(work[:, k].contiguous() for k in range(3))
+        cuda.ac_forward_segment(tuple(arg(x) for x in slots),
+                                *(arg(params[k]) for k in _PARAMS), arg(inj),
+                                *static["device_cells"], arg(rec), store, arg(states), every, t0,
+                                arg(snaps), static["device_stencil"][dtype])
+        for k in range(3):
+            work[:, k] = slots[k]
+    elif static["pml"] is None:
         memory_out: list[Tensor] = []
         _forward(_np(work), *coefficients, _np(inj), *cells, rec.numpy(), store,
                  states.numpy(), every, t0, snaps.numpy(), weights)
@@ -453,6 +470,13 @@ def _run_forward(params: dict[str, Tensor], inj: Tensor, u: Tensor, p: Tensor,
         full[:, 1][inner] = u.detach()
         stored = (full, *extra)
     return last, before, memory_out, rec, snaps, stored
+
+
+def _reduced(names: tuple[str, ...], values: tuple[Tensor, ...], grads: dict[str, Tensor]
+             ) -> list[Tensor]:
+    """Per-item parameter gradients summed over the batch where the parameter is shared."""
+    return [grads[name].sum(0, keepdim=True) if tensor.shape[0] == 1 else grads[name]
+            for name, tensor in zip(names, values, strict=True)]
 
 
 class _AcousticSegment(torch.autograd.Function):
@@ -486,24 +510,36 @@ class _AcousticSegment(torch.autograd.Function):
         batch, steps = inj.shape[:2]
         ny, nx = u.shape[1:]
         dtype = u.dtype
+        opts = {"dtype": dtype, "device": u.device}
         pad = static["pad"]
         inner = (slice(None), slice(pad, pad + ny), slice(pad, pad + nx))
 
         def padded(g: Tensor | None) -> Tensor:
-            out = torch.zeros(batch, ny + 2 * pad, nx + 2 * pad, dtype=dtype)
+            out = torch.zeros(batch, ny + 2 * pad, nx + 2 * pad, **opts)
             if g is not None:
                 out[inner] = g
             return out
 
         a_cur, a_nxt = padded(g_last), padded(g_before)
         g_rec = g_rec if g_rec is not None else torch.zeros(batch, steps, static["prb_r"].size,
+                                                            device=u.device,
                                                             dtype=dtype)
         if g_snap is None or not g_snap.numel():  # no snapshots, or none used: a placeholder
             every = static["every"]
             count = (t0 + steps) // every - t0 // every if every else 0
-            g_snap = torch.zeros(batch, max(count, 1), ny, nx, dtype=dtype)
-        grads = {k: torch.zeros(batch, *params[k].shape[1:], dtype=dtype) for k in _PARAMS}
+            g_snap = torch.zeros(batch, max(count, 1), ny, nx, **opts)
+        grads = {k: torch.zeros(batch, *params[k].shape[1:], **opts) for k in _PARAMS}
         g_inj = torch.zeros_like(inj)
+        cuda = static.get("cuda")
+        if cuda is not None:
+            arg = cuda.device_array
+            cuda.ac_adjoint_segment(arg(stored[0]), *(arg(params[k]) for k in _PARAMS),
+                                    arg(inj), *static["device_cells"], arg(g_rec), arg(g_snap),
+                                    static["every"], t0, arg(a_cur), arg(a_nxt),
+                                    *(arg(grads[k]) for k in _PARAMS), arg(g_inj),
+                                    static["device_stencil"][dtype])
+            return (None, None, None, g_inj, a_cur[inner], a_nxt[inner],
+                    *_reduced(ctx.names, values, grads))
         coefficients = [_np(params[k]) for k in _PARAMS]
         cells = (static["src_r"], static["src_c"], static["prb_r"], static["prb_c"])
         outputs = [grads[k].numpy() for k in _PARAMS]
@@ -520,20 +556,18 @@ class _AcousticSegment(torch.autograd.Function):
                          _np(g_rec), _np(g_snap), static["every"], t0, a_cur.numpy(),
                          a_nxt.numpy(), *(g.numpy() for g in g_mem), *static["pml"][dtype],
                          *outputs, g_inj.numpy(), weights)
-        out = []
-        for name, tensor in zip(ctx.names, values, strict=True):
-            g = grads[name]
-            out.append(g.sum(0, keepdim=True) if tensor.shape[0] == 1 else g)
-        return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *g_mem, *out)
+        return (None, None, None, g_inj, a_cur[inner], a_nxt[inner], *g_mem,
+                *_reduced(ctx.names, values, grads))
 
 
 @kernel_section()
 def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
-                       checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """Run an acoustic setup (order 2 or 4; any boundary) on the fused kernels (CPU).
+                       checkpoint_every: int | None, *, cuda: Any = None
+                       ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """Run an acoustic setup (order 2 or 4; any boundary) on the fused kernels.
 
-    Returns the recorded cells, the snapshots (or None), the segment count and the final
-    pressure.
+    On the CPU, or (without a PML) on the GPU when ``cuda`` is :mod:`.kernels_cuda`. Returns
+    the recorded cells, the snapshots (or None), the segment count and the final pressure.
     """
     params = {k: getattr(setup, k) for k in _PARAMS}
     names = tuple(params)
@@ -545,6 +579,17 @@ def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
     weights = STAGGERED[setup.order]
     static["pad"] = 2 * len(weights) - 1
     static["stencil"] = weights
+    static["cuda"] = cuda
+    if cuda is not None:
+        if setup.pml is not None:
+            raise SolverValueError("the CUDA kernels have no acoustic PML yet; use "
+                                   "backend='torch'")
+        static["device_cells"] = tuple(cuda.device_array(static[k])
+                                       for k in ("src_r", "src_c", "prb_r", "prb_c"))
+        static["device_stencil"] = {
+            dt: cuda.device_array(np.asarray(weights, np.float32 if dt == torch.float32
+                                             else np.float64))
+            for dt in (torch.float32, torch.float64)}
     injection = setup.injection
     batch, steps = injection.shape[:2]
     ny, nx = setup.grid.shape
@@ -557,11 +602,11 @@ def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
     else:
         kind = np.float32 if dtype == torch.float32 else np.float64
         static["pml"] = {dtype: tuple(np.ascontiguousarray(v, dtype=kind) for v in setup.pml)}
-        memory = [torch.zeros(shape, dtype=dtype)
+        memory = [torch.zeros(shape, dtype=dtype, device=setup.alpha.device)
                   for shape in _memory_shapes(batch, ny, nx, len(weights))]
         per_step = 4  # the state, both stretched face derivatives and L x
     seg = segment_length(setup, checkpoint_every, per_step)
-    u = torch.zeros(batch, ny, nx, dtype=dtype)
+    u = torch.zeros(batch, ny, nx, dtype=dtype, device=setup.alpha.device)
     p = torch.zeros_like(u)
     recs, snaps, segments = [], [], 0
     for t0 in range(0, steps, seg):
@@ -574,3 +619,11 @@ def run_acoustic_numba(setup: AcousticSetup, snapshot_every: int | None,
         segments += 1
     snapshots = torch.cat(snaps, 1) if snapshot_every else None
     return torch.cat(recs, 1), snapshots, segments, u
+
+
+def run_acoustic_cuda(setup: AcousticSetup, snapshot_every: int | None,
+                      checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """:func:`run_acoustic_numba` on the CUDA kernels of :mod:`.kernels_cuda` (no PML)."""
+    from . import kernels_cuda
+
+    return run_acoustic_numba(setup, snapshot_every, checkpoint_every, cuda=kernels_cuda)

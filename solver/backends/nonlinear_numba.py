@@ -20,6 +20,8 @@ torch path; a damping layer or rigid walls run here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 import torch
@@ -241,6 +243,12 @@ def _np(x: Tensor) -> np.ndarray:
     return x.detach().contiguous().numpy()
 
 
+def _arg(static: dict) -> Any:
+    """How a tensor becomes a kernel argument: a numpy view, or a device view (CUDA)."""
+    cuda = static.get("cuda")
+    return _np if cuda is None else cuda.device_array
+
+
 def _snapshot_count(every: int, t0: int, steps: int) -> int:
     return (t0 + steps) // every - t0 // every if every else 0
 
@@ -254,20 +262,29 @@ def _run_forward(maps: list[Tensor], inj: Tensor, u: Tensor, p: Tensor, static: 
     """
     batch, steps = inj.shape[:2]
     ny, nx = u.shape[1:]
-    dtype = u.dtype
+    opts = {"dtype": u.dtype, "device": u.device}
     inner = (slice(None), slice(H, H + ny), slice(H, H + nx))
-    work = torch.zeros(batch, 2, ny + 2 * H, nx + 2 * H, dtype=dtype)
+    work = torch.zeros(batch, 2, ny + 2 * H, nx + 2 * H, **opts)
     work[:, 0][inner] = p.detach()
     work[:, 1][inner] = u.detach()
-    rec = torch.empty(batch, steps, static["prb_r"].size, dtype=dtype)
-    states = (torch.empty(batch, steps + 2, ny + 2 * H, nx + 2 * H, dtype=dtype) if store
-              else torch.empty(batch, 1, 1, 1, dtype=dtype))
+    rec = torch.empty(batch, steps, static["prb_r"].size, **opts)
+    cuda = static.get("cuda")
+    # (zeros on the GPU: its threads write the inner cells only, and the adjoint reads the halo)
+    allocate = torch.empty if cuda is None else torch.zeros
+    states = (allocate(batch, steps + 2, ny + 2 * H, nx + 2 * H, **opts) if store
+              else torch.empty(batch, 1, 1, 1, **opts))
     every = static["every"]
-    snaps = torch.empty(batch, _snapshot_count(every, t0, steps), ny, nx, dtype=dtype)
-    forward_segment(_np(work), *(_np(x) for x in maps), *static["scalars"][dtype],
-                    static["order"], _np(inj), static["src_r"], static["src_c"],
-                    static["prb_r"], static["prb_c"], rec.numpy(), store, states.numpy(),
-                    every, t0, snaps.numpy())
+    snaps = torch.empty(batch, _snapshot_count(every, t0, steps), ny, nx, **opts)
+    arg = _arg(static)
+    cells = tuple(static["cells"][name] for name in ("src_r", "src_c", "prb_r", "prb_c"))
+    args = (*(arg(x) for x in maps), *static["scalars"][u.dtype], static["order"], arg(inj),
+            *cells, arg(rec), store, arg(states), every, t0, arg(snaps))
+    if cuda is None:
+        forward_segment(arg(work), *args)
+    else:  # u⁻ and u as two contiguous arrays, written back into ``work``
+        prev, cur = work[:, 0].contiguous(), work[:, 1].contiguous()
+        cuda.nl_forward_segment(arg(prev), arg(cur), *args)
+        work[:, 0], work[:, 1] = prev, cur
     # the kernel wrote into the numpy views of these tensors
     last = work[:, (steps + 1) % 2][inner].clone()
     before = work[:, steps % 2][inner].clone()
@@ -307,27 +324,31 @@ class _NonlinearSegment(torch.autograd.Function):
         batch, steps = inj.shape[:2]
         ny, nx = u.shape[1:]
         dtype = u.dtype
+        opts = {"dtype": dtype, "device": u.device}
         inner = (slice(None), slice(H, H + ny), slice(H, H + nx))
 
         def padded(g: Tensor | None) -> Tensor:
-            out = torch.zeros(batch, ny + 2 * H, nx + 2 * H, dtype=dtype)
+            out = torch.zeros(batch, ny + 2 * H, nx + 2 * H, **opts)
             if g is not None:
                 out[inner] = g
             return out
 
         a_cur, a_nxt = padded(g_last), padded(g_before)
         if g_rec is None:
-            g_rec = torch.zeros(batch, steps, static["prb_r"].size, dtype=dtype)
+            g_rec = torch.zeros(batch, steps, static["prb_r"].size, **opts)
         if g_snap is None or not g_snap.numel():  # no snapshots, or none used: a placeholder
             count = _snapshot_count(static["every"], t0, steps)
-            g_snap = torch.zeros(batch, max(count, 1), ny, nx, dtype=dtype)
-        grads = [torch.zeros(batch, ny, nx, dtype=dtype) for _ in maps]
+            g_snap = torch.zeros(batch, max(count, 1), ny, nx, **opts)
+        grads = [torch.zeros(batch, ny, nx, **opts) for _ in maps]
         g_inj = torch.zeros_like(inj)
-        adjoint_segment(_np(full), *(_np(x) for x in maps), *static["scalars"][dtype],
-                        static["order"], _np(inj), static["src_r"], static["src_c"],
-                        static["prb_r"], static["prb_c"], _np(g_rec), _np(g_snap),
-                        static["every"], t0, a_cur.numpy(), a_nxt.numpy(),
-                        *(g.numpy() for g in grads), g_inj.numpy())
+        arg = _arg(static)
+        cells = tuple(static["cells"][name] for name in ("src_r", "src_c", "prb_r", "prb_c"))
+        cuda = static.get("cuda")
+        kernel = adjoint_segment if cuda is None else cuda.nl_adjoint_segment
+        kernel(arg(full), *(arg(x) for x in maps), *static["scalars"][dtype], static["order"],
+               arg(inj), *cells, arg(g_rec.contiguous()), arg(g_snap.contiguous()),
+               static["every"], t0, arg(a_cur), arg(a_nxt), *(arg(g) for g in grads),
+               arg(g_inj))
         out = [g.sum(0, keepdim=True) if x.shape[0] == 1 else g
                for g, x in zip(grads, maps, strict=True)]
         return (None, None, g_inj, a_cur[inner], a_nxt[inner], *out)
@@ -351,10 +372,12 @@ def law_maps(setup: ScalarSetup) -> list[Tensor]:
 
 @kernel_section()
 def run_nonlinear_numba(setup: ScalarSetup, snapshot_every: int | None,
-                        checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """Run a nonlinear scalar setup without a PML on the fused kernels (CPU).
+                        checkpoint_every: int | None, *, cuda: Any = None
+                        ) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """Run a nonlinear scalar setup without a PML on the fused kernels.
 
-    Returns the recorded cells, the snapshots (or None), the segment count and the final field.
+    On the CPU, or on the GPU when ``cuda`` is :mod:`.kernels_cuda`. Returns the recorded
+    cells, the snapshots (or None), the segment count and the final field.
     """
     if setup.pml is not None:
         raise SolverValueError("the nonlinear kernels have no CPML; use backend='torch'")
@@ -367,13 +390,16 @@ def run_nonlinear_numba(setup: ScalarSetup, snapshot_every: int | None,
               "src_c": np.asarray(setup.src_cols, np.int64),
               "prb_r": np.asarray(setup.prb_rows, np.int64),
               "prb_c": np.asarray(setup.prb_cols, np.int64),
-              "every": int(snapshot_every or 0), "order": int(setup.order),
-              "scalars": {dtype: (kind(grid.dt / 2), kind(grid.dt**2 / grid.h**2), c2)}}
+              "every": int(snapshot_every or 0), "order": int(setup.order), "cuda": cuda}
+    convert = (lambda x: x) if cuda is None else cuda.device_array
+    static["cells"] = {name: convert(static[name]) for name in ("src_r", "src_c", "prb_r",
+                                                                 "prb_c")}
+    static["scalars"] = {dtype: (kind(grid.dt / 2), kind(grid.dt**2 / grid.h**2), convert(c2))}
     # its backward stores one field-sized state per step of the segment it recomputes
     seg = segment_length(setup, checkpoint_every, 1)
     injection = setup.injection
     batch, steps = injection.shape[:2]
-    u = torch.zeros(batch, *grid.shape, dtype=dtype)
+    u = torch.zeros(batch, *grid.shape, dtype=dtype, device=maps[0].device)
     p = torch.zeros_like(u)
     recs, snaps, segments = [], [], 0
     for t0 in range(0, steps, seg):
@@ -384,3 +410,11 @@ def run_nonlinear_numba(setup: ScalarSetup, snapshot_every: int | None,
         segments += 1
     snapshots = torch.cat(snaps, 1) if snapshot_every else None
     return torch.cat(recs, 1), snapshots, segments, u
+
+
+def run_nonlinear_cuda(setup: ScalarSetup, snapshot_every: int | None,
+                       checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
+    """:func:`run_nonlinear_numba` on the CUDA kernels of :mod:`.kernels_cuda`."""
+    from . import kernels_cuda
+
+    return run_nonlinear_numba(setup, snapshot_every, checkpoint_every, cuda=kernels_cuda)

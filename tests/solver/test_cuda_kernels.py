@@ -1,5 +1,5 @@
-"""The CUDA kernels: checked on this CPU machine through numba's CUDA simulator, on a device
-against the torch backend (the ``gpu`` marker).
+"""The CUDA kernels (linear and nonlinear scalar media, acoustics): checked on this CPU machine
+through numba's CUDA simulator, on a device against the torch backend (the ``gpu`` marker).
 
 The simulator is switched on in a child process (``NUMBA_ENABLE_CUDASIM=1`` must be set before
 numba is imported, and would otherwise reach every other test). It runs each GPU thread as a
@@ -26,8 +26,9 @@ SIMULATED_CHECK = textwrap.dedent('''
     warnings.simplefilter("ignore")
     import numpy as np
     import torch
-    from wavefab.solver import (PML, DampingLayer, Grid, PointProbe, PointSource, RegionProbe,
-                                SolverValueError, propagate)
+    from wavefab.solver import (PML, DampingLayer, Grid, Nonlinearity, PointProbe, PointSource,
+                                RegionProbe, SolverValueError, propagate)
+    from wavefab.solver.acoustic import propagate_acoustic
 
     F64 = torch.float64
     grid = Grid(shape=(8, 9), h=1.0, dt=0.5)
@@ -52,6 +53,45 @@ SIMULATED_CHECK = textwrap.dedent('''
         for a, b in zip(results["numba"], results["cuda"]):
             error = float((a - b).abs().max() / a.abs().max())
             assert error <= 1e-12, (order, error)
+    # the nonlinear medium: every gradient of its law
+    rho = torch.zeros(8, 9, dtype=F64)
+    rho[2:6, 3:7] = 1.0
+    for order in (2, 4):
+        speed = 0.8 + 0.4 * torch.rand(8, 9, generator=g, dtype=F64)
+        waves = 3 * torch.randn(2, 10, generator=g, dtype=F64)
+        results = {}
+        for backend in ("numba", "cuda"):
+            leaves = [x.clone().requires_grad_(True) for x in (speed, waves, rho)]
+            b0, u_th, c_nl = (torch.tensor(v, dtype=F64, requires_grad=True)
+                              for v in (0.3, 0.3, 0.2))
+            nl = Nonlinearity(rho=leaves[2], b0=b0, u_th=u_th, c_nl=c_nl)
+            out = propagate(leaves[0], leaves[1], nonlinearity=nl, backend=backend, order=order,
+                            **kw)
+            assert out.backend == backend, out.backend
+            loss = (out.probes ** 2).sum() + (out.snapshots ** 2).sum()
+            results[backend] = (out.probes.detach(),
+                                *torch.autograd.grad(loss, [*leaves, b0, u_th, c_nl]))
+        for a, b in zip(results["numba"], results["cuda"]):
+            error = float((a - b).abs().max() / a.abs().max())
+            assert error <= 1e-12, ("nonlinear", order, error)
+    # the acoustic medium (1/ρ and K, faces between the cells)
+    for order, batched in ((2, False), (4, True)):
+        agrid = Grid(shape=(8, 9), h=1.0, dt=0.4)
+        inv = 1 + 0.3 * torch.rand(8, 9, generator=g, dtype=F64)
+        bulk = 1 + 0.3 * torch.rand((2, 8, 9) if batched else (8, 9), generator=g, dtype=F64)
+        waves = torch.randn(2, 10, generator=g, dtype=F64)
+        results = {}
+        for backend in ("numba", "cuda"):
+            leaves = [x.clone().requires_grad_(True) for x in (inv, bulk, waves)]
+            out = propagate_acoustic(*leaves, **{**kw, "grid": agrid}, backend=backend,
+                                     order=order)
+            assert out.backend == backend, out.backend
+            loss = (out.probes ** 2).sum() + (out.snapshots ** 2).sum()
+            results[backend] = (out.probes.detach(), out.snapshots.detach(),
+                                *torch.autograd.grad(loss, leaves))
+        for a, b in zip(results["numba"], results["cuda"]):
+            error = float((a - b).abs().max() / a.abs().max())
+            assert error <= 1e-12, ("acoustic", order, error)
     try:
         propagate(torch.ones(8, 9), torch.ones(1, 5), grid=grid, sources=[PointSource(4, 4)],
                   boundary=PML(2), backend="cuda")
@@ -83,7 +123,7 @@ def test_the_cuda_kernels_refuse_cpu_tensors_outside_the_simulator():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_on_a_device_the_cuda_kernels_are_the_torch_scheme():
-    from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource, propagate
+    from wavefab.solver import DampingLayer, Grid, Nonlinearity, PointProbe, PointSource, propagate
 
     grid = Grid(shape=(64, 80), h=1.0, dt=0.5)
     g = torch.Generator().manual_seed(0)
@@ -91,11 +131,14 @@ def test_on_a_device_the_cuda_kernels_are_the_torch_scheme():
     waves = torch.randn(4, 200, generator=g, dtype=torch.float64).cuda()
     kw = dict(grid=grid, sources=[PointSource(32, 10)], boundary=DampingLayer(10),
               probes=[PointProbe(32, 60, measure="intensity")], checkpoint_every=37)
-    results = {}
-    for backend in ("torch", "cuda"):
-        s, w = speed.clone().requires_grad_(True), waves.clone().requires_grad_(True)
-        out = propagate(s, w, backend=backend, **kw)
-        results[backend] = (out.probes.detach(),
-                            *torch.autograd.grad(out.probes.sum(), (s, w)))
-    for a, b in zip(results["torch"], results["cuda"], strict=True):
-        assert float((a - b).abs().max() / a.abs().max()) <= 1e-10
+    rho = torch.zeros(64, 80, dtype=torch.float64, device="cuda")
+    rho[20:44, 30:50] = 1.0
+    for nonlinearity in (None, Nonlinearity(rho=rho, b0=0.1, u_th=0.5, c_nl=0.05)):
+        results = {}
+        for backend in ("torch", "cuda"):
+            s, w = speed.clone().requires_grad_(True), waves.clone().requires_grad_(True)
+            out = propagate(s, w, backend=backend, nonlinearity=nonlinearity, **kw)
+            results[backend] = (out.probes.detach(),
+                                *torch.autograd.grad(out.probes.sum(), (s, w)))
+        for a, b in zip(results["torch"], results["cuda"], strict=True):
+            assert float((a - b).abs().max() / a.abs().max()) <= 1e-10
