@@ -5,8 +5,9 @@
 
 Prints one Markdown table: size × batch → forward and forward+backward cell-updates/s, peak GPU
 memory, the first call's time (kernel compilation included), for ``backend="cuda"`` and
-``backend="torch"``, under a line naming the device, the versions and the git commit. Linear
-medium, 20-cell damping layer, float32, best of N after a warm-up. The spec's target on an H200:
+``backend="torch"``, under a line naming the device, the versions and the git commit: the linear
+scalar medium at three sizes, the nonlinear and the acoustic medium at the largest; 20-cell
+damping layer, float32, best of N after a warm-up. The spec's target on an H200:
 ≥ 5e10 cell-updates/s forward at 1024² × batch 64, backward ≤ 3× forward.
 """
 
@@ -34,10 +35,11 @@ def commit() -> str:
 
 
 def measure(backend: str, shape: tuple[int, int], batch: int, steps: int, device: str,
-            repeats: int) -> dict:
+            repeats: int, medium: str = "scalar") -> dict:
     import torch
 
-    from wavefab.solver import DampingLayer, Grid, PointProbe, PointSource, propagate
+    from wavefab.solver import DampingLayer, Grid, Nonlinearity, PointProbe, PointSource, propagate
+    from wavefab.solver.acoustic import propagate_acoustic
 
     ny, nx = shape
     grid = Grid(shape=shape, h=1.0, dt=0.5)
@@ -48,6 +50,15 @@ def measure(backend: str, shape: tuple[int, int], batch: int, steps: int, device
     kw = dict(grid=grid, sources=[PointSource(ny // 2, nx // 4)],
               probes=[PointProbe(ny // 2, 3 * nx // 4, measure="intensity")],
               boundary=DampingLayer(width), backend=backend)
+    if medium == "nonlinear":
+        rho = torch.zeros(shape, device=device)
+        rho[ny // 4:3 * ny // 4, nx // 4:3 * nx // 4] = 1.0
+        kw["nonlinearity"] = Nonlinearity(rho=rho, b0=0.1, u_th=1.0, c_nl=0.01)
+
+    def run(s: torch.Tensor):
+        if medium == "acoustic":
+            return propagate_acoustic(s * s, torch.ones_like(s), waves, **kw)
+        return propagate(s, waves, **kw)
 
     def sync() -> None:
         if device == "cuda":
@@ -55,15 +66,16 @@ def measure(backend: str, shape: tuple[int, int], batch: int, steps: int, device
 
     def forward() -> None:
         with torch.no_grad():
-            propagate(speed, waves, **kw)
+            run(speed)
         sync()
 
     def both() -> None:
         s = speed.clone().requires_grad_(True)
-        propagate(s, waves, **kw).probes.sum().backward()
+        run(s).probes.sum().backward()
         sync()
 
-    row: dict = {"backend": backend, "shape": shape, "batch": batch, "steps": steps}
+    row: dict = {"backend": backend, "medium": medium, "shape": shape, "batch": batch,
+                 "steps": steps}
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     for name, fn in (("forward", forward), ("forward+backward", both)):
@@ -102,15 +114,18 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{name}; torch {torch.__version__}; commit {commit()}; float32, damping layer, best "
           f"of {args.repeats} after a warm-up")
     print()
-    print("| backend | size × batch × steps | forward cell-updates/s | forward+backward "
+    print("| backend | medium | size × batch × steps | forward cell-updates/s | forward+backward "
           "cell-updates/s | backward / forward time | peak GPU memory | first call (s) |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     backends = ["cuda"] if args.simulate else ["cuda", "torch"]
-    for shape, batch, steps in (SIMULATED if args.simulate else FULL):
+    cases = [(*case, "scalar") for case in (SIMULATED if args.simulate else FULL)]
+    largest = (SIMULATED if args.simulate else FULL)[-1]
+    cases += [(*largest, "nonlinear"), (*largest, "acoustic")]
+    for shape, batch, steps, medium in cases:
         for backend in backends:
-            r = measure(backend, shape, batch, steps, device, args.repeats)
+            r = measure(backend, shape, batch, steps, device, args.repeats, medium)
             ratio = r["forward"] / r["forward+backward"]
-            print(f"| {backend} | {shape[0]}×{shape[1]} × {batch} × {steps} | "
+            print(f"| {backend} | {medium} | {shape[0]}×{shape[1]} × {batch} × {steps} | "
                   f"{r['forward']:.3g} | {r['forward+backward']:.3g} | {ratio - 1:.2f} | "
                   f"{r['peak MiB']:.0f} MiB | {r['forward first call s']:.1f} |", flush=True)
     sys.stdout.flush()
