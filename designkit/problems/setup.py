@@ -171,6 +171,13 @@ class Setup:
             kw["nonlinearity"] = self.nonlinearity.of(speed)
         return propagate(speed, inputs.to(speed.device), **kw)
 
+    @property
+    def time_invariant(self) -> bool:
+        """Whether :meth:`linear_response` applies to this setup (given one shared medium)."""
+        # (a PML is graded for the inputs' peak frequency, so its response depends on them)
+        return (type(self) is Setup and self.nonlinearity is None and len(self.sources) == 1
+                and not isinstance(self.boundary, PML))
+
     def linear_response(self, speed: Tensor | AcousticMedium, steps: int
                         ) -> LinearResponse | None:
         """The probes' response to an impulse, for evaluating many inputs at once (no gradient).
@@ -186,9 +193,7 @@ class Setup:
             medium = AcousticMedium.fluid(medium)
         maps = ((medium.inv_density, medium.bulk_modulus) if isinstance(medium, AcousticMedium)
                 else (medium,))
-        # (a PML is graded for the inputs' peak frequency, so its response depends on them)
-        if (type(self) is not Setup or self.nonlinearity is not None or len(self.sources) != 1
-                or isinstance(self.boundary, PML) or any(m.ndim != 2 for m in maps)
+        if (not self.time_invariant or any(m.ndim != 2 for m in maps)
                 or (self.physics != "acoustic" and isinstance(speed, AcousticMedium))):
             return None
         cells = [probe.cells(self.grid) for probe in self.probes]

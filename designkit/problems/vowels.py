@@ -264,6 +264,11 @@ class VowelProblem(Problem):
         """Cross-entropy of the normalized integrated probe powers (see :func:`vowel_loss`)."""
         return vowel_loss(probes, targets.to(probes.device), self.readout)
 
+    @property
+    def evaluates_by_response(self) -> bool:
+        """Whether :meth:`evaluate` reads every recording from one impulse response."""
+        return self.setup.time_invariant
+
     def evaluate(self, speed: Tensor, fold: Fold) -> dict[str, Any]:
         """Train and test accuracy on the full recordings, and the test confusion matrix.
 
