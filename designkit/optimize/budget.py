@@ -31,8 +31,9 @@ __all__ = ["LONG_RUN_S", "RATES", "ROBUST_FACTOR", "RunCost", "check_budget", "e
 
 #: Cell-updates per second, forward + backward, by (physics, device); forward alone is ~3× as fast.
 #: CPU: fitted to the measured wall times (README) of vowels_quick.yaml (5 min), vowels_paper.yaml
-#: (40 min), vowels_fab.yaml (57 min) and vowels_acoustic.yaml (~2 h) on the recordings, each
-#: estimated within 1.3×. CUDA: not yet measured; a guess from the kernels' memory traffic.
+#: (40 min before its evaluation ran by impulse response; 26 min after, estimated 27),
+#: vowels_fab.yaml (57 min) and vowels_acoustic.yaml (~2 h) on the recordings, each estimated
+#: within 1.3×. CUDA: not yet measured; a guess from the kernels' memory traffic.
 RATES = {("scalar", "cpu"): 4e8, ("acoustic", "cpu"): 2e8,
          ("scalar", "cuda"): 5e9, ("acoustic", "cuda"): 2e9}
 #: The nonlinear material law's rate relative to the linear model's (its fused kernels,

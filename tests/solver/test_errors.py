@@ -89,7 +89,8 @@ def test_default_dt_is_stable_for_both_orders():
         ({"damping": -torch.ones(60, 60)}, SolverValueError, "damping must be non-negative"),
         ({"snapshot_every": 0}, SolverValueError, "snapshot_every must be a positive integer"),
         ({"checkpoint_every": -1}, SolverValueError, "checkpoint_every must be ≥ 0"),
-        ({"backend": "cuda"}, SolverValueError, "backend must be"),
+        ({"backend": "fortran"}, SolverValueError, "backend must be"),
+        ({"backend": "cuda"}, SolverValueError, r"backend='cuda' runs media without a PML"),
         ({"boundary": PML(width=30)}, SolverValueError, "leaves no interior"),
     ],
 )

@@ -99,15 +99,16 @@ def test_checkpoint_every_of_another_type_names_the_argument():
         check_checkpoint_every(object())
 
 
-@pytest.mark.parametrize("backend", ["auto", "numba", "torch"])
+@pytest.mark.parametrize("backend", ["auto", "numba", "torch", "cuda"])
 def test_backend_choices_pass(backend):
     check_backend(backend)
 
 
-@pytest.mark.parametrize("backend", ["cuda", "Torch", None, 1])
+@pytest.mark.parametrize("backend", ["gpu", "Torch", None, 1])
 def test_other_backends_are_named(backend):
     with pytest.raises(SolverValueError,
-                       match=rf"backend must be 'auto', 'numba' or 'torch', got {backend!r}"):
+                       match=rf"backend must be 'auto', 'numba', 'torch' or 'cuda', got "
+                             rf"{backend!r}"):
         check_backend(backend)
 
 
