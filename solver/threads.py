@@ -100,6 +100,10 @@ def kernel_threads() -> int:
     return _THREADS
 
 
+#: How much faster one thread must be than all of them for the calibration to pick it.
+SINGLE_THREAD_MARGIN = 1.25
+
+
 def _calibrate_threads() -> int:
     """Time the scalar kernel on one thread and on all of them; return the faster count."""
     import numba
@@ -110,7 +114,9 @@ def _calibrate_threads() -> int:
     most = numba.config.NUMBA_NUM_THREADS
     if most <= 1:
         return 1
-    batch, n, steps = most * 2, 96, 40
+    # ~3 ms a trial: long enough that one scheduler hiccup does not decide it (at 40 steps,
+    # 0.6 ms, one process in three on a quiet 2-core machine picked a single thread)
+    batch, n, steps = most * 2, 96, 200
     dt = np.dtype(np.float32)
     u = np.zeros((batch, n + 2 * kc.H, n + 2 * kc.H), dt)
     u[:, n // 2, n // 2] = 1
@@ -128,14 +134,15 @@ def _calibrate_threads() -> int:
     # the kernel's positional arguments, in its order: state, coefficients, layout, PML profiles,
     # stencils, sources/probes (none), stores (none), snapshots (none)
     timings = {}
-    for threads in (1, most, 1, most):
+    for threads in (1, most, 1, most, 1, most):
         numba.set_num_threads(threads)
         t0 = time.perf_counter()
         kc.forward_segment(*args)
         elapsed = time.perf_counter() - t0
         timings[threads] = min(timings.get(threads, elapsed), elapsed)
     numba.set_num_threads(most)
-    best = min(timings, key=timings.__getitem__)
+    # all cores unless one thread is clearly faster (a machine busy with other work)
+    best = 1 if timings[1] * SINGLE_THREAD_MARGIN < timings[most] else most
     log.info("CPU kernel threads: %d (trial seconds %s)", best, timings)
     return best
 
