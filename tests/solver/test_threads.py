@@ -75,3 +75,30 @@ def test_set_num_threads_sets_both_pools_and_a_section_runs_torch_on_one():
     finally:
         set_num_threads(kernels_before)
         torch.set_num_threads(torch_before)
+
+
+@pytest.mark.parametrize(("one_thread_speedup", "expected"), [(1.1, "all"), (1.5, 1)])
+def test_calibration_keeps_all_cores_unless_one_thread_is_clearly_faster(
+        monkeypatch, one_thread_speedup, expected):
+    """A trial within the noise keeps every core; one clearly faster thread (a busy machine)
+    wins. The trials are simulated: each takes a fixed time per thread count."""
+    import time
+
+    import numba
+
+    from wavefab.solver import threads
+    from wavefab.solver.backends import kernels_cpu
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if most < 2:
+        pytest.skip("needs at least two CPUs")
+    chosen = {"count": most}
+    monkeypatch.setattr(numba, "set_num_threads", lambda n: chosen.update(count=n))
+    clock = {"now": 0.0}
+    monkeypatch.setattr(time, "perf_counter", lambda: clock["now"])
+
+    def trial(*_args):
+        clock["now"] += 1.0 if chosen["count"] == 1 else one_thread_speedup
+
+    monkeypatch.setattr(kernels_cpu, "forward_segment", trial)
+    assert threads._calibrate_threads() == (most if expected == "all" else expected)
