@@ -30,15 +30,18 @@ __all__ = ["LONG_RUN_S", "RATES", "ROBUST_FACTOR", "RunCost", "check_budget", "e
            "machine_memory"]
 
 #: Cell-updates per second, forward + backward, by (physics, device); forward alone is ~3× as fast.
-#: CPU: fitted to the measured wall times (README) of vowels_quick.yaml (5 min), vowels_paper.yaml
-#: (40 min before its evaluation ran by impulse response; 26 min after, estimated 27),
-#: vowels_fab.yaml (57 min) and vowels_acoustic.yaml (~2 h) on the recordings, each estimated
-#: within 1.3×. CUDA: not yet measured; a guess from the kernels' memory traffic.
-RATES = {("scalar", "cpu"): 4e8, ("acoustic", "cpu"): 2e8,
+#: CPU scalar: fitted to vowels_paper.yaml (17 min) and vowels_quick.yaml (2.3 min) on the
+#: recordings, measured with the impulse-response evaluation and all cores (6.5e8 and 6.4e8);
+#: vowels_fab.yaml (57 min at the earlier 4e8 fit) was not remeasured since. CPU acoustic: fitted
+#: to vowels_acoustic.yaml (~2 h). CUDA: not yet measured; a guess from the kernels' memory
+#: traffic.
+RATES = {("scalar", "cpu"): 6.4e8, ("acoustic", "cpu"): 2e8,
          ("scalar", "cuda"): 5e9, ("acoustic", "cuda"): 2e9}
-#: The nonlinear material law's rate relative to the linear model's (its fused kernels,
-#: forward + backward at P1 in ``bench/solver.py --cases p1-nonlinear_damping``: 0.44×).
-NONLINEAR_RATE = 0.44
+#: The nonlinear material law's rate relative to the linear model's: its fused kernels run
+#: forward + backward at 0.44× (``bench/solver.py --cases p1-nonlinear_damping``); end to end
+#: vowels_nonlinear.yaml (5 folds × 6 epochs, 17.3 min measured) fits 0.28×, its evaluation
+#: simulating every recording.
+NONLINEAR_RATE = 0.28
 #: The robust formulation simulates three designs (eroded, nominal, dilated) in one batch; the
 #: larger batch runs at a better rate, 2× the work of one in wall time (vowels_fab.yaml).
 ROBUST_FACTOR = 2.0

@@ -74,7 +74,7 @@ def test_the_cli_refuses_before_writing_anything(tmp_path, capsys):
     assert err.strip().splitlines()[-1].startswith("wavefab run: error:")
     assert not out.exists()
     code = main(["run", str(EXAMPLES / "vowels_paper.yaml"), "--out", str(out),
-                 "--set", "training.epochs=90"])
+                 "--set", "training.epochs=300"])
     err = capsys.readouterr().err
     assert code == 2 and "pass --allow-long" in err and "estimate: about" in err, err
     assert not out.exists()
