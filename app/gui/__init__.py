@@ -8,6 +8,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+#: Windows closed on an error path, kept alive (see :func:`launch`).
+_KEPT: list = []
+
 
 def launch(project: str | Path | None = None, *, screenshot: str | Path | None = None,
            demo: bool = False) -> int:
@@ -35,6 +38,10 @@ def launch(project: str | Path | None = None, *, screenshot: str | Path | None =
         print(f"wavefab gui: error: {window.last_error}", file=sys.stderr)
         if screenshot is not None:
             window.close()
+            # Kept until the process ends, its posted events handled: deleting it here with
+            # events still queued for it crashed the next event pass (once, in a CI run).
+            _KEPT.append(window)
+            app.processEvents()
             return 2
         window.show()
         app.exec()
