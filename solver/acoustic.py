@@ -126,11 +126,7 @@ def propagate_acoustic(
     if backend == "cuda":
         from .backends import kernels_cuda
 
-        if setup.pml is not None or (fused and not kernels_cuda.simulated()):
-            raise SolverValueError(
-                "backend='cuda' runs media without a PML (a damping layer or rigid walls) on "
-                "CUDA tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use "
-                "backend='torch' (or 'auto') otherwise")
+        kernels_cuda.check_case(setup.pml is not None, fused)
         from .backends.acoustic_numba import run_acoustic_cuda
 
         recorded, snapshots, segments, u = run_acoustic_cuda(setup, snapshot_every,

@@ -121,11 +121,7 @@ def propagate(
     if backend == "cuda":
         from .backends import kernels_cuda
 
-        if setup.pml is not None or (on_cpu and not kernels_cuda.simulated()):
-            raise SolverValueError(
-                "backend='cuda' runs media without a PML (a damping layer or rigid walls) on "
-                "CUDA tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use "
-                "backend='torch' (or 'auto') otherwise")
+        kernels_cuda.check_case(setup.pml is not None, on_cpu)
     if backend == "cuda" and nonlinearity is not None:
         from .backends.nonlinear_numba import run_nonlinear_cuda
 

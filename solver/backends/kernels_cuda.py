@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from numba import cuda
 
+from .nonlinear_numba import law
+
 #: Halo of the padded fields (the 4th-order stencil radius), as in :mod:`.kernels_cpu`.
 H = 2
 #: Threads per block along the columns and the rows.
@@ -167,6 +169,17 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya, al, be, ga
         vv, ww = ww, vv
 
 
+def check_case(has_pml: bool, on_cpu: bool) -> None:
+    """Refuse what the CUDA kernels do not run: a PML, or CPU tensors outside the simulator."""
+    from ..errors import SolverValueError
+
+    if has_pml or (on_cpu and not simulated()):
+        raise SolverValueError(
+            "backend='cuda' runs media without a PML (a damping layer or rigid walls) on CUDA "
+            "tensors (CPU tensors only under NUMBA_ENABLE_CUDASIM=1); use backend='torch' (or "
+            "'auto') otherwise")
+
+
 def simulated() -> bool:
     """Whether numba's CUDA simulator stands in for a GPU (``NUMBA_ENABLE_CUDASIM=1``)."""
     from numba import config
@@ -192,17 +205,8 @@ def device_array(x: Any) -> Any:
 # the nonlinear medium (the scheme of :mod:`.nonlinear_numba`; the same arguments)
 
 
-@cuda.jit(device=True, inline=True)
-def _law(u, speed, b_lin, sat, inv_th, kerr, half_dt, r2):  # pragma: no cover - compiled
-    """``(α, β, γ)`` and the intermediates of :func:`.nonlinear_numba._law`, at one cell."""
-    one = half_dt / half_dt
-    z = u * inv_th
-    s = one / (one + z * z)
-    c = speed + kerr * u * u
-    k = (b_lin + sat * s) * half_dt
-    inv = one / (one + k)
-    g = c * c * r2
-    return (inv + inv), (k - one) * inv, g * inv, z, s, c, inv, g
+# the nonlinear law itself is shared with the CPU kernels
+_law = cuda.jit(device=True, inline=True)(law)
 
 
 @cuda.jit

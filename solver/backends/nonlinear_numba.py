@@ -54,9 +54,10 @@ def _lap(x, ii, jj, c2, R):  # pragma: no cover - compiled
     return out
 
 
-@_jit
-def _law(u, speed, b_lin, sat, inv_th, kerr, half_dt, r2):  # pragma: no cover - compiled
+def law(u, speed, b_lin, sat, inv_th, kerr, half_dt, r2):  # pragma: no cover - compiled
     """``(α, β, γ)`` and the intermediates the adjoint reuses, at one cell.
+
+    Plain Python, compiled for the CPU here and for the GPU in :mod:`.kernels_cuda`.
 
     Constants are formed from ``half_dt`` so that they take the fields' dtype (an int literal
     would promote float32 arithmetic to float64).
@@ -69,6 +70,9 @@ def _law(u, speed, b_lin, sat, inv_th, kerr, half_dt, r2):  # pragma: no cover -
     inv = one / (one + k)
     g = c * c * r2
     return (inv + inv), (k - one) * inv, g * inv, z, s, c, inv, g
+
+
+_law = _jit(law)
 
 
 @_jit
