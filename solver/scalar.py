@@ -123,10 +123,11 @@ def propagate(
 
         kernels_cuda.check_case(setup.pml is not None, on_cpu)
     if backend == "cuda" and nonlinearity is not None:
-        from .backends.nonlinear_numba import run_nonlinear_cuda
+        from .backends import kernels_cuda
+        from .backends.nonlinear_numba import run_nonlinear_numba
 
-        recorded, snapshots, segments, final = run_nonlinear_cuda(setup, snapshot_every,
-                                                                  checkpoint_every)
+        recorded, snapshots, segments, final = run_nonlinear_numba(
+            setup, snapshot_every, checkpoint_every, cuda=kernels_cuda)
     elif backend == "cuda":
         from .backends.scalar_numba import run_cuda
 

@@ -415,10 +415,3 @@ def run_nonlinear_numba(setup: ScalarSetup, snapshot_every: int | None,
     snapshots = torch.cat(snaps, 1) if snapshot_every else None
     return torch.cat(recs, 1), snapshots, segments, u
 
-
-def run_nonlinear_cuda(setup: ScalarSetup, snapshot_every: int | None,
-                       checkpoint_every: int | None) -> tuple[Tensor, Tensor | None, int, Tensor]:
-    """:func:`run_nonlinear_numba` on the CUDA kernels of :mod:`.kernels_cuda`."""
-    from . import kernels_cuda
-
-    return run_nonlinear_numba(setup, snapshot_every, checkpoint_every, cuda=kernels_cuda)
