@@ -157,18 +157,6 @@ def _pml_y(a, q1, q1n, q2, pa, pb, pdb, pp, gb, c1, c2, i, nx, trow, R):
         trow[j] += d  # unconditional: a guarded store stops vectorization (scratch if unused)
 
 
-@_jit
-def _pml_row(a, x1, x1n, x2, y1, y1n, y2, ax, bx, dbx, ay, by, dby, pp, gb, c1, c2, i, ny, nx,
-             xreach, yreach, xright, trow, R):
-    """The y-PML correction of row ``i`` if it lies in a y strip (x strips: :func:`_pml_x_strips`).
-
-    ``R`` is the stencil radius; each call site passes a literal, so that after inlining the
-    loops over it unroll (order 2 then skips order 4's zero-padded second tap).
-    """
-    if i < yreach or i >= ny - yreach:
-        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, R)
-
-
 # The x strips are a real call once per step, not inlined into the step: inlined, LLVM
 # vectorized their short column loops far worse (measured on P1 with a CPML: the x strips took
 # 29 ms of a 40 ms forward segment inlined, 9 ms of 20 ms called). One call per step and batch
@@ -246,13 +234,13 @@ def forward_segment(u, p, q1x, q1xa, q2x, q1y, q1ya, q2y,
                 if store:
                     trow = tstore[bi, s, i]
                 _row(a, pp, ab, bb, gb, i, order, nx, c2, damped[i], trow, store)
-                if has_pml:  # the stencil radius a literal in each branch: loops unroll
+                # the y strip's correction (the stencil radius a literal in each branch, so
+                # that its loops unroll); the x strips follow once the rows are done
+                if has_pml and (i < yreach or i >= ny - yreach):
                     if order == 2:
-                        _pml_row(a, x1, x1n, x2, y1, y1n, y2, ax, bx, dbx, ay, by, dby, pp, gb,
-                                 c1, c2, i, ny, nx, xreach, yreach, xright, trow, 1)
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, 1)
                     else:
-                        _pml_row(a, x1, x1n, x2, y1, y1n, y2, ax, bx, dbx, ay, by, dby, pp, gb,
-                                 c1, c2, i, ny, nx, xreach, yreach, xright, trow, 2)
+                        _pml_y(a, y1, y1n, y2, ay, by, dby, pp, gb, c1, c2, i, nx, trow, 2)
             if has_pml:
                 tst = tstore[bi, s] if store else scratch
                 if order == 2:
@@ -380,14 +368,6 @@ def _adjoint_row(v, w, ab, bb, gb, i, order, nx, c2, damped, ts, acc):
             acc[i, jc] += c * ts[i, jc]
 
 
-@_jit
-def _adjoint_pml_row(v, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ax, bx, dbx, ay, by, dby, w, gb,
-                     c1, c2, i, ny, nx, xreach, yreach, xright, R):
-    """The transposed y-PML correction of row ``i`` (see :func:`_pml_row`)."""
-    if i < yreach or i >= ny - yreach:
-        _adjoint_pml_y(v, y1, y1n, y2, y2n, ay, by, dby, w, gb, c1, c2, i, nx, R)
-
-
 @_call
 def _adjoint_pml_x_strips(v, g1, g1n, g2, g2n, pa, pb, pdb, w, gb, c1, c2, ny, nx, xreach,
                           xright, R):
@@ -462,15 +442,11 @@ def adjoint_segment(v, w, g1x, g1xa, g2x, g2xa, g1y, g1ya, g2y, g2ya,
             # ν_s into ww (which holds ν_{s+2}): the forward recursion, then the PML correction.
             for i in range(ny):
                 _adjoint_row(vv, ww, ab, bb, gb, i, order, nx, c2, damped[i], ts, ga_)
-                if has_pml:  # the stencil radius a literal in each branch: loops unroll
+                if has_pml and (i < yreach or i >= ny - yreach):  # as in the forward
                     if order == 2:
-                        _adjoint_pml_row(vv, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ax, bx, dbx, ay,
-                                         by, dby, ww, gb, c1, c2, i, ny, nx, xreach, yreach,
-                                         xright, 1)
+                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx, 1)
                     else:
-                        _adjoint_pml_row(vv, x1, x1n, x2, x2n, y1, y1n, y2, y2n, ax, bx, dbx, ay,
-                                         by, dby, ww, gb, c1, c2, i, ny, nx, xreach, yreach,
-                                         xright, 2)
+                        _adjoint_pml_y(vv, y1, y1n, y2, y2n, ay, by, dby, ww, gb, c1, c2, i, nx, 2)
             if has_pml:
                 if order == 2:
                     _adjoint_pml_x_strips(vv, x1, x1n, x2, x2n, ax, bx, dbx, ww, gb, c1, c2, ny,
