@@ -225,6 +225,32 @@ def test_narrow_grids_with_pml_match_torch(shape):
     assert float((grads[0][1] - grads[1][1]).abs().max() / grads[1][1].abs().max()) < 1e-12
 
 
+@pytest.mark.parametrize("order", [2, 4])
+def test_widened_x_strips_change_nothing(order, monkeypatch):
+    """The fused kernels widen each x-PML strip to whole vectors (past the layer, where every
+    profile is zero): the probes and gradients must equal the unwidened strips' bit for bit."""
+    from wavefab.solver.backends import scalar_numba
+
+    grid = Grid(shape=(20, 41), h=1.0, dt=0.5)
+    g = torch.Generator().manual_seed(5)
+    speed = 0.8 + 0.4 * torch.rand(grid.shape, generator=g, dtype=F64)
+    waves = torch.randn(2, 40, generator=g, dtype=F64)
+    # a 5-cell layer: the strips reach 6 (order 2) or 7 (order 4) columns, widened to 8
+    results = []
+    for multiple in (scalar_numba.X_STRIP_MULTIPLE, 1):
+        monkeypatch.setattr(scalar_numba, "X_STRIP_MULTIPLE", multiple)
+        s = speed.clone().requires_grad_(True)
+        out = propagate(s, waves, grid=grid, sources=[PointSource(10, 20)],
+                        probes=[PointProbe(6, 6), PointProbe(13, 34)],
+                        boundary=PML(width=5, speed=1.2), order=order, backend="numba",
+                        checkpoint_every=13)
+        results.append((out.probes.detach(), torch.autograd.grad(out.probes.sum(), s)[0]))
+    (p_wide, g_wide), (p_exact, g_exact) = results
+    assert float(p_exact.abs().max()) > 0 and float(g_exact.abs().max()) > 0
+    assert torch.equal(p_wide, p_exact)
+    assert torch.equal(g_wide, g_exact)
+
+
 def test_second_derivatives_are_refused_on_numba_not_wrong():
     speed, damping, waves = _inputs()
     s = speed.clone().requires_grad_(True)
